@@ -1,0 +1,103 @@
+// The data plane's view of the configuration: an immutable value built and validated by
+// SluiceControl off the hot path, handed to each worker, and swapped in at a batch boundary.
+
+import SluicePacket
+
+/// Layer-4 protocol of a virtual service. Raw value = IP protocol number.
+public enum TransportProtocol: UInt8, Sendable, Hashable, CaseIterable {
+    case tcp = 6
+    case udp = 17
+}
+
+/// Scheduling algorithm (IPVS names).
+public enum SchedulerKind: String, Sendable, Hashable, CaseIterable {
+    /// Round robin over servers with weight > 0.
+    case rr
+    /// Weighted round robin (IPVS interleaved gcd stepping).
+    case wrr
+    /// Weighted least connections: minimise active·256+inactive over weight.
+    case wlc
+}
+
+/// How the real server learns the client's address.
+public enum ClientAddressMode: String, Sendable, Hashable, CaseIterable {
+    case none
+    case toa
+    case proxyProtocolV1 = "proxy_protocol_v1"
+    case proxyProtocolV2 = "proxy_protocol_v2"
+}
+
+/// One real server of a virtual service.
+public struct RealServerConfiguration: Sendable, Hashable {
+    public var address: IPAddress
+    public var port: UInt16
+    /// 0 = quiescent: existing connections continue, no new ones are scheduled.
+    public var weight: UInt32
+
+    public init(address: IPAddress, port: UInt16, weight: UInt32) {
+        self.address = address
+        self.port = port
+        self.weight = weight
+    }
+}
+
+/// One virtual service (VIP:port/protocol).
+public struct VirtualServiceConfiguration: Sendable, Hashable {
+    public var name: String
+    public var vip: IPAddress
+    public var port: UInt16
+    public var transport: TransportProtocol
+    public var scheduler: SchedulerKind
+    /// The local addresses (LIPs) connections of this service are sourced from.
+    public var localAddresses: [IPAddress]
+    public var synProxy: Bool
+    public var clientAddress: ClientAddressMode
+    /// Overrides the ESTABLISHED (TCP) or NORMAL (UDP) timeout, in seconds.
+    public var establishTimeout: UInt32?
+    public var realServers: [RealServerConfiguration]
+
+    public init(
+        name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
+        localAddresses: [IPAddress], synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
+        establishTimeout: UInt32? = nil, realServers: [RealServerConfiguration]
+    ) {
+        self.name = name
+        self.vip = vip
+        self.port = port
+        self.transport = transport
+        self.scheduler = scheduler
+        self.localAddresses = localAddresses
+        self.synProxy = synProxy
+        self.clientAddress = clientAddress
+        self.establishTimeout = establishTimeout
+        self.realServers = realServers
+    }
+}
+
+/// Everything a worker's data plane needs, as one immutable value.
+public struct DataplaneConfiguration: Sendable {
+    public var services: [VirtualServiceConfiguration]
+    /// Local ports the data plane owns on every LIP (the XDP program steers only these to workers).
+    public var localPortRange: ClosedRange<UInt16>
+    /// Connection-table capacity per worker (entries are preallocated).
+    public var connectionCapacity: Int
+    /// Per-state timeouts in seconds.
+    public var timeouts: TimeoutTable
+    /// Clamp the MSS of SYN and SYN-ACK segments to this value when lower (0 = from the egress MTU only).
+    public var mssClamp: UInt16
+    /// Decrement TTL / hop limit and answer expiry with ICMP time exceeded.
+    public var decrementTTL: Bool
+
+    public init(
+        services: [VirtualServiceConfiguration], localPortRange: ClosedRange<UInt16> = 1025...65535,
+        connectionCapacity: Int = 1 << 20, timeouts: TimeoutTable = .dpvsDefaults, mssClamp: UInt16 = 0,
+        decrementTTL: Bool = true
+    ) {
+        self.services = services
+        self.localPortRange = localPortRange
+        self.connectionCapacity = connectionCapacity
+        self.timeouts = timeouts
+        self.mssClamp = mssClamp
+        self.decrementTTL = decrementTTL
+    }
+}

@@ -1,0 +1,64 @@
+// Every frame Sluice does not forward has a reason, and every reason has a counter (DESIGN §4.7).
+// The raw value indexes the per-worker counter array, so cases are only ever appended.
+
+/// Why a frame was dropped. `rawValue` is a stable counter index.
+public enum DropReason: UInt8, CaseIterable, Sendable {
+    /// Frame shorter than the headers it claims.
+    case truncated = 0
+    /// Ethertype other than IPv4/IPv6 (after an optional 802.1Q tag).
+    case unsupportedEthertype
+    /// IPv4 header fields invalid: version, IHL < 5, total length below the header or above the frame.
+    case badIPv4Header
+    /// IPv4 header checksum does not verify.
+    case badIPv4Checksum
+    /// IPv6 header invalid (version, payload length beyond the frame).
+    case badIPv6Header
+    /// An IPv6 extension header chain that is malformed or too long to walk.
+    case badExtensionHeader
+    /// A fragment (IPv4 MF/offset or IPv6 fragment header): cannot be steered to an owner (pitfall 20).
+    case fragment
+    /// A transport protocol the data plane does not handle for this address.
+    case unsupportedProtocol
+    /// TCP header invalid: data offset < 5 or beyond the datagram.
+    case badTCPHeader
+    /// TCP options malformed (length 0/1 or running past the header).
+    case badTCPOptions
+    /// UDP length field inconsistent with the datagram.
+    case badUDPHeader
+    /// ICMP/ICMPv6 message too short, or an error whose embedded packet cannot be parsed.
+    case badICMP
+    /// ICMP type that is not an error related to a connection (echo to a VIP etc.).
+    case icmpNotRelated
+    /// No virtual service for the destination VIP:port/protocol.
+    case noService
+    /// No connection for a packet that needs one (not a SYN, or a reply to an unknown LIP port).
+    case noConnection
+    /// A virtual service whose real servers all have weight 0 or are down.
+    case noRealServer
+    /// No free local port in the virtual service's local-address group (sa_miss).
+    case localPortsExhausted
+    /// Connection table full.
+    case connectionTableFull
+    /// No route to the rewritten destination.
+    case noRoute
+    /// The route leaves through an interface the worker does not own.
+    case routeNotOnWorker
+    /// Next hop's link-layer address not known yet; resolution was asked of the kernel.
+    case neighbourUnresolved
+    /// TTL / hop limit expired; an ICMP time-exceeded was sent instead.
+    case ttlExceeded
+    /// Larger than the egress MTU with DF set (or IPv6); an ICMP frag-needed / PTB was sent instead.
+    case tooBig
+    /// The frame does not fit in the buffer after a rewrite that grows it.
+    case noRoom
+    /// TCP segment not acceptable in the connection's state (e.g. a stray SYN-ACK).
+    case invalidState
+    /// A reply arrived at a worker that does not own its local port.
+    case wrongWorker
+    /// The transmit ring was full.
+    case txRingFull
+    /// A UDP or TCP checksum that does not verify on a packet Sluice must rebuild.
+    case badL4Checksum
+    /// The frame was addressed to a VIP/LIP but in a family the service does not serve.
+    case familyMismatch
+}
