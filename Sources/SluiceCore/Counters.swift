@@ -23,6 +23,7 @@ public struct Counters: Sendable {
         case mssClamped
         case neighbourResolutionRequested
         case generatedFrames
+        case toaStripped
     }
 
     public init() {

@@ -1,5 +1,13 @@
-// CONTRACT STUB — replaced by the real FULLNAT data plane. Signatures here are the contract
-// between SluiceXDP's worker loop and SluiceCore.
+// One worker's FULLNAT data plane (protocol.md §3–5): given a received frame, a clock and the
+// kernel's L2/L3 view, it rewrites the frame in place and says where it goes.
+//
+//   client → VIP:vport   ──►  LIP:lport → RIP:rport     (inbound: addresses, ports, seq, options)
+//   RIP:rport → LIP:lport ──►  VIP:vport → CIP:cport     (outbound: the reverse, ack, SACK, TSecr)
+//
+// The struct is ~Copyable and owned by one worker thread: every table here (connections, timer
+// wheel, LIP port slices, schedulers, counters) is that worker's alone, so nothing is locked.
+// It performs no I/O and reads no clock: `now` comes in with every call, which is what lets the
+// tests drive it frame by frame on byte arrays with a manual clock.
 
 import SluicePacket
 
@@ -7,6 +15,24 @@ import SluicePacket
 public struct Dataplane: ~Copyable {
     /// Per-worker counters; the worker publishes them for readers.
     public var counters: Counters
+    @usableFromInline var configuration: DataplaneConfiguration
+    @usableFromInline var services: ServiceTable
+    @usableFromInline var table: ConnectionTable
+    @usableFromInline var wheel: TimerWheel
+    @usableFromInline var isnGenerator: SequenceNumberGenerator
+    @usableFromInline var output: OutputQueue
+    @usableFromInline var resolutions: ResolutionRequests
+    @usableFromInline let worker: Int
+    @usableFromInline let workerCount: Int
+    @usableFromInline let externalInterface: Int32
+    @usableFromInline let internalInterface: Int32
+    /// Reused parse results: PacketInfo is a plain value, kept here only to avoid re-initialising it.
+    @usableFromInline var info = PacketInfo()
+    @usableFromInline var embedded = EmbeddedPacket()
+    @usableFromInline var options = TCPOptionSummary()
+    @usableFromInline var expiredScratch: [ConnectionID] = []
+    /// Budget for ICMP errors this worker originates.
+    @usableFromInline var icmpBudget = TokenBucket(ratePerSecond: 1000, burst: 100)
 
     /// - Parameters:
     ///   - configuration: the services, LIPs and limits.
@@ -18,11 +44,51 @@ public struct Dataplane: ~Copyable {
         configuration: DataplaneConfiguration, worker: Int, workerCount: Int, externalInterface: Int32,
         internalInterface: Int32, secret: (UInt64, UInt64)
     ) {
-        counters = Counters()
+        precondition(workerCount > 0 && worker >= 0 && worker < workerCount)
+        self.counters = Counters()
+        self.configuration = configuration
+        self.services = ServiceTable(configuration: configuration, worker: worker, workerCount: workerCount)
+        let capacity = max(configuration.connectionCapacity, 16)
+        self.table = ConnectionTable(capacity: capacity, seed: secret)
+        self.wheel = TimerWheel(capacity: capacity)
+        // A different key for ISNs than for table hashing: learning one says nothing about the other.
+        self.isnGenerator = SequenceNumberGenerator(
+            secret: (secret.0 ^ 0x5851_F42D_4C95_7F2D, secret.1 &+ 0x1405_7B7E_F767_814F))
+        self.output = OutputQueue(capacity: 64)
+        self.resolutions = ResolutionRequests()
+        self.worker = worker
+        self.workerCount = workerCount
+        self.externalInterface = externalInterface
+        self.internalInterface = internalInterface
+        self.expiredScratch.reserveCapacity(4096)
     }
 
-    /// Swap in a new configuration at a batch boundary; unchanged services keep their connections.
-    public mutating func apply(configuration: DataplaneConfiguration) {}
+    /// Swaps in a new configuration at a batch boundary. Existing connections keep their
+    /// translation (every address they need is stored in the entry); unchanged services keep
+    /// their scheduler state and pools keep their allocated ports.
+    public mutating func apply(configuration: DataplaneConfiguration) {
+        let previous = services
+        services = ServiceTable(
+            configuration: configuration, worker: worker, workerCount: workerCount, previous: previous)
+        self.configuration.services = configuration.services
+        self.configuration.timeouts = configuration.timeouts
+        self.configuration.mssClamp = configuration.mssClamp
+        self.configuration.decrementTTL = configuration.decrementTTL
+    }
+
+    /// Number of connections in this worker's table.
+    public var connectionCount: Int { table.count }
+
+    /// Local ports in use and allocation failures, summed over this worker's pools.
+    public var localPortUsage: (inUse: Int, exhausted: UInt64) {
+        var used = 0
+        var failed: UInt64 = 0
+        for p in services.pools {
+            used += p.inUseTotal
+            failed &+= p.exhausted
+        }
+        return (used, failed)
+    }
 
     /// Processes one received frame in place.
     /// - Parameters:
@@ -33,33 +99,65 @@ public struct Dataplane: ~Copyable {
     ///   - now: monotonic milliseconds.
     ///   - network: the current L2/L3 snapshot.
     /// - Returns: where to send the frame, or why it was dropped (already counted).
+    @inlinable
     public mutating func process(
         frame: inout MutableSpan<UInt8>, length: inout Int, from side: Side, now: UInt64,
         network: borrowing NetworkView
     ) -> Verdict {
-        counters.count(.noService)
-        return .drop(.noService)
+        counters.count(side == .external ? .receivedExternal : .receivedInternal)
+        guard length <= frame.count else { return drop(.truncated) }
+        if let reason = PacketParser.parse(frame.span, length: length, into: &info) {
+            return drop(reason)
+        }
+        let verdict: Verdict
+        switch info.l4Protocol {
+        case 6, 17:
+            verdict = processTransport(frame: &frame, length: &length, now: now, network: network)
+        case 1, 58:
+            verdict = processICMP(frame: &frame, length: &length, now: now, network: network)
+        default:
+            verdict = .drop(.unsupportedProtocol)
+        }
+        if case .drop(let reason) = verdict { counters.count(reason) }
+        return verdict
+    }
+
+    @inlinable
+    mutating func drop(_ reason: DropReason) -> Verdict {
+        counters.count(reason)
+        return .drop(reason)
     }
 
     /// Runs expired timers. Call at least every few milliseconds, at batch boundaries.
-    public mutating func advance(now: UInt64) {}
+    public mutating func advance(now: UInt64) {
+        // The wheel is a stored property of self, so the callback cannot touch self: collect the
+        // ids into a scratch array moved out of self (keeps its capacity, no allocation) and act after.
+        var expired = expiredScratch
+        expiredScratch = []
+        expired.removeAll(keepingCapacity: true)
+        wheel.advance(to: now) { id in expired.append(id) }
+        for id in expired { expireOrRearm(id, now: now) }
+        expiredScratch = expired
+    }
 
     /// Frames the data plane generated itself (RSTs, ICMP errors, SYNs to real servers) waiting to be
     /// sent. The worker copies each into a free UMEM frame and transmits it on `side`.
-    public var pendingOutputCount: Int { 0 }
+    public var pendingOutputCount: Int { output.count }
 
     /// Calls `body` with the bytes and side of pending output `index`.
     public func withPendingOutput<R>(_ index: Int, _ body: (Span<UInt8>, Side) -> R) -> R {
-        fatalError("no pending output")
+        output.withFrame(index, body)
     }
 
     /// Forgets the pending output after the worker has sent it (or given up).
-    public mutating func clearPendingOutput() {}
+    public mutating func clearPendingOutput() { output.removeAll() }
 
     /// Next-hop addresses that had no neighbour entry, for the worker to ask the kernel to resolve.
-    public var pendingResolutionCount: Int { 0 }
+    public var pendingResolutionCount: Int { resolutions.count }
+
     public func pendingResolution(_ index: Int) -> (address: IPAddress, interfaceIndex: Int32) {
-        fatalError("none")
+        resolutions[index]
     }
-    public mutating func clearPendingResolutions() {}
+
+    public mutating func clearPendingResolutions() { resolutions.removeAll() }
 }

@@ -30,10 +30,21 @@ public struct Route: Sendable, Hashable {
     public var mtu: Int
     /// Lower wins among equal prefixes (RTA_PRIORITY).
     public var metric: UInt32
+    /// Whether a match forwards or rejects (blackhole, unreachable, prohibit, throw).
+    public var kind: Kind
+
+    /// What the kernel does with a packet whose longest match is this route.
+    public enum Kind: Sendable, Hashable {
+        /// RTN_UNICAST: forward through `interfaceIndex`, to `gateway` when set.
+        case unicast
+        /// RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT, RTN_THROW: the kernel would not forward, so
+        /// neither does Sluice; a less specific route is *not* tried.
+        case reject
+    }
 
     public init(
         prefix: IPAddress, prefixLength: UInt8, interfaceIndex: Int32, gateway: IPAddress?, mtu: Int = 0,
-        metric: UInt32 = 0
+        metric: UInt32 = 0, kind: Kind = .unicast
     ) {
         self.prefix = prefix
         self.prefixLength = prefixLength
@@ -41,7 +52,44 @@ public struct Route: Sendable, Hashable {
         self.gateway = gateway
         self.mtu = mtu
         self.metric = metric
+        self.kind = kind
     }
+}
+
+/// A neighbour (ARP or NDP) cache entry, in any state; lookups use only the usable ones.
+public struct NeighbourEntry: Sendable, Hashable {
+    public var interfaceIndex: Int32
+    public var address: IPAddress
+    /// Zero when the kernel has no link-layer address yet (INCOMPLETE, FAILED).
+    public var mac: MACAddress
+    /// The kernel's NUD_* bits (`NeighbourEntry.State`).
+    public var state: UInt16
+
+    public init(interfaceIndex: Int32, address: IPAddress, mac: MACAddress, state: UInt16) {
+        self.interfaceIndex = interfaceIndex
+        self.address = address
+        self.mac = mac
+        self.state = state
+    }
+
+    /// The kernel's neighbour states (`NUD_*` in `<linux/neighbour.h>`).
+    public enum State {
+        public static let none: UInt16 = 0x00
+        public static let incomplete: UInt16 = 0x01
+        public static let reachable: UInt16 = 0x02
+        public static let stale: UInt16 = 0x04
+        public static let delay: UInt16 = 0x08
+        public static let probe: UInt16 = 0x10
+        public static let failed: UInt16 = 0x20
+        public static let noARP: UInt16 = 0x40
+        public static let permanent: UInt16 = 0x80
+        /// States whose link-layer address may be used to send: the kernel itself transmits to
+        /// STALE/DELAY/PROBE entries while it re-confirms them (RFC 4861 §7.3.3).
+        public static let usable: UInt16 = reachable | stale | delay | probe | noARP | permanent
+    }
+
+    /// True when `mac` may be used as a destination.
+    public var isUsable: Bool { state & State.usable != 0 }
 }
 
 /// The result of a forwarding lookup.

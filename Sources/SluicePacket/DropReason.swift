@@ -61,4 +61,6 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case badL4Checksum
     /// The frame was addressed to a VIP/LIP but in a family the service does not serve.
     case familyMismatch
+    /// An ICMP error Sluice would originate was suppressed by the rate limit.
+    case icmpRateLimited
 }

@@ -1,0 +1,94 @@
+// L3/L2 forwarding for rewritten frames: route lookup in the kernel's mirrored tables, MTU and
+// TTL checks (answered with ICMP errors), and the Ethernet header. Sluice never guesses a MAC:
+// an unresolved next hop drops the frame with a counter and asks the kernel to resolve it.
+
+import SluicePacket
+
+extension Dataplane {
+    /// Resolves the egress for `destination`, or returns why it cannot be reached.
+    @inlinable
+    mutating func resolveEgress(
+        to destination: IPAddress, network: borrowing NetworkView, into egress: inout Egress
+    ) -> DropReason? {
+        guard let hop = network.nextHop(to: destination) else { return .noRoute }
+        if hop.interfaceIndex == internalInterface {
+            egress.side = .internal
+        } else if hop.interfaceIndex == externalInterface {
+            egress.side = .external
+        } else {
+            return .routeNotOnWorker
+        }
+        guard let interface = network.interface(hop.interfaceIndex) else { return .noRoute }
+        guard let mac = network.neighbour(hop.address, on: hop.interfaceIndex) else {
+            resolutions.add(hop.address, interfaceIndex: hop.interfaceIndex)
+            counters.count(.neighbourResolutionRequested)
+            return .neighbourUnresolved
+        }
+        egress.destinationMAC = mac.value
+        egress.sourceMAC = interface.mac.value
+        egress.mtu = hop.mtu > 0 ? hop.mtu : interface.mtu
+        return nil
+    }
+
+    /// Checks the frame against the egress MTU and the TTL before it is rewritten, so that an ICMP
+    /// error can quote the packet exactly as its sender sent it. Returns nil when the frame may
+    /// be forwarded (and then decrements the TTL); otherwise the verdict for the frame, which has
+    /// been turned into an ICMP error from `errorSource` when one is due.
+    @inlinable
+    mutating func checkMTUAndTTL(
+        frame: inout MutableSpan<UInt8>, length: inout Int, egress: Egress, errorSource: IPAddress, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict? {
+        let l3 = info.l3Offset
+        let ipLength = info.ipEnd - l3
+        if ipLength > egress.mtu {
+            if !info.isV6 && frame.u16(l3 + 6) & 0x4000 == 0 {
+                // No DF: a router would fragment; Sluice does not (fragments could not be steered
+                // back to their owner, pitfall 20), so the packet is dropped and counted.
+                return .drop(.tooBig)
+            }
+            counters.count(.tooBig)
+            let kind: ICMPErrorKind =
+                info.isV6
+                ? .packetTooBig(mtu: UInt32(egress.mtu)) : .fragmentationNeeded(mtu: UInt16(clamping: egress.mtu))
+            return answerWithICMPError(
+                frame: &frame, length: &length, kind: kind, from: errorSource, now: now, network: network)
+        }
+        guard configuration.decrementTTL else { return nil }
+        let hopLimit = frame.u8(info.hopLimitOffset)
+        if hopLimit <= 1 {
+            counters.count(.ttlExceeded)
+            return answerWithICMPError(
+                frame: &frame, length: &length, kind: .timeExceeded, from: errorSource, now: now, network: network)
+        }
+        frame.set8(hopLimit &- 1, at: info.hopLimitOffset)
+        if !info.isV6 {
+            // TTL shares a 16-bit word with the protocol byte (RFC 791); RFC 1624 update.
+            let proto = UInt16(frame.u8(l3 + 9))
+            let old = UInt16(hopLimit) << 8 | proto
+            let new = UInt16(hopLimit &- 1) << 8 | proto
+            frame.set16(InternetChecksum.update(frame.u16(l3 + 10), old: old, new: new), at: l3 + 10)
+        }
+        return nil
+    }
+
+    /// Turns the frame into an ICMP error towards its original sender and routes it back.
+    @inlinable
+    mutating func answerWithICMPError(
+        frame: inout MutableSpan<UInt8>, length: inout Int, kind: ICMPErrorKind, from source: IPAddress,
+        now: UInt64, network: borrowing NetworkView
+    ) -> Verdict {
+        guard icmpBudget.take(now: now) else { return .drop(.icmpRateLimited) }
+        let originalSource = info.source
+        guard ICMPError.build(&frame, length: &length, info: info, kind: kind, from: source) else {
+            return .drop(.noRoom)
+        }
+        var egress = Egress()
+        if let reason = resolveEgress(to: originalSource, network: network, into: &egress) {
+            return .drop(reason)
+        }
+        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        counters.count(.icmpGenerated)
+        return .transmit(egress.side)
+    }
+}

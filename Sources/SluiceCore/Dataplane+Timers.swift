@@ -1,0 +1,39 @@
+// Connection expiry. Packets only move `expiresAt` forward in the entry; the timer wheel fires at
+// the deadline it was armed with, and an entry whose deadline moved is simply re-armed (lazy
+// refresh: no wheel work per packet). An expired connection gives its local port back to the
+// pool's tail (FIFO reuse, protocol.md §4) and its real server's connection count to the scheduler.
+
+import SluicePacket
+
+extension Dataplane {
+    @usableFromInline
+    mutating func expireOrRearm(_ id: ConnectionID, now: UInt64) {
+        let deadline = table[id].expiresAt
+        if deadline > now {
+            wheel.schedule(id, at: deadline)
+            return
+        }
+        release(id)
+        counters.count(.connectionsExpired)
+    }
+
+    /// Removes a connection: frees its local port, updates the scheduler, cancels its timer.
+    @usableFromInline
+    mutating func release(_ id: ConnectionID) {
+        let c = table[id]
+        wheel.cancel(id)
+        if let pool = services.pool(ofLocalAddress: c.local) {
+            services.pools[pool].release(address: c.local, port: c.localPort)
+        }
+        let service = Int(c.serviceIndex)
+        // After a reload the indexes may name another service: only count what still matches.
+        if service < services.services.count,
+            Int(c.realServerIndex) < services.services[service].configuration.realServers.count,
+            services.services[service].configuration.realServers[Int(c.realServerIndex)].address == c.real
+        {
+            services.services[service].scheduler.connectionClosed(
+                Int(c.realServerIndex), wasActive: c.state == .established)
+        }
+        table.remove(id)
+    }
+}

@@ -1,0 +1,316 @@
+// TCP and UDP in FULLNAT (protocol.md §3): connection lookup by the packet's own 4-tuple (each
+// connection is indexed under its inbound and its outbound tuple), creation on a client SYN (or
+// first UDP datagram) to a VIP, and the in-place rewrite in both directions.
+//
+// Sequence spaces. The real server sees an ISN of Sluice's choosing on the LIP leg (RFC 6528
+// keyed PRF + clock, pitfall 5): `seqDelta` = ISN_rs-leg − ISN_client is added to client→RS seq
+// and subtracted from RS→client ack and SACK edges. `ackDelta` (δsp, set by SYNPROXY) moves RS
+// sequence numbers the other way and is 0 in plain FULLNAT. TCP timestamps are kept end to end
+// with a per-connection offset that maps the client's TSval clock onto Sluice's millisecond
+// clock, so TSvals on a LIP:lport reused by a later client still grow (pitfall 1, RFC 7323 §5).
+// All sequence arithmetic wraps modulo 2^32 (`&+`, `&-`).
+
+import SluicePacket
+
+@usableFromInline let tcpFIN: UInt8 = 0x01
+@usableFromInline let tcpSYN: UInt8 = 0x02
+@usableFromInline let tcpRST: UInt8 = 0x04
+@usableFromInline let tcpACK: UInt8 = 0x10
+
+/// Connection flag bits (`Connection.flags`).
+@usableFromInline let connectionHasTimestamps: UInt16 = 0x0001
+
+extension Dataplane {
+    @inlinable
+    mutating func processTransport(
+        frame: inout MutableSpan<UInt8>, length: inout Int, now: UInt64, network: borrowing NetworkView
+    ) -> Verdict {
+        let key = FlowKey(
+            source: info.source, destination: info.destination, sourcePort: info.sourcePort,
+            destinationPort: info.destinationPort, transport: info.l4Protocol)
+        let isTCP = info.l4Protocol == 6
+        if let hit = table.lookup(key), table[hit.id].expiresAt <= now {
+            // Expired but not yet reaped by the timer wheel: it no longer exists.
+            release(hit.id)
+            counters.count(.connectionsExpired)
+        }
+        if let hit = table.lookup(key) {
+            if hit.direction == .outbound {
+                return translateOutbound(hit.id, frame: &frame, length: &length, now: now, network: network)
+            }
+            let state = table[hit.id].state
+            let flags = info.tcpFlags
+            let freshSYN = isTCP && flags & (tcpSYN | tcpACK | tcpRST | tcpFIN) == tcpSYN
+            if !(freshSYN && (state == .timeWait || state == .close)) {
+                return translateInbound(hit.id, frame: &frame, length: &length, now: now, network: network)
+            }
+            // A new handshake on a tuple whose entry is closing down starts over with a fresh LIP
+            // port and ISN, so the old deltas never leak into the new connection (pitfall 6).
+            release(hit.id)
+        }
+        if let service = services.service(
+            address: info.destination, port: info.destinationPort, transport: info.l4Protocol)
+        {
+            return newConnection(service: service, frame: &frame, length: &length, now: now, network: network)
+        }
+        if services.isLocalAddress(info.destination) {
+            if workerCount > 1 && PortPool.owner(ofPort: info.destinationPort, workerCount: workerCount) != worker {
+                return .drop(.wrongWorker)
+            }
+            return .drop(.noConnection)
+        }
+        return .drop(.noService)
+    }
+
+    @inlinable
+    mutating func newConnection(
+        service: Int, frame: inout MutableSpan<UInt8>, length: inout Int, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict {
+        let isTCP = info.l4Protocol == 6
+        if isTCP && info.tcpFlags & (tcpSYN | tcpACK | tcpRST | tcpFIN) != tcpSYN {
+            // Only a SYN opens a FULLNAT connection; anything else is a stray for a lost entry.
+            return .drop(.noConnection)
+        }
+        guard table.count < table.capacity else { return .drop(.connectionTableFull) }
+        guard let serverIndex = services.services[service].scheduler.pick() else { return .drop(.noRealServer) }
+        let server = services.services[service].configuration.realServers[serverIndex]
+        guard server.address.isV6 == info.isV6 else { return .drop(.familyMismatch) }
+        let poolIndex = services.services[service].poolIndex
+        guard let local = services.pools[poolIndex].allocate(v6: info.isV6) else {
+            return .drop(.localPortsExhausted)
+        }
+        var c = Connection(
+            client: info.source, clientPort: info.sourcePort, vip: info.destination, vport: info.destinationPort,
+            local: local.address, localPort: local.port, real: server.address, realPort: server.port,
+            transport: info.l4Protocol, state: .none, serviceIndex: UInt16(truncatingIfNeeded: service),
+            realServerIndex: UInt16(truncatingIfNeeded: serverIndex), expiresAt: now &+ 3000)
+        if isTCP {
+            let clientISN = frame.u32(info.l4Offset + 4)
+            let isn = isnGenerator.isn(
+                local: local.address, localPort: local.port, remote: server.address, remotePort: server.port,
+                nowMilliseconds: now)
+            c.seqDelta = isn &- clientISN  // wraps: a difference of sequence numbers
+        } else {
+            c.state = .udpOneway
+        }
+        guard let id = table.insert(c) else {
+            services.pools[poolIndex].release(address: local.address, port: local.port)
+            return .drop(.connectionTableFull)
+        }
+        wheel.schedule(id, at: c.expiresAt)
+        // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
+        services.services[service].scheduler.connectionOpened(serverIndex, active: false)
+        counters.count(.connectionsCreated)
+        return translateInbound(id, frame: &frame, length: &length, now: now, network: network)
+    }
+
+    /// Client → real server.
+    @inlinable
+    mutating func translateInbound(
+        _ id: ConnectionID, frame: inout MutableSpan<UInt8>, length: inout Int, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict {
+        let c = table[id]
+        var egress = Egress()
+        if let reason = resolveEgress(to: c.real, network: network, into: &egress) { return .drop(reason) }
+        if let verdict = checkMTUAndTTL(
+            frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network)
+        {
+            return verdict
+        }
+        rewriteAddresses(
+            frame: &frame, source: c.local, sourcePort: c.localPort, destination: c.real,
+            destinationPort: c.realPort)
+        if c.transport == 6 {
+            let l4 = info.l4Offset
+            let flags = info.tcpFlags
+            var timestampOffset = c.aux0
+            var connectionFlags = c.flags
+            rewriteSequence(frame: &frame, at: l4 + 4, delta: c.seqDelta)
+            if flags & tcpACK != 0 && c.ackDelta != 0 {
+                rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- c.ackDelta)
+            }
+            if info.tcpHeaderLength > 20 {
+                // The parser already walked the options (and dropped malformed ones).
+                options = info.tcpOptions
+                if options.toaOffset >= 0 {
+                    // A client must not choose the address the real server believes (pitfall 14).
+                    _ = TCPOptions.nopOut(&frame, offset: options.toaOffset, length: options.toaLength, tcpOffset: l4)
+                    counters.count(.toaStripped)
+                }
+                if flags & tcpSYN != 0 {
+                    // The MSS a SYN announces limits what the real server sends back towards the client.
+                    clampMSS(frame: &frame, pathMTU: pathMTU(to: c.client, network: network))
+                    if options.timestampOffset >= 0 && c.state == .none {
+                        // Map the client's TS clock onto ours (see the file comment).
+                        timestampOffset = UInt32(truncatingIfNeeded: now) &- frame.u32(options.timestampOffset)
+                        connectionFlags |= connectionHasTimestamps
+                    }
+                }
+                if options.timestampOffset >= 0 && connectionFlags & connectionHasTimestamps != 0 {
+                    rewriteSequence(frame: &frame, at: options.timestampOffset, delta: timestampOffset)
+                }
+                if options.sackBlockCount > 0 && c.ackDelta != 0 {
+                    TCPOptions.translateSACK(&frame, tcpOffset: l4, summary: options, delta: 0 &- c.ackDelta)
+                }
+            }
+            let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
+            updateState(id, from: c.state, to: next, now: now)
+            table[id].aux0 = timestampOffset
+            table[id].flags = connectionFlags
+        } else {
+            table[id].expiresAt = now &+ timeout(for: c.state, service: Int(c.serviceIndex))
+        }
+        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        counters.count(.forwardedInbound)
+        return .transmit(egress.side)
+    }
+
+    /// Real server → client.
+    @inlinable
+    mutating func translateOutbound(
+        _ id: ConnectionID, frame: inout MutableSpan<UInt8>, length: inout Int, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict {
+        let c = table[id]
+        var egress = Egress()
+        if let reason = resolveEgress(to: c.client, network: network, into: &egress) { return .drop(reason) }
+        if let verdict = checkMTUAndTTL(
+            frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network)
+        {
+            return verdict
+        }
+        rewriteAddresses(
+            frame: &frame, source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort)
+        if c.transport == 6 {
+            let l4 = info.l4Offset
+            let flags = info.tcpFlags
+            if c.ackDelta != 0 { rewriteSequence(frame: &frame, at: l4 + 4, delta: c.ackDelta) }
+            if flags & tcpACK != 0 { rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- c.seqDelta) }
+            if info.tcpHeaderLength > 20 {
+                // The parser already walked the options (and dropped malformed ones).
+                options = info.tcpOptions
+                if flags & tcpSYN != 0 {
+                    // The SYN-ACK's MSS limits what the client sends towards the real server.
+                    clampMSS(frame: &frame, pathMTU: pathMTU(to: c.real, network: network))
+                }
+                if options.sackBlockCount > 0 {
+                    TCPOptions.translateSACK(&frame, tcpOffset: l4, summary: options, delta: 0 &- c.seqDelta)
+                }
+                if options.timestampOffset >= 0 && c.flags & connectionHasTimestamps != 0 {
+                    rewriteSequence(frame: &frame, at: options.timestampOffset + 4, delta: 0 &- c.aux0)
+                }
+            }
+            let next = TCPStateMachine.next(c.state, direction: .outbound, flags: flags)
+            updateState(id, from: c.state, to: next, now: now)
+        } else {
+            if c.state == .udpOneway { updateState(id, from: c.state, to: .udpNormal, now: now) }
+            table[id].expiresAt = now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex))
+        }
+        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        counters.count(.forwardedOutbound)
+        return .transmit(egress.side)
+    }
+
+    /// Moves a connection to `next`, refreshing its expiry; a state change re-arms the timer so a
+    /// shorter timeout (CLOSE after ESTABLISHED) takes effect on time.
+    @inlinable
+    mutating func updateState(_ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, now: UInt64) {
+        let service = Int(table[id].serviceIndex)
+        let expiry = now &+ timeout(for: next, service: service)
+        table[id].expiresAt = expiry
+        guard next != old else { return }
+        table[id].state = next
+        wheel.schedule(id, at: expiry)
+        let server = Int(table[id].realServerIndex)
+        if service < services.services.count && server < services.services[service].configuration.realServers.count {
+            if next == .established && old != .established {
+                services.services[service].scheduler.connectionBecameActive(server)
+            } else if old == .established {
+                services.services[service].scheduler.connectionBecameInactive(server)
+            }
+        }
+    }
+
+    /// Idle timeout of a state, in milliseconds, with the service's override for ESTABLISHED/UDP.
+    @inlinable
+    func timeout(for state: ConnectionState, service: Int) -> UInt64 {
+        if (state == .established || state == .udpNormal) && service < services.services.count {
+            return services.services[service].establishedTimeout
+        }
+        return UInt64(configuration.timeouts[state]) * 1000
+    }
+
+    /// Rewrites source and destination address and port, with RFC 1624 updates of the IPv4 header
+    /// checksum and of the TCP/UDP checksum (pseudo-header and ports). IPv4 UDP without a checksum
+    /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768).
+    @inlinable
+    mutating func rewriteAddresses(
+        frame: inout MutableSpan<UInt8>, source: IPAddress, sourcePort: UInt16, destination: IPAddress,
+        destinationPort: UInt16
+    ) {
+        let l3 = info.l3Offset
+        let l4 = info.l4Offset
+        let isTCP = info.l4Protocol == 6
+        let checksumOffset = l4 + (isTCP ? 16 : 6)
+        var l4Checksum = frame.u16(checksumOffset)
+        let updateL4 = isTCP || info.isV6 || l4Checksum != 0
+        if info.isV6 {
+            frame.setAddress(source, at: l3 + 8)
+            frame.setAddress(destination, at: l3 + 24)
+        } else {
+            var ipChecksum = frame.u16(l3 + 10)
+            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.source, newAddress: source)
+            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.destination, newAddress: destination)
+            frame.set16(ipChecksum, at: l3 + 10)
+            frame.setAddress(source, at: l3 + 12)
+            frame.setAddress(destination, at: l3 + 16)
+        }
+        if updateL4 {
+            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.source, newAddress: source)
+            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.destination, newAddress: destination)
+            l4Checksum = InternetChecksum.update(l4Checksum, old: info.sourcePort, new: sourcePort)
+            l4Checksum = InternetChecksum.update(l4Checksum, old: info.destinationPort, new: destinationPort)
+            if !isTCP && l4Checksum == 0 { l4Checksum = 0xFFFF }
+            frame.set16(l4Checksum, at: checksumOffset)
+        }
+        frame.set16(sourcePort, at: l4)
+        frame.set16(destinationPort, at: l4 + 2)
+    }
+
+    /// Adds `delta` (wrapping) to the 32-bit field at `offset` of a TCP segment, updating the TCP
+    /// checksum incrementally.
+    @inlinable
+    @discardableResult
+    mutating func rewriteSequence(frame: inout MutableSpan<UInt8>, at offset: Int, delta: UInt32) -> Bool {
+        guard delta != 0 else { return false }
+        let old = frame.u32(offset)
+        let new = old &+ delta  // wraps: sequence space is modulo 2^32
+        frame.set32(new, at: offset)
+        let checksumOffset = info.l4Offset + 16
+        frame.set16(InternetChecksum.update(frame.u16(checksumOffset), old32: old, new32: new), at: checksumOffset)
+        return true
+    }
+
+    /// MTU of the route towards `destination` (1500 when unknown), without needing its neighbour.
+    @inlinable
+    func pathMTU(to destination: IPAddress, network: borrowing NetworkView) -> Int {
+        guard let hop = network.nextHop(to: destination) else { return 1500 }
+        if hop.mtu > 0 { return hop.mtu }
+        return network.interface(hop.interfaceIndex)?.mtu ?? 1500
+    }
+
+    /// Lowers the MSS option of a SYN or SYN-ACK to what the egress MTU carries (and the configured
+    /// clamp), so neither end sends segments the other leg cannot take.
+    @inlinable
+    mutating func clampMSS(frame: inout MutableSpan<UInt8>, pathMTU: Int) {
+        guard options.mssOffset >= 0 else { return }
+        let headers = info.isV6 ? 60 : 40
+        var limit = UInt16(clamping: max(pathMTU - headers, 536))
+        if configuration.mssClamp > 0 && configuration.mssClamp < limit { limit = configuration.mssClamp }
+        if TCPOptions.clampMSS(&frame, tcpOffset: info.l4Offset, summary: options, to: limit) {
+            counters.count(.mssClamped)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+// The virtual services of one worker, indexed for the two questions the hot path asks:
+// "is this destination a VIP:port/protocol?" and "is this destination one of our local addresses?".
+//
+// Built from a DataplaneConfiguration off the hot path (it allocates); lookups do not allocate.
+// Services that share the same list of local addresses share one LocalAddressPool, because a
+// local port is unique per LIP, whatever service uses it (protocol.md §4).
+
+import SluicePacket
+
+/// Identifies a virtual service: VIP, port, transport protocol.
+public struct ServiceKey: Hashable, Sendable {
+    public var address: IPAddress
+    public var port: UInt16
+    public var transport: UInt8
+
+    @inlinable
+    public init(address: IPAddress, port: UInt16, transport: UInt8) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+    }
+}
+
+/// One virtual service's run-time state inside a worker.
+public struct ServiceState {
+    public var configuration: VirtualServiceConfiguration
+    public var scheduler: Scheduler
+    /// Index of the LocalAddressPool this service allocates from.
+    public var poolIndex: Int
+    /// Established (TCP) / normal (UDP) timeout in milliseconds after overrides.
+    public var establishedTimeout: UInt64
+}
+
+/// The services and local-address pools of one worker.
+public struct ServiceTable {
+    public var services: [ServiceState]
+    public var pools: [LocalAddressPool]
+    @usableFromInline var byKey: [ServiceKey: Int]
+    /// Local address → pool index, for recognising replies addressed to a LIP.
+    @usableFromInline var localAddresses: [IPAddress: Int]
+
+    /// Builds the table. `previous` lets unchanged services keep scheduler counters and pools keep
+    /// their allocated ports across a reload.
+    public init(
+        configuration: DataplaneConfiguration, worker: Int, workerCount: Int, previous: ServiceTable? = nil
+    ) {
+        var pools: [LocalAddressPool] = []
+        var poolByAddresses: [[IPAddress]: Int] = [:]
+        var localAddresses: [IPAddress: Int] = [:]
+        var services: [ServiceState] = []
+        var byKey: [ServiceKey: Int] = [:]
+        for vs in configuration.services {
+            let lips = vs.localAddresses.sorted()
+            let poolIndex: Int
+            if let existing = poolByAddresses[lips] {
+                poolIndex = existing
+            } else {
+                poolIndex = pools.count
+                if let old = previous, let oldIndex = old.poolIndex(for: lips) {
+                    pools.append(old.pools[oldIndex])
+                } else {
+                    pools.append(
+                        LocalAddressPool(
+                            addresses: lips, range: configuration.localPortRange, worker: worker,
+                            workerCount: workerCount))
+                }
+                poolByAddresses[lips] = poolIndex
+                for lip in lips where localAddresses[lip] == nil { localAddresses[lip] = poolIndex }
+            }
+            let weights = vs.realServers.map(\.weight)
+            var scheduler = Scheduler(kind: vs.scheduler, weights: weights)
+            if let old = previous,
+                let oldService = old.services.first(where: {
+                    $0.configuration.name == vs.name && $0.configuration.realServers.map(\.address)
+                        == vs.realServers.map(\.address) && $0.configuration.scheduler == vs.scheduler
+                })
+            {
+                scheduler = oldService.scheduler
+                scheduler.updateWeights(weights)
+            }
+            let timeoutSeconds =
+                vs.establishTimeout
+                ?? configuration.timeouts[vs.transport == .tcp ? .established : .udpNormal]
+            let key = ServiceKey(address: vs.vip, port: vs.port, transport: vs.transport.rawValue)
+            byKey[key] = services.count
+            services.append(
+                ServiceState(
+                    configuration: vs, scheduler: scheduler, poolIndex: poolIndex,
+                    establishedTimeout: UInt64(timeoutSeconds) * 1000))
+        }
+        self.services = services
+        self.pools = pools
+        self.byKey = byKey
+        self.localAddresses = localAddresses
+    }
+
+    func poolIndex(for lips: [IPAddress]) -> Int? {
+        services.first { $0.configuration.localAddresses.sorted() == lips }?.poolIndex
+    }
+
+    /// The service for a destination, if any.
+    @inlinable
+    public func service(address: IPAddress, port: UInt16, transport: UInt8) -> Int? {
+        byKey[ServiceKey(address: address, port: port, transport: transport)]
+    }
+
+    /// True when `address` is one of the local addresses (LIPs).
+    @inlinable
+    public func isLocalAddress(_ address: IPAddress) -> Bool {
+        localAddresses[address] != nil
+    }
+
+    /// Pool index of a local address.
+    @inlinable
+    public func pool(ofLocalAddress address: IPAddress) -> Int? {
+        localAddresses[address]
+    }
+
+    /// True when some service listens on `address` (any port): the address is a VIP.
+    public func isVirtualAddress(_ address: IPAddress) -> Bool {
+        services.contains { $0.configuration.vip == address }
+    }
+}

@@ -1,0 +1,150 @@
+// Big-endian field access over a frame held as `Span<UInt8>` / `MutableSpan<UInt8>`.
+//
+// Packet code never touches pointers (strict memory safety; only SluiceXDP may be `unsafe`), so every
+// header field is read byte by byte through the span's bounds-checked subscript. At -O the compiler
+// merges the byte loads into one load plus a byte swap and keeps one bounds check per field, which
+// is as cheap as an unaligned pointer load. Callers check lengths before reading: an out-of-range
+// offset traps, so the parser validates every length against the frame first.
+//
+// The `Span` and `MutableSpan` extensions mirror each other; `MutableSpan` adds the setters and the
+// byte-moving helpers that in-place rewrites (ICMP error construction, TOA insertion) need.
+
+extension Span where Element == UInt8 {
+    /// The byte at `offset`.
+    @inlinable @inline(__always)
+    public func u8(_ offset: Int) -> UInt8 { self[offset] }
+
+    /// The big-endian 16-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u16(_ offset: Int) -> UInt16 {
+        UInt16(self[offset]) &<< 8 | UInt16(self[offset &+ 1])
+    }
+
+    /// The big-endian 32-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u32(_ offset: Int) -> UInt32 {
+        UInt32(self[offset]) &<< 24 | UInt32(self[offset &+ 1]) &<< 16 | UInt32(self[offset &+ 2]) &<< 8
+            | UInt32(self[offset &+ 3])
+    }
+
+    /// The big-endian 64-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u64(_ offset: Int) -> UInt64 {
+        UInt64(u32(offset)) &<< 32 | UInt64(u32(offset &+ 4))
+    }
+
+    /// The IPv4 address stored in the 4 bytes at `o`.
+    @inlinable @inline(__always)
+    public func ipv4Address(_ o: Int) -> IPAddress { IPAddress(v4: u32(o)) }
+
+    /// The IPv6 address stored in the 16 bytes at `o`.
+    @inlinable @inline(__always)
+    public func ipv6Address(_ o: Int) -> IPAddress { IPAddress(v6High: u64(o), low: u64(o &+ 8)) }
+}
+
+extension MutableSpan where Element == UInt8 {
+    /// The byte at `offset`.
+    @inlinable @inline(__always)
+    public func u8(_ offset: Int) -> UInt8 { self[offset] }
+
+    /// The big-endian 16-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u16(_ offset: Int) -> UInt16 {
+        UInt16(self[offset]) &<< 8 | UInt16(self[offset &+ 1])
+    }
+
+    /// The big-endian 32-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u32(_ offset: Int) -> UInt32 {
+        UInt32(self[offset]) &<< 24 | UInt32(self[offset &+ 1]) &<< 16 | UInt32(self[offset &+ 2]) &<< 8
+            | UInt32(self[offset &+ 3])
+    }
+
+    /// The big-endian 64-bit value at `offset`.
+    @inlinable @inline(__always)
+    public func u64(_ offset: Int) -> UInt64 {
+        UInt64(u32(offset)) &<< 32 | UInt64(u32(offset &+ 4))
+    }
+
+    /// The IPv4 address stored in the 4 bytes at `o`.
+    @inlinable @inline(__always)
+    public func ipv4Address(_ o: Int) -> IPAddress { IPAddress(v4: u32(o)) }
+
+    /// The IPv6 address stored in the 16 bytes at `o`.
+    @inlinable @inline(__always)
+    public func ipv6Address(_ o: Int) -> IPAddress { IPAddress(v6High: u64(o), low: u64(o &+ 8)) }
+
+    /// Stores a byte at `at`.
+    @inlinable @inline(__always)
+    public mutating func set8(_ v: UInt8, at: Int) { self[at] = v }
+
+    /// Stores `v` big-endian in the 2 bytes at `at`.
+    @inlinable @inline(__always)
+    public mutating func set16(_ v: UInt16, at: Int) {
+        self[at] = UInt8(truncatingIfNeeded: v &>> 8)
+        self[at &+ 1] = UInt8(truncatingIfNeeded: v)
+    }
+
+    /// Stores `v` big-endian in the 4 bytes at `at`.
+    @inlinable @inline(__always)
+    public mutating func set32(_ v: UInt32, at: Int) {
+        self[at] = UInt8(truncatingIfNeeded: v &>> 24)
+        self[at &+ 1] = UInt8(truncatingIfNeeded: v &>> 16)
+        self[at &+ 2] = UInt8(truncatingIfNeeded: v &>> 8)
+        self[at &+ 3] = UInt8(truncatingIfNeeded: v)
+    }
+
+    /// Stores `v` big-endian in the 8 bytes at `at`.
+    @inlinable @inline(__always)
+    public mutating func set64(_ v: UInt64, at: Int) {
+        set32(UInt32(truncatingIfNeeded: v &>> 32), at: at)
+        set32(UInt32(truncatingIfNeeded: v), at: at &+ 4)
+    }
+
+    /// Stores an address at `at`: 4 bytes for IPv4, 16 bytes for IPv6.
+    @inlinable
+    public mutating func setAddress(_ a: IPAddress, at: Int) {
+        if a.isV6 {
+            set64(a.high, at: at)
+            set64(a.low, at: at &+ 8)
+        } else {
+            set32(a.v4, at: at)
+        }
+    }
+
+    /// Copies `count` bytes from `from` to `to` within this span, like `memmove`: the ranges may
+    /// overlap. Traps if either range leaves the span.
+    @inlinable
+    public mutating func moveBytes(from: Int, to: Int, count: Int) {
+        precondition(count >= 0 && from >= 0 && to >= 0 && from + count <= self.count && to + count <= self.count)
+        if count == 0 || from == to { return }
+        if to < from {
+            var i = 0
+            while i < count {
+                self[to &+ i] = self[from &+ i]
+                i &+= 1
+            }
+        } else {
+            // Moving towards the end: copy backwards so overlapping source bytes are read before
+            // they are overwritten.
+            var i = count
+            while i > 0 {
+                i &-= 1
+                self[to &+ i] = self[from &+ i]
+            }
+        }
+    }
+
+    /// Copies `count` bytes of `source`, starting at `sourceOffset`, to `to` in this span.
+    /// Traps if either range leaves its span.
+    @inlinable
+    public mutating func copyBytes(from source: Span<UInt8>, sourceOffset: Int, to: Int, count: Int) {
+        precondition(count >= 0 && sourceOffset >= 0 && to >= 0)
+        precondition(sourceOffset + count <= source.count && to + count <= self.count)
+        var i = 0
+        while i < count {
+            self[to &+ i] = source[sourceOffset &+ i]
+            i &+= 1
+        }
+    }
+}
