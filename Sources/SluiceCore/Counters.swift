@@ -9,6 +9,15 @@ public struct Counters: Sendable {
     public var drops: [UInt64]
     /// Events by kind, indexed by `Event.rawValue`.
     public var events: [UInt64]
+    /// Levels sampled at batch boundaries (not per packet), indexed by `Gauge.rawValue`.
+    public var gauges: [UInt64]
+
+    /// Levels rather than events; summed over workers like the counters.
+    public enum Gauge: Int, CaseIterable, Sendable {
+        case connections = 0
+        case localPortsInUse
+        case localPortAllocationFailures
+    }
 
     /// Countable events other than drops.
     public enum Event: Int, CaseIterable, Sendable {
@@ -29,6 +38,7 @@ public struct Counters: Sendable {
     public init() {
         drops = Array(repeating: 0, count: DropReason.allCases.count)
         events = Array(repeating: 0, count: Event.allCases.count)
+        gauges = Array(repeating: 0, count: Gauge.allCases.count)
     }
 
     @inlinable
@@ -39,10 +49,41 @@ public struct Counters: Sendable {
 
     public subscript(reason: DropReason) -> UInt64 { drops[Int(reason.rawValue)] }
     public subscript(event: Event) -> UInt64 { events[event.rawValue] }
+    public subscript(gauge: Gauge) -> UInt64 {
+        get { gauges[gauge.rawValue] }
+        set { gauges[gauge.rawValue] = newValue }
+    }
+
+    /// Every counter as `(name, value)`, names in snake case (`drop_no_route`, `forwarded_inbound`).
+    public var named: [(name: String, value: UInt64)] {
+        var out: [(String, UInt64)] = []
+        for event in Event.allCases { out.append((Self.snakeCase("\(event)"), events[event.rawValue])) }
+        for gauge in Gauge.allCases { out.append((Self.snakeCase("\(gauge)"), gauges[gauge.rawValue])) }
+        for reason in DropReason.allCases { out.append(("drop_" + Self.snakeCase("\(reason)"), drops[Int(reason.rawValue)])) }
+        return out
+    }
+
+    /// `badTCPHeader` → `bad_tcp_header`, `receivedIPv4` → `received_ipv4`.
+    static func snakeCase(_ name: String) -> String {
+        let chars = Array(name)
+        var out = ""
+        for (i, ch) in chars.enumerated() {
+            if ch.isUppercase && i > 0 {
+                let previous = chars[i - 1]
+                let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower && chars[i + 1] != "v") {
+                    out.append("_")
+                }
+            }
+            out.append(contentsOf: ch.lowercased())
+        }
+        return out
+    }
 
     /// Adds another worker's counters (for totals).
     public mutating func add(_ other: Counters) {
         for i in drops.indices { drops[i] &+= other.drops[i] }
         for i in events.indices { events[i] &+= other.events[i] }
+        for i in gauges.indices { gauges[i] &+= other.gauges[i] }
     }
 }

@@ -138,6 +138,10 @@ public struct Dataplane: ~Copyable {
         wheel.advance(to: now) { id in expired.append(id) }
         for id in expired { expireOrRearm(id, now: now) }
         expiredScratch = expired
+        let usage = localPortUsage
+        counters[.connections] = UInt64(table.count)
+        counters[.localPortsInUse] = UInt64(usage.inUse)
+        counters[.localPortAllocationFailures] = usage.exhausted
     }
 
     /// Frames the data plane generated itself (RSTs, ICMP errors, SYNs to real servers) waiting to be

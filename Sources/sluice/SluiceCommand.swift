@@ -1,0 +1,14 @@
+// The `sluice` executable: `run` (the daemon, in the foreground) and `check` (validate a config).
+// Offline commands never touch the network; `run` needs root or CAP_NET_ADMIN, CAP_BPF,
+// CAP_NET_RAW and CAP_IPC_LOCK.
+
+import ArgumentParser
+
+@main
+struct SluiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A FULLNAT layer-4 load-balancing gateway on AF_XDP.",
+        subcommands: [RunCommand.self, CheckCommand.self]
+    )
+}
