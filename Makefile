@@ -1,0 +1,87 @@
+# Sluice -- build, test and demo.
+#
+#   make deps    install the system packages the build and the end-to-end tests need (apt, idempotent)
+#   make build   release build (.build/release/sluice)
+#   make test    deps, unit tests, then every Tests/EndToEnd/test_*.sh (as root; skipped otherwise)
+#   make demo    the namespace lab with Sluice in it: curl and UDP through the VIPs, what the backends saw
+#   make lint    swift format lint --strict        make format   swift format -i (rewrite in place)
+#   make clean   remove build products and the lab
+#
+# Works without a TTY (CI) and as root. Variables: SWIFT, E2E (space-separated test scripts to run),
+# DEMO_REQUESTS (requests per VIP in `make demo`).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+SWIFT ?= swift
+E2E ?= $(sort $(wildcard Tests/EndToEnd/test_*.sh))
+DEMO_REQUESTS ?= 12
+SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
+
+# Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
+DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
+	ethtool socat iproute2 nftables python3 curl
+
+.PHONY: all deps build test unit-test e2e-test demo lint format clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all packages present"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "deps: missing:$$missing (no apt-get; install them by hand)" >&2; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	echo 'wireshark-common wireshark-common/install-setuid boolean false' | $(SUDO) debconf-set-selections; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $$missing
+
+build:
+	$(SWIFT) build -c release
+
+unit-test:
+	$(SWIFT) test
+
+# Each script: exit 0 = passed, 77 = skipped (not root, missing tool), anything else = failed.
+e2e-test:
+	@passed=0; failed=0; skipped=0; failures=""; \
+	for t in $(E2E); do \
+		echo "=== $$t"; \
+		if [ "$$(id -u)" -eq 0 ]; then bash "$$t" </dev/null; rc=$$?; \
+		elif [ -n "$(SUDO)" ] && sudo -n true 2>/dev/null; then sudo -n bash "$$t" </dev/null; rc=$$?; \
+		else bash "$$t" </dev/null; rc=$$?; fi; \
+		case $$rc in \
+			0) passed=$$((passed + 1));; \
+			77) skipped=$$((skipped + 1));; \
+			*) failed=$$((failed + 1)); failures="$$failures $$t";; \
+		esac; \
+	done; \
+	echo "=== end-to-end: $$passed passed, $$failed failed, $$skipped skipped"; \
+	[ -z "$$failures" ] || { echo "failed:$$failures"; exit 1; }
+
+test: deps
+	@rc=0; \
+	$(MAKE) --no-print-directory unit-test || rc=1; \
+	$(MAKE) --no-print-directory build || rc=1; \
+	$(MAKE) --no-print-directory e2e-test || rc=1; \
+	if [ $$rc -ne 0 ]; then echo "make test: FAILED"; else echo "make test: OK"; fi; \
+	exit $$rc
+
+demo: deps build
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		if [ -n "$(SUDO)" ]; then exec sudo bash Tests/EndToEnd/lab.sh demo $(DEMO_REQUESTS); fi; \
+		echo "make demo: needs root (network namespaces, XDP)" >&2; exit 1; \
+	fi; \
+	bash Tests/EndToEnd/lab.sh demo $(DEMO_REQUESTS)
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests
+
+format:
+	$(SWIFT) format -i -r Sources Tests
+
+clean:
+	-[ "$$(id -u)" -ne 0 ] || bash Tests/EndToEnd/lab.sh down
+	rm -rf .build

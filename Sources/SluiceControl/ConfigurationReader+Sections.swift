@@ -1,0 +1,445 @@
+// The file's sections, read one at a time into drafts whose fields stay optional: a section with a
+// bad value still yields everything else it holds, so that the cross-checks (duplicates, references,
+// address families) run on the rest and the operator sees every problem in one pass. Only when no
+// problem was recorded are the drafts assembled into a SluiceConfiguration.
+//
+// Vocabulary follows keepalived/dpvs (ecosystem.md §1): `scheduler`, `weight`,
+// `local_address_group`, `syn_proxy`, `establish_timeout`.
+
+import Logging
+import SluiceCore
+import SluicePacket
+import SluiceXDP
+import Yams
+
+extension ConfigurationReader {
+    static let topLevelKeys = ["interfaces", "local_address_groups", "virtual_servers", "dataplane", "global"]
+    static let interfaceKeys = ["external", "internal", "xdp_mode"]
+    static let virtualServerKeys = [
+        "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
+        "establish_timeout", "real_servers",
+    ]
+    static let realServerKeys = ["address", "port", "weight"]
+    static let dataplaneKeys = [
+        "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
+        "decrement_ttl", "timeouts",
+    ]
+    static let globalKeys = ["log_level", "stats_file"]
+
+    /// The scheduler used when a virtual server names none: ipvsadm's default.
+    static let defaultScheduler = SchedulerKind.wlc
+
+    /// A local address group as read, with the key path of each address.
+    struct GroupDraft {
+        var name: String
+        var path: String
+        var node: Node
+        var addresses: [(address: IPAddress, path: String)] = []
+        var complete = true
+    }
+
+    /// A real server as read; nil fields had a problem (already recorded).
+    struct RealServerDraft {
+        var path: String
+        var node: Node
+        var address: IPAddress?
+        var port: UInt16?
+        var weight: UInt32?
+    }
+
+    /// A virtual server as read; nil fields had a problem (already recorded) or were missing.
+    struct VirtualServerDraft {
+        var path: String
+        var node: Node
+        /// The value nodes by key, to position cross-check problems at the offending value.
+        var nodes: [String: Node] = [:]
+        var name: String?
+        var vip: IPAddress?
+        var port: UInt16?
+        var transport: TransportProtocol?
+        var localAddressGroup: String?
+        var scheduler: SchedulerKind? = ConfigurationReader.defaultScheduler
+        var synProxy: Bool? = false
+        var clientAddress: ClientAddressMode? = ClientAddressMode.none
+        var establishTimeout: UInt32??
+        var realServers: [RealServerDraft] = []
+        var realServersComplete = true
+    }
+
+    // MARK: - Document
+
+    /// Reads the whole document; nil when any error was recorded.
+    func read(root: Node?) -> SluiceConfiguration? {
+        guard let root else {
+            error("", "the file is empty; it needs at least `interfaces` and `virtual_servers`")
+            return nil
+        }
+        guard
+            let top = fields(of: root, at: "", allowed: Self.topLevelKeys, required: ["interfaces", "virtual_servers"])
+        else { return nil }
+
+        let interfaces = top["interfaces"].flatMap { readInterfaces($0, at: "interfaces") }
+        let groups = top["local_address_groups"].map { readGroups($0, at: "local_address_groups") } ?? []
+        let servers = top["virtual_servers"].map { readVirtualServers($0, at: "virtual_servers") } ?? []
+        let dataplane = optional(top["dataplane"], default: SluiceConfiguration.DataplaneOptions()) {
+            readDataplane($0, at: "dataplane")
+        }
+        let global = optional(top["global"], default: SluiceConfiguration.GlobalOptions()) {
+            readGlobal($0, at: "global")
+        }
+
+        crossCheck(groups: groups, servers: servers, dataplane: dataplane)
+
+        guard problems.isEmpty, let interfaces, let dataplane, let global else { return nil }
+        return assemble(
+            interfaces: interfaces, groups: groups, servers: servers, dataplane: dataplane, global: global
+        )
+    }
+
+    /// Builds the configuration from drafts known to be complete (no problem was recorded).
+    private func assemble(
+        interfaces: SluiceConfiguration.Interfaces, groups: [GroupDraft], servers: [VirtualServerDraft],
+        dataplane: SluiceConfiguration.DataplaneOptions, global: SluiceConfiguration.GlobalOptions
+    ) -> SluiceConfiguration? {
+        var virtualServers: [VirtualServer] = []
+        for draft in servers {
+            guard let name = draft.name, let vip = draft.vip, let port = draft.port,
+                let transport = draft.transport, let group = draft.localAddressGroup,
+                let scheduler = draft.scheduler, let synProxy = draft.synProxy,
+                let clientAddress = draft.clientAddress, let establishTimeout = draft.establishTimeout
+            else { return nil }
+            var realServers: [RealServerConfiguration] = []
+            for rs in draft.realServers {
+                guard let address = rs.address, let rsPort = rs.port, let weight = rs.weight else { return nil }
+                realServers.append(RealServerConfiguration(address: address, port: rsPort, weight: weight))
+            }
+            virtualServers.append(
+                VirtualServer(
+                    name: name, vip: vip, port: port, transport: transport, scheduler: scheduler,
+                    localAddressGroup: group, synProxy: synProxy, clientAddress: clientAddress,
+                    establishTimeout: establishTimeout, realServers: realServers
+                )
+            )
+        }
+        return SluiceConfiguration(
+            interfaces: interfaces,
+            localAddressGroups: groups.map { LocalAddressGroup(name: $0.name, addresses: $0.addresses.map(\.address)) },
+            virtualServers: virtualServers, dataplane: dataplane, global: global, warnings: warnings
+        )
+    }
+
+    // MARK: - interfaces
+
+    func readInterfaces(_ node: Node, at path: String) -> SluiceConfiguration.Interfaces? {
+        guard let f = fields(of: node, at: path, allowed: Self.interfaceKeys, required: ["external"]) else {
+            return nil
+        }
+        let external = f["external"].flatMap { interfaceName($0, at: Self.child(path, "external")) }
+        let `internal` = optional(f["internal"], default: String?.none) {
+            interfaceName($0, at: Self.child(path, "internal")).map(Optional.some)
+        }
+        let mode = optional(f["xdp_mode"], default: XDPMode.auto) {
+            choice($0, at: Self.child(path, "xdp_mode"), of: XDPMode.self)
+        }
+        guard let external, let `internal`, let mode else { return nil }
+        return SluiceConfiguration.Interfaces(external: external, internal: `internal`, xdpMode: mode)
+    }
+
+    /// A Linux interface name: 1 to 15 bytes (IFNAMSIZ less the NUL), no '/', ':' or white space.
+    func interfaceName(_ node: Node, at path: String) -> String? {
+        guard let name = string(node, at: path) else { return nil }
+        let valid =
+            (1...15).contains(name.utf8.count) && name != "." && name != ".."
+            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace })
+        guard valid else {
+            error(path, "\"\(name)\" is not a valid interface name (1-15 characters, no '/', ':' or spaces)", at: node)
+            return nil
+        }
+        return name
+    }
+
+    // MARK: - local_address_groups
+
+    func readGroups(_ node: Node, at path: String) -> [GroupDraft] {
+        guard let entries = namedEntries(node, at: path) else { return [] }
+        var groups: [GroupDraft] = []
+        for (name, keyNode, value) in entries {
+            let groupPath = Self.child(path, name)
+            var group = GroupDraft(name: name, path: groupPath, node: keyNode)
+            guard let items = sequence(value, at: groupPath) else {
+                group.complete = false
+                groups.append(group)
+                continue
+            }
+            if items.isEmpty {
+                error(groupPath, "a local address group needs at least one address", at: value)
+                group.complete = false
+            }
+            for (index, item) in items.enumerated() {
+                let itemPath = Self.element(groupPath, index)
+                guard let address = address(item, at: itemPath), usable(address, at: itemPath, node: item) else {
+                    group.complete = false
+                    continue
+                }
+                if let first = group.addresses.first(where: { $0.address == address }) {
+                    error(itemPath, "\(address) is listed twice (also \(first.path))", at: item)
+                    continue
+                }
+                group.addresses.append((address, itemPath))
+            }
+            groups.append(group)
+        }
+        return groups
+    }
+
+    /// Reports addresses that cannot be a VIP, LIP or real server: unspecified, loopback, multicast,
+    /// limited broadcast and IPv6 link-local (which would need a zone).
+    func usable(_ address: IPAddress, at path: String, node: Node) -> Bool {
+        let reason: String?
+        if address.isV6 {
+            let top16 = address.high >> 48
+            if address.high == 0 && address.low == 0 {
+                reason = "the unspecified address"
+            } else if address.high == 0 && address.low == 1 {
+                reason = "a loopback address"
+            } else if top16 >> 8 == 0xFF {
+                reason = "a multicast address"
+            } else if top16 & 0xFFC0 == 0xFE80 {
+                reason = "a link-local address"
+            } else {
+                reason = nil
+            }
+        } else {
+            let v4 = address.v4
+            if v4 == 0 {
+                reason = "the unspecified address"
+            } else if v4 >> 24 == 127 {
+                reason = "a loopback address"
+            } else if v4 >> 28 == 0xE {
+                reason = "a multicast address"
+            } else if v4 == 0xFFFF_FFFF {
+                reason = "the broadcast address"
+            } else {
+                reason = nil
+            }
+        }
+        guard let reason else { return true }
+        error(path, "\(address) is \(reason); it cannot be used here", at: node)
+        return false
+    }
+
+    // MARK: - virtual_servers
+
+    func readVirtualServers(_ node: Node, at path: String) -> [VirtualServerDraft] {
+        guard let items = sequence(node, at: path) else { return [] }
+        return items.enumerated().map { index, item in
+            readVirtualServer(item, at: Self.element(path, index))
+        }
+    }
+
+    func readVirtualServer(_ node: Node, at path: String) -> VirtualServerDraft {
+        var draft = VirtualServerDraft(path: path, node: node)
+        guard
+            let f = fields(
+                of: node, at: path, allowed: Self.virtualServerKeys,
+                required: ["name", "vip", "port", "protocol", "local_address_group"]
+            )
+        else {
+            draft.scheduler = nil
+            return draft
+        }
+        func at(_ key: String) -> String { Self.child(path, key) }
+        draft.nodes = f
+
+        draft.name = f["name"].flatMap { serviceName($0, at: at("name")) }
+        draft.vip = f["vip"].flatMap { vip in
+            address(vip, at: at("vip")).flatMap { usable($0, at: at("vip"), node: vip) ? $0 : nil }
+        }
+        draft.port = f["port"].flatMap { integer($0, at: at("port"), in: 1...65535) }.map { UInt16($0) }
+        draft.transport = f["protocol"].flatMap {
+            choice(
+                $0, at: at("protocol"),
+                from: TransportProtocol.allCases.map { (ConfigurationVocabulary.name(of: $0), $0) })
+        }
+        draft.localAddressGroup = f["local_address_group"].flatMap { string($0, at: at("local_address_group")) }
+        draft.scheduler = optional(f["scheduler"], default: Self.defaultScheduler) {
+            choice($0, at: at("scheduler"), of: SchedulerKind.self)
+        }
+        draft.synProxy = optional(f["syn_proxy"], default: false) { boolean($0, at: at("syn_proxy")) }
+        draft.clientAddress = optional(f["client_address"], default: ClientAddressMode.none) {
+            choice($0, at: at("client_address"), of: ClientAddressMode.self)
+        }
+        draft.establishTimeout = optional(f["establish_timeout"], default: UInt32?.none) {
+            duration($0, at: at("establish_timeout")).map(Optional.some)
+        }
+
+        if draft.transport == .udp {
+            if draft.synProxy == true, let node = f["syn_proxy"] {
+                error(at("syn_proxy"), "syn_proxy applies only to tcp services", at: node)
+            }
+            if let mode = draft.clientAddress, mode != .none, let node = f["client_address"] {
+                error(at("client_address"), "\(mode.rawValue) applies only to tcp services; use none", at: node)
+            }
+        }
+
+        if let list = f["real_servers"] {
+            let rsPath = at("real_servers")
+            if let items = sequence(list, at: rsPath) {
+                draft.realServers = items.enumerated().map { index, item in
+                    readRealServer(item, at: Self.element(rsPath, index), defaultPort: draft.port)
+                }
+            } else {
+                draft.realServersComplete = false
+            }
+        }
+        return draft
+    }
+
+    /// A virtual server name: 1 to 64 letters, digits, '-', '_' or '.', so it can label logs and metrics.
+    func serviceName(_ node: Node, at path: String) -> String? {
+        guard let name = string(node, at: path) else { return nil }
+        let valid =
+            (1...64).contains(name.count)
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+        guard valid else {
+            error(path, "\"\(name)\" is not a valid name (1-64 letters, digits, '-', '_' or '.')", at: node)
+            return nil
+        }
+        return name
+    }
+
+    func readRealServer(_ node: Node, at path: String, defaultPort: UInt16?) -> RealServerDraft {
+        var draft = RealServerDraft(path: path, node: node)
+        guard let f = fields(of: node, at: path, allowed: Self.realServerKeys, required: ["address"]) else {
+            return draft
+        }
+        let addressPath = Self.child(path, "address")
+        draft.address = f["address"].flatMap { node in
+            address(node, at: addressPath).flatMap { usable($0, at: addressPath, node: node) ? $0 : nil }
+        }
+        if let port = f["port"] {
+            draft.port = integer(port, at: Self.child(path, "port"), in: 1...65535).map { UInt16($0) }
+        } else {
+            draft.port = defaultPort
+        }
+        draft.weight = optional(f["weight"], default: 1) {
+            integer($0, at: Self.child(path, "weight"), in: 0...65535)
+        }.map { UInt32($0) }
+        return draft
+    }
+
+    // MARK: - dataplane
+
+    func readDataplane(_ node: Node, at path: String) -> SluiceConfiguration.DataplaneOptions? {
+        guard let f = fields(of: node, at: path, allowed: Self.dataplaneKeys) else { return nil }
+        func at(_ key: String) -> String { Self.child(path, key) }
+        var options = SluiceConfiguration.DataplaneOptions()
+        var complete = true
+        func set<T>(
+            _ key: String, _ keyPath: WritableKeyPath<SluiceConfiguration.DataplaneOptions, T>, _ read: (Node) -> T?
+        ) {
+            guard let node = f[key] else { return }
+            if let value = read(node) {
+                options[keyPath: keyPath] = value
+            } else {
+                complete = false
+            }
+        }
+        set("workers", \.workers) { integer($0, at: at("workers"), in: 1...256) }
+        set("queues", \.queues) { integer($0, at: at("queues"), in: 1...256).map(Optional.some) }
+        set("local_port_range", \.localPortRange) { portRange($0, at: at("local_port_range")) }
+        set("connection_capacity", \.connectionCapacity) {
+            integer($0, at: at("connection_capacity"), in: 1...(1 << 28))
+        }
+        set("frame_size", \.frameSize) { node in
+            integer(node, at: at("frame_size"), in: 2048...4096).flatMap { size in
+                guard size == 2048 || size == 4096 else {
+                    error(at("frame_size"), "\(size) is not an AF_XDP frame size; use 2048 or 4096", at: node)
+                    return nil
+                }
+                return size
+            }
+        }
+        set("frames", \.frames) { integer($0, at: at("frames"), in: 64...(1 << 22)) }
+        set("mss_clamp", \.mssClamp) { node in
+            integer(node, at: at("mss_clamp"), in: 0...65535).flatMap { mss in
+                guard mss == 0 || mss >= 536 else {
+                    error(
+                        at("mss_clamp"), "\(mss) is below the minimum MSS of 536; use 0 to turn clamping off", at: node)
+                    return nil
+                }
+                return UInt16(mss)
+            }
+        }
+        set("decrement_ttl", \.decrementTTL) { boolean($0, at: at("decrement_ttl")) }
+        set("timeouts", \.timeouts) { readTimeouts($0, at: at("timeouts")) }
+        return complete ? options : nil
+    }
+
+    /// `"LOW-HIGH"`, both ends in 1...65535, LOW <= HIGH.
+    func portRange(_ node: Node, at path: String) -> ClosedRange<UInt16>? {
+        guard let text = string(node, at: path) else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { part in
+            String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        }
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]),
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        else {
+            error(path, "\"\(text)\" is not a port range (\"LOW-HIGH\", e.g. \"1025-65535\")", at: node)
+            return nil
+        }
+        guard (1...65535).contains(low) && (1...65535).contains(high) else {
+            error(path, "ports must be between 1 and 65535, got \"\(text)\"", at: node)
+            return nil
+        }
+        guard low <= high else {
+            error(path, "the low port \(low) is above the high port \(high)", at: node)
+            return nil
+        }
+        return UInt16(low)...UInt16(high)
+    }
+
+    /// `state: duration` pairs overriding TimeoutTable.dpvsDefaults.
+    func readTimeouts(_ node: Node, at path: String) -> TimeoutTable? {
+        let names = ConnectionState.allCases.map { ConfigurationVocabulary.name(of: $0) }
+        guard let f = fields(of: node, at: path, allowed: names) else { return nil }
+        var table = TimeoutTable.dpvsDefaults
+        var complete = true
+        for state in ConnectionState.allCases {
+            let name = ConfigurationVocabulary.name(of: state)
+            guard let value = f[name] else { continue }
+            if let seconds = duration(value, at: Self.child(path, name)) {
+                table[state] = seconds
+            } else {
+                complete = false
+            }
+        }
+        return complete ? table : nil
+    }
+
+    // MARK: - global
+
+    func readGlobal(_ node: Node, at path: String) -> SluiceConfiguration.GlobalOptions? {
+        guard let f = fields(of: node, at: path, allowed: Self.globalKeys) else { return nil }
+        var options = SluiceConfiguration.GlobalOptions()
+        var complete = true
+        if let level = f["log_level"] {
+            if let value = choice(level, at: Self.child(path, "log_level"), of: Logger.Level.self) {
+                options.logLevel = value
+            } else {
+                complete = false
+            }
+        }
+        if let file = f["stats_file"] {
+            if let value = string(file, at: Self.child(path, "stats_file")), !value.isEmpty {
+                options.statsFile = value
+            } else {
+                if file.scalar?.string.isEmpty == true {
+                    error(Self.child(path, "stats_file"), "the path is empty", at: file)
+                }
+                complete = false
+            }
+        }
+        return complete ? options : nil
+    }
+}

@@ -1,0 +1,93 @@
+// The whole configuration file as a validated value. It is built only by ConfigurationLoader, which
+// rejects the file unless every reference resolves and every value is in range, so code that
+// receives a SluiceConfiguration does not re-check it. Defaults live here, next to the fields they
+// fill, and are documented in Config/sluice.yaml.
+
+import Logging
+import SluiceCore
+import SluicePacket
+import SluiceXDP
+
+/// A loaded and validated Sluice configuration.
+public struct SluiceConfiguration: Sendable {
+    /// `interfaces:` — where the gateway attaches.
+    public struct Interfaces: Sendable, Hashable {
+        /// Where VIP traffic arrives.
+        public var external: String
+        /// Towards the real servers; equal to `external` when the file does not name it.
+        public var `internal`: String
+        public var xdpMode: XDPMode
+
+        public init(external: String, internal: String? = nil, xdpMode: XDPMode = .auto) {
+            self.external = external
+            self.internal = `internal` ?? external
+            self.xdpMode = xdpMode
+        }
+
+        /// True when one interface carries both sides.
+        public var isSingleInterface: Bool { external == `internal` }
+    }
+
+    /// `dataplane:` — sizing and behaviour of the workers.
+    public struct DataplaneOptions: Sendable, Hashable {
+        /// Worker threads, one per RX queue.
+        public var workers: Int = 1
+        /// RX queues to bind on each interface; nil = one per worker.
+        public var queues: Int?
+        /// Local ports the data plane owns on every LIP, split between the workers.
+        public var localPortRange: ClosedRange<UInt16> = 1025...65535
+        /// Connection-table entries per worker, preallocated.
+        public var connectionCapacity: Int = 1 << 20
+        /// UMEM frame size in bytes (2048 or 4096).
+        public var frameSize: Int = 2048
+        /// UMEM frames per worker.
+        public var frames: Int = 4096
+        /// Clamp the MSS of SYNs to this value when lower; 0 = derive from the egress MTU only.
+        public var mssClamp: UInt16 = 0
+        /// Decrement TTL / hop limit on forwarded packets.
+        public var decrementTTL: Bool = true
+        /// Per-state idle timeouts, dpvs defaults overridden by `dataplane.timeouts`.
+        public var timeouts: TimeoutTable = .dpvsDefaults
+
+        public init() {}
+    }
+
+    /// `global:` — process-wide settings.
+    public struct GlobalOptions: Sendable, Hashable {
+        /// Minimum level of log messages.
+        public var logLevel: Logger.Level = .info
+        /// Where `sluice run` writes its counters every second (`name value` lines); nil = nowhere.
+        /// A `--stats-file` command-line option overrides it.
+        public var statsFile: String?
+
+        public init() {}
+    }
+
+    public var interfaces: Interfaces
+    /// Local address groups in file order.
+    public var localAddressGroups: [LocalAddressGroup]
+    /// Virtual servers in file order.
+    public var virtualServers: [VirtualServer]
+    public var dataplane: DataplaneOptions
+    public var global: GlobalOptions
+    /// Things that are valid but probably not meant (an empty real server list, an unused group).
+    public var warnings: [ConfigurationProblem]
+
+    public init(
+        interfaces: Interfaces, localAddressGroups: [LocalAddressGroup], virtualServers: [VirtualServer],
+        dataplane: DataplaneOptions = DataplaneOptions(), global: GlobalOptions = GlobalOptions(),
+        warnings: [ConfigurationProblem] = []
+    ) {
+        self.interfaces = interfaces
+        self.localAddressGroups = localAddressGroups
+        self.virtualServers = virtualServers
+        self.dataplane = dataplane
+        self.global = global
+        self.warnings = warnings
+    }
+
+    /// The group called `name`, if defined.
+    public func localAddressGroup(named name: String) -> LocalAddressGroup? {
+        localAddressGroups.first { $0.name == name }
+    }
+}
