@@ -1,1 +1,102 @@
+/*
+ * The only C headers Sluice includes (DESIGN §3): libxdp/libbpf, the AF_XDP and link UAPI, and the
+ * structures shared with the XDP program (sluice_shared.h).
+ *
+ * The xsk ring helpers are static inline in <xdp/xsk.h> and import into Swift as they are (they inline
+ * into the Swift caller). The cxdp_ functions below exist only for glibc APIs that Swift's Glibc module
+ * hides behind _GNU_SOURCE (setns, CPU affinity) and for ioctls on struct ifreq, whose unions Swift
+ * handles poorly. They use raw syscalls so that this header does not depend on feature macros.
+ */
+#ifndef CXDP_SHIM_H
+#define CXDP_SHIM_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <poll.h>
+#include <net/if.h>
+#include <linux/sched.h>
+#include <linux/prctl.h>
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include <xdp/xsk.h>
+
+#include "sluice_shared.h"
+
+/* Moves the calling thread into the network namespace open at fd. 0 or -1 with errno. */
+static inline int cxdp_setns_net(int fd)
+{
+	return (int)syscall(SYS_setns, fd, CLONE_NEWNET);
+}
+
+/* Pins the calling thread to one CPU (sched_setaffinity on tid 0). 0 or -1 with errno. */
+static inline int cxdp_pin_current_thread(int cpu)
+{
+	unsigned long mask[16];
+	const int bits = (int)(8 * sizeof(unsigned long));
+
+	if (cpu < 0 || cpu >= 16 * bits) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(mask, 0, sizeof(mask));
+	mask[cpu / bits] = 1UL << (cpu % bits);
+	return (int)syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask);
+}
+
+/* Names the calling thread (15 characters kept), for top -H and perf. 0 or -1 with errno. */
+static inline int cxdp_set_thread_name(const char *name)
+{
+	return (int)syscall(SYS_prctl, PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+/* Copies the hardware address of interface name into out. 0 or -1 with errno. */
+static inline int cxdp_interface_mac(const char *name, unsigned char out[6])
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	if (strlen(name) >= IFNAMSIZ) {
+		errno = ENODEV;
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	if (rc == 0)
+		memcpy(out, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The MTU of interface name, or -1 with errno. */
+static inline int cxdp_interface_mtu(const char *name)
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	if (strlen(name) >= IFNAMSIZ) {
+		errno = ENODEV;
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return rc < 0 ? -1 : ifr.ifr_mtu;
+}
+
+#endif /* CXDP_SHIM_H */

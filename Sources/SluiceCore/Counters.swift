@@ -59,7 +59,9 @@ public struct Counters: Sendable {
         var out: [(String, UInt64)] = []
         for event in Event.allCases { out.append((Self.snakeCase("\(event)"), events[event.rawValue])) }
         for gauge in Gauge.allCases { out.append((Self.snakeCase("\(gauge)"), gauges[gauge.rawValue])) }
-        for reason in DropReason.allCases { out.append(("drop_" + Self.snakeCase("\(reason)"), drops[Int(reason.rawValue)])) }
+        for reason in DropReason.allCases {
+            out.append(("drop_" + Self.snakeCase("\(reason)"), drops[Int(reason.rawValue)]))
+        }
         return out
     }
 
@@ -71,7 +73,9 @@ public struct Counters: Sendable {
             if ch.isUppercase && i > 0 {
                 let previous = chars[i - 1]
                 let nextIsLower = i + 1 < chars.count && chars[i + 1].isLowercase
-                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower && chars[i + 1] != "v") {
+                if previous.isLowercase || previous.isNumber
+                    || (previous.isUppercase && nextIsLower && chars[i + 1] != "v")
+                {
                     out.append("_")
                 }
             }

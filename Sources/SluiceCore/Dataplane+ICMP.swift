@@ -130,7 +130,8 @@ extension Dataplane {
         if info.isV6 {
             frame.setAddress(source, at: l3 + 8)
             frame.setAddress(destination, at: l3 + 24)
-            var acc = InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: 58, length: count)
+            var acc = InternetChecksum.pseudoHeader(
+                source: source, destination: destination, protocol: 58, length: count)
             acc = InternetChecksum.sum(frame.span, from: l4, count: count, into: acc)
             frame.set16(InternetChecksum.finish(acc), at: l4 + 2)
         } else {

@@ -71,8 +71,10 @@ public struct ServiceTable {
             var scheduler = Scheduler(kind: vs.scheduler, weights: weights)
             if let old = previous,
                 let oldService = old.services.first(where: {
-                    $0.configuration.name == vs.name && $0.configuration.realServers.map(\.address)
-                        == vs.realServers.map(\.address) && $0.configuration.scheduler == vs.scheduler
+                    $0.configuration.name == vs.name
+                        && $0.configuration.realServers.map(\.address)
+                            == vs.realServers.map(\.address)
+                        && $0.configuration.scheduler == vs.scheduler
                 })
             {
                 scheduler = oldService.scheduler

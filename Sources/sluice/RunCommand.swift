@@ -91,10 +91,12 @@ struct RunCommand: ParsableCommand {
         }
         logger.info("stopping")
         if let statsPath { StatsFile.write(runtime: runtime, mirror: mirror, to: statsPath) }
+        let clock = ContinuousClock()
+        let started = clock.now
         let failures = runtime.stop()
         mirror.stop()
         for failure in failures { logger.error("\(failure)") }
-        logger.info("stopped; XDP program detached")
+        logger.info("stopped in \(clock.now - started); XDP program detached")
         if !failures.isEmpty { throw ExitCode(1) }
     }
 

@@ -40,7 +40,9 @@ enum Topology {
             neighbours.append(NeighbourEntry(interfaceIndex: 2, address: router6, mac: routerMAC, state: reachable))
         }
         return NetworkView(
-            interfaces: [InterfaceInfo(index: 1, mac: extMAC, mtu: 1500), InterfaceInfo(index: 2, mac: intMAC, mtu: 1500)],
+            interfaces: [
+                InterfaceInfo(index: 1, mac: extMAC, mtu: 1500), InterfaceInfo(index: 2, mac: intMAC, mtu: 1500),
+            ],
             routes: [
                 Route(prefix: ip("198.51.100.0"), prefixLength: 24, interfaceIndex: 1, gateway: nil),
                 Route(prefix: ip("2001:db8:c::"), prefixLength: 64, interfaceIndex: 1, gateway: nil),

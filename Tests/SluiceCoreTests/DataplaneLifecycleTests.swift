@@ -20,7 +20,8 @@ import Testing
         var clock = ManualClock(now: 1_000)
         #expect(dp.run(syn(1), from: .external, now: clock.now, network: network).verdict == .transmit(.internal))
         #expect(dp.run(syn(2), from: .external, now: clock.now, network: network).verdict == .transmit(.internal))
-        #expect(dp.run(syn(3), from: .external, now: clock.now, network: network).verdict == .drop(.localPortsExhausted))
+        #expect(
+            dp.run(syn(3), from: .external, now: clock.now, network: network).verdict == .drop(.localPortsExhausted))
         #expect(dp.localPortUsage.inUse == 2)
         #expect(dp.localPortUsage.exhausted == 1)
         // SYN_RECV lives 30 s (dpvs default).
@@ -40,8 +41,10 @@ import Testing
         var clock = ManualClock(now: 1_000)
         let out = dp.run(syn(1), from: .external, now: clock.now, network: network)
         let synAck = PacketBuilder().ipv4(src: out.info.destination, dst: out.info.source)
-            .tcp(sport: 8080, dport: out.info.sourcePort, seq: 9, ack: out.frame.u32(out.info.l4Offset + 4) &+ 1,
-                flags: TCPFlag.syn | TCPFlag.ack).build()
+            .tcp(
+                sport: 8080, dport: out.info.sourcePort, seq: 9, ack: out.frame.u32(out.info.l4Offset + 4) &+ 1,
+                flags: TCPFlag.syn | TCPFlag.ack
+            ).build()
         _ = dp.run(synAck, from: .internal, now: clock.now, network: network)
         let ack = PacketBuilder().ipv4(src: Topology.client, dst: Topology.vip)
             .tcp(sport: 1, dport: 80, seq: 2, ack: 10, flags: TCPFlag.ack).build()
@@ -83,7 +86,8 @@ import Testing
         let first = dp.run(syn(1), from: .external, now: 1, network: network)
         #expect(first.verdict == .transmit(.internal))
         let pinned = first.info.destination
-        dp.apply(configuration: Topology.configuration(weights: pinned == Topology.rs1 ? [0, 1] : [1, 0], scheduler: .rr))
+        dp.apply(
+            configuration: Topology.configuration(weights: pinned == Topology.rs1 ? [0, 1] : [1, 0], scheduler: .rr))
         for port in UInt16(2)...20 {
             #expect(dp.run(syn(port), from: .external, now: 2, network: network).info.destination != pinned)
         }
@@ -97,12 +101,17 @@ import Testing
     @Test func everyPrefixOfEveryFrameIsDroppedCleanly() {
         let frames: [[UInt8]] = [
             syn(1),
-            PacketBuilder().ipv4(src: Topology.client, dst: Topology.vip).udp(sport: 5, dport: 53, payload: [1, 2]).build(),
+            PacketBuilder().ipv4(src: Topology.client, dst: Topology.vip).udp(sport: 5, dport: 53, payload: [1, 2])
+                .build(),
             PacketBuilder().ipv6(src: Topology.client6, dst: Topology.vip6)
-                .tcp(sport: 5, dport: 80, flags: TCPFlag.syn, options: [.mss(1400), .timestamps(val: 1, ecr: 0)]).build(),
+                .tcp(sport: 5, dport: 80, flags: TCPFlag.syn, options: [.mss(1400), .timestamps(val: 1, ecr: 0)])
+                .build(),
             PacketBuilder().ipv4(src: Topology.router, dst: Topology.lips[0])
-                .icmp(type: 3, code: 4, payload: PacketBuilder().ipv4(src: Topology.lips[0], dst: Topology.rs1)
-                    .tcp(sport: 3000, dport: 8080).buildIP()).build(),
+                .icmp(
+                    type: 3, code: 4,
+                    payload: PacketBuilder().ipv4(src: Topology.lips[0], dst: Topology.rs1)
+                        .tcp(sport: 3000, dport: 8080).buildIP()
+                ).build(),
             PacketBuilder().ipv4(src: Topology.client, dst: Topology.vip, options: [1, 1, 1, 0])
                 .tcp(sport: 5, dport: 80, flags: TCPFlag.syn, options: [.sack([(1, 2)])]).build(),
         ]

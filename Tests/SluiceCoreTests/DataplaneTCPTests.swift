@@ -190,10 +190,13 @@ import Testing
             PacketBuilder().ipv4(src: Topology.client, dst: Topology.vip)
                 .tcp(sport: 40000, dport: 80, seq: seq, ack: ack, flags: flags).build()
         }
-        _ = dp.run(fromRS(TCPFlag.syn | TCPFlag.ack, seq: 50, ack: rsISN &+ 1), from: .internal, now: 2, network: network)
+        _ = dp.run(
+            fromRS(TCPFlag.syn | TCPFlag.ack, seq: 50, ack: rsISN &+ 1), from: .internal, now: 2, network: network)
         _ = dp.run(fromClient(TCPFlag.ack, seq: 1_000_001, ack: 51), from: .external, now: 3, network: network)
-        _ = dp.run(fromClient(TCPFlag.fin | TCPFlag.ack, seq: 1_000_001, ack: 51), from: .external, now: 4, network: network)
-        _ = dp.run(fromRS(TCPFlag.fin | TCPFlag.ack, seq: 51, ack: rsISN &+ 2), from: .internal, now: 5, network: network)
+        _ = dp.run(
+            fromClient(TCPFlag.fin | TCPFlag.ack, seq: 1_000_001, ack: 51), from: .external, now: 4, network: network)
+        _ = dp.run(
+            fromRS(TCPFlag.fin | TCPFlag.ack, seq: 51, ack: rsISN &+ 2), from: .internal, now: 5, network: network)
         _ = dp.run(fromClient(TCPFlag.ack, seq: 1_000_002, ack: 52), from: .external, now: 6, network: network)
         let syn2 = dp.run(clientSYN(seq: 2_000_000), from: .external, now: 60_000, network: network)
         #expect(syn2.verdict == .transmit(.internal))

@@ -1,0 +1,59 @@
+// swift-tools-version:6.2
+// Sluice's performance suite: a separate package (as swift-nio's Benchmarks/), so that the root package
+// neither depends on ordo-one/benchmark nor builds it. It depends on the root package by path.
+//
+//   FullNATBenchmarks   per-packet cost of the established FULLNAT path (Swift `Dataplane.process`)
+//                       next to a C reference of the same rewrite, measured in one run.
+//   CFullNATReference   that C reference (parse, flow lookup, NAT rewrite, incremental checksums).
+//   FullNATFixtures     topology, handshake, frames, and the Swift/C per-packet steps both executables use.
+//   fullnat-probe       the same two loops as a plain executable, for callgrind instruction counts.
+//
+// Run from Perf/:  swift package benchmark            (see Perf/README.md for thresholds and scripts)
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .strictMemorySafety(),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "SluicePerf",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Sluice", path: ".."),
+        // The trait list replaces the default traits: MallocInterposer gives mallocCountTotal on Swift 6.3
+        // without jemalloc; RuntimeInterposer (ARC counters) is left out on purpose.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .target(name: "CFullNATReference", path: "Sources/CFullNATReference"),
+        .target(
+            name: "FullNATFixtures",
+            dependencies: [
+                "CFullNATReference",
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "SluiceTestKit", package: "Sluice"),
+            ],
+            path: "Sources/FullNATFixtures",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "fullnat-probe",
+            dependencies: ["FullNATFixtures", .product(name: "SluiceCore", package: "Sluice")],
+            path: "Sources/fullnat-probe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "FullNATBenchmarks",
+            dependencies: [
+                "FullNATFixtures",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FullNATBenchmarks",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,140 @@
+#!/bin/bash
+# micro.sh -- the per-packet FULLNAT micro benchmark (Perf/Benchmarks/FullNATBenchmarks), Swift vs the C
+# reference, with the Swift/C ratio computed from the same run, and optionally callgrind instruction counts
+# (repeatable, unaffected by other load on the machine) from Perf/Sources/fullnat-probe.
+#
+# usage: Perf/micro.sh [--callgrind] [--no-bench] [--check]
+#   (default)     swift package benchmark (wall clock, throughput, mallocCountTotal; instructions where the
+#                 machine has hardware counters) and the ratio table
+#   --callgrind   also count instructions per packet with valgrind (4 cases x 2 runs, about 1 minute)
+#   --no-bench    skip the package-benchmark run (use with --callgrind)
+#   --check       also run `swift package benchmark thresholds check` against Perf/Thresholds/<swift>/
+#                 (fails, exit 2, when a benchmark allocates)
+# Writes Perf/results/micro-<UTC stamp>.md (+ the raw benchmark output next to it).
+set -u
+PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$PERFDIR"
+BENCH=1 CALLGRIND=0 CHECK=0
+for a in "$@"; do
+  case $a in
+    --callgrind) CALLGRIND=1 ;;
+    --no-bench) BENCH=0 ;;
+    --check) CHECK=1 ;;
+    *) echo "usage: $0 [--callgrind] [--no-bench] [--check]" >&2; exit 2 ;;
+  esac
+done
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+mkdir -p results
+MD=results/micro-$STAMP.md
+RAW=results/micro-$STAMP.txt
+SWIFT_MINOR=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
+STATUS=0
+
+{
+  echo "# FULLNAT per-packet micro benchmark, $STAMP (UTC)"
+  echo
+  echo "Machine: $(uname -n), $(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r), Swift $SWIFT_MINOR."
+  echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+} >"$MD"
+
+if [ "$BENCH" = 1 ]; then
+  swift package benchmark --no-progress 2>&1 | tee "$RAW"
+  python3 - "$RAW" >>"$MD" <<'EOF'
+import re, sys
+text = open(sys.argv[1]).read()
+rows = {}
+for name, body in re.findall(r"\n(established-\S+)\n(.*?)(?=\n\n|\Z)", text, re.S):
+    for line in body.splitlines():
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if len(cells) >= 9 and cells[0].startswith(("Time (wall clock)", "Malloc (total)", "Instructions")):
+            key = cells[0].split(" (")[0]
+            rows.setdefault(name, {})[key] = cells[1:9]
+print("## package-benchmark (wall clock per packet, 10^6 packets per sample)\n")
+print("| benchmark | p50 ns | p90 ns | samples | mallocs (p100) | instructions p50 |")
+print("|---|---|---|---|---|---|")
+for name in sorted(rows):
+    r = rows[name]
+    t = r.get("Time", ["?"] * 8)
+    m = r.get("Malloc", ["?"] * 8)
+    i = r.get("Instructions", ["n/a"] * 8)
+    print(f"| {name} | {t[2]} | {t[4]} | {t[7]} | {m[6]} | {i[2]} |")
+print()
+for direction in ("inbound", "outbound"):
+    s, c = rows.get(f"established-{direction}-swift"), rows.get(f"established-{direction}-c")
+    if s and c and "Time" in s and "Time" in c:
+        sp, cp = float(s["Time"][2]), float(c["Time"][2])
+        print(f"- {direction}: Swift / C = {sp:.0f} / {cp:.0f} ns = **{sp / cp:.2f}x** (p50)")
+    else:
+        print(f"- {direction}: ratio not available (a benchmark was skipped or failed)")
+print()
+EOF
+fi
+
+if [ "$CHECK" = 1 ]; then
+  echo "## thresholds check (Thresholds/$SWIFT_MINOR)" >>"$MD"
+  swift package benchmark thresholds check --path "Thresholds/$SWIFT_MINOR" --no-progress 2>&1 | tee -a "$RAW"
+  rc=${PIPESTATUS[0]}
+  echo "exit status $rc (0 = within thresholds, 2 = regression)" >>"$MD"
+  [ "$rc" = 0 ] || STATUS=$rc
+fi
+
+if [ "$CALLGRIND" = 1 ]; then
+  swift build -c release --product fullnat-probe >/dev/null || { echo "building fullnat-probe failed" >&2; exit 1; }
+  PROBE=.build/release/fullnat-probe
+  N1=10000 N2=110000
+  TMP=$(mktemp -d /tmp/micro-cg.XXXXXX)
+  ir() { # ir LANG DIR N -> instructions of the whole process
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/$1.$2.$3.out" "$PROBE" "$1" "$2" "$3" 2>&1 \
+      | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+  }
+  {
+    echo "## callgrind instructions per packet ((Ir(N=$N2) - Ir(N=$N1)) / $((N2 - N1)); setup cancels out)"
+    echo
+    echo "| direction | Swift | C | Swift / C |"
+    echo "|---|---|---|---|"
+  } >>"$MD"
+  for d in inbound outbound; do
+    s=$(( ($(ir swift $d $N2) - $(ir swift $d $N1)) / (N2 - N1) ))
+    c=$(( ($(ir c $d $N2) - $(ir c $d $N1)) / (N2 - N1) ))
+    echo "| $d | $s | $c | $(awk -v s="$s" -v c="$c" 'BEGIN{printf "%.2f", s / c}') |" >>"$MD"
+  done
+  {
+    echo
+    echo "Where the Swift inbound instructions go (self cost per packet, functions above 1 %, from the N=$N2 run;"
+    echo "setup-only functions excluded by subtracting the N=$N1 run):"
+    echo
+    echo "| instructions / packet | function |"
+    echo "|---|---|"
+  } >>"$MD"
+  python3 - "$TMP/swift.inbound.$N2.out" "$TMP/swift.inbound.$N1.out" $((N2 - N1)) >>"$MD" <<'EOF'
+import subprocess, sys, re
+def costs(path):
+    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", path],
+                         capture_output=True, text=True).stdout
+    d = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S+?):(\S+)", line)
+        if m:
+            name = m.group(3)
+            try:
+                name = subprocess.run(["swift", "demangle", "--simplified", "--compact", name],
+                                      capture_output=True, text=True).stdout.strip() or name
+            except OSError:
+                pass
+            d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
+    return d
+big, small, n = costs(sys.argv[1]), costs(sys.argv[2]), int(sys.argv[3])
+per = {k: (v - small.get(k, 0)) / n for k, v in big.items()}
+total = sum(v for v in per.values() if v > 0)
+for k, v in sorted(per.items(), key=lambda kv: -kv[1]):
+    if v < total * 0.01:
+        break
+    print(f"| {v:.0f} | `{k[:110]}` |")
+print(f"\nTotal {total:.0f} instructions per packet.")
+EOF
+  rm -rf "$TMP"
+fi
+echo
+cat "$MD"
+exit $STATUS

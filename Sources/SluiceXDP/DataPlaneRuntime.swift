@@ -1,0 +1,218 @@
+// The AF_XDP runtime as one object: steering program(s), UMEMs, sockets and workers, set up in an order
+// that never leaves the host half-configured.
+//
+// Set-up (init): resolve interfaces → attach sluice_steer to each distinct interface (removing a stale one
+// left by a crashed run) → fill its maps from the configuration → per queue: one UMEM, the external socket,
+// the internal socket (shared UMEM), register both in their interface's XSKMAP → build workers (threads not
+// yet started). Any failure tears down what was built, detaching the programs, and throws.
+//
+// `stop()` is the only way out and is idempotent: stop and join workers, close sockets (which also empties
+// the XSKMAP slots), detach the programs. Call it on SIGTERM/SIGINT and on fatal errors; `deinit` calls it
+// as a last resort, but an attachment would outlive a process that exits without it.
+//
+// Configuration and network snapshots are published through SnapshotBoxes that workers poll at batch
+// boundaries; map updates happen on the caller's thread. Thread-safe: all mutable state is behind a mutex,
+// and nothing here is on the hot path.
+
+import CXDP
+import SluiceCore
+import SluicePacket
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The I/O runtime: XDP steering, AF_XDP sockets and worker threads around SluiceCore's `Dataplane`.
+public final class DataPlaneRuntime: Sendable {
+    /// The options it was built with.
+    public let options: DataPlaneOptions
+    /// The resolved external interface.
+    public let externalInterface: NetworkInterface
+    /// The resolved internal interface (equal to external on a single interface).
+    public let internalInterface: NetworkInterface
+    /// The mode the program was attached in (`.native` or `.skb`).
+    public let attachedMode: XDPMode
+    /// The configuration workers read; publish through `update(configuration:)`.
+    public let configuration: SnapshotBox<DataplaneConfiguration>
+    /// The L2/L3 snapshot workers read; the netlink mirror publishes into it (or `update(network:)`).
+    public let network: SnapshotBox<NetworkView>
+
+    private struct State {
+        var programs: [XDPProgram]
+        var workers: [Worker<Dataplane>]
+        var started = false
+        var stopped = false
+    }
+    private let state: Mutex<State>
+
+    /// Attaches the steering program, fills its maps and creates sockets and workers (not started).
+    /// - Parameters:
+    ///   - options: interfaces, mode, queues, memory.
+    ///   - configuration: the initial data-plane configuration.
+    ///   - network: the initial L2/L3 snapshot (the netlink mirror's first dump).
+    ///   - resolver: where workers send next hops that need neighbour resolution.
+    ///   - secret: 128 random bits for the data plane's hashes and ISNs; random when nil.
+    /// - Throws: `XDPError`; nothing stays attached when it throws.
+    public init(
+        options: DataPlaneOptions, configuration: DataplaneConfiguration, network: NetworkView,
+        resolver: NeighbourResolver = .none, secret: (UInt64, UInt64)? = nil
+    ) throws(XDPError) {
+        guard options.queues >= 1, options.queues <= Int(SLUICE_MAX_QUEUES) else {
+            throw XDPError(
+                operation: "configure data plane", code: EINVAL,
+                detail: "queues must be in 1...\(SLUICE_MAX_QUEUES), got \(options.queues)")
+        }
+        let external = try NetworkInterface.named(options.externalInterface)
+        let internalSide =
+            options.internalInterface == options.externalInterface
+            ? external : try NetworkInterface.named(options.internalInterface)
+        let split = internalSide.index != external.index
+
+        var programs: [XDPProgram] = []
+        var workers: [Worker<Dataplane>] = []
+        let configurationBox = SnapshotBox(configuration)
+        let networkBox = SnapshotBox(network)
+        var generator = SystemRandomNumberGenerator()
+        let secret = secret ?? (generator.next(), generator.next())
+        do throws(XDPError) {
+            let externalProgram = try XDPProgram(
+                interfaceIndex: external.index, interfaceName: external.name, mode: options.mode,
+                force: options.forceReplace)
+            programs.append(externalProgram)
+            var internalProgram = externalProgram
+            if split {
+                // Same mode on both sides: a native attach that falls back on one side should not leave the
+                // other in a different mode by accident.
+                internalProgram = try XDPProgram(
+                    interfaceIndex: internalSide.index, interfaceName: internalSide.name,
+                    mode: externalProgram.mode, force: options.forceReplace)
+                programs.append(internalProgram)
+            }
+            for program in programs { try program.apply(configuration: configuration) }
+
+            for queue in 0..<options.queues {
+                let umem = try Umem(frameSize: options.frameSize, frameCount: options.frameCount)
+                let externalSocket = try XSKSocket(
+                    interface: external.name, queue: UInt32(queue), umem: umem, options: options.socket)
+                var internalSocket: XSKSocket?
+                if split {
+                    internalSocket = try XSKSocket(
+                        interface: internalSide.name, queue: UInt32(queue), umem: umem, options: options.socket)
+                }
+                try externalProgram.setSocket(queue: UInt32(queue), fd: externalSocket.fd)
+                if let internalSocket {
+                    try internalProgram.setSocket(queue: UInt32(queue), fd: internalSocket.fd)
+                }
+                let workerCount = options.queues
+                let externalIndex = external.index
+                let internalIndex = internalSide.index
+                workers.append(
+                    Worker(
+                        index: queue, queue: UInt32(queue), externalSocket: externalSocket,
+                        internalSocket: internalSocket,
+                        cpu: options.cpus.isEmpty ? nil : options.cpus[queue % options.cpus.count],
+                        configuration: configurationBox, network: networkBox, resolver: resolver,
+                        idlePollMilliseconds: options.idlePollMilliseconds
+                    ) { configuration in
+                        Dataplane(
+                            configuration: configuration, worker: queue, workerCount: workerCount,
+                            externalInterface: externalIndex, internalInterface: internalIndex, secret: secret)
+                    })
+            }
+        } catch {
+            workers.removeAll()
+            for program in programs { try? program.detach() }
+            throw error
+        }
+
+        self.options = options
+        self.externalInterface = external
+        self.internalInterface = internalSide
+        self.attachedMode = programs[0].mode
+        self.configuration = configurationBox
+        self.network = networkBox
+        self.state = Mutex(State(programs: programs, workers: workers))
+    }
+
+    deinit { stop() }
+
+    /// Starts the worker threads.
+    /// - Throws: `XDPError` when a thread cannot be started; the runtime is then stopped (detached).
+    public func start() throws(XDPError) {
+        let failure: XDPError? = state.withLock { state in
+            guard !state.started, !state.stopped else { return nil }
+            state.started = true
+            for worker in state.workers {
+                do throws(XDPError) {
+                    try worker.start()
+                } catch {
+                    return error
+                }
+            }
+            return nil
+        }
+        if let failure {
+            stop()
+            throw failure
+        }
+    }
+
+    /// Stops workers, closes sockets and detaches the steering program. Idempotent; the runtime cannot
+    /// be restarted afterwards.
+    /// - Returns: detach failures (the program may still be attached), empty on success.
+    @discardableResult
+    public func stop() -> [XDPError] {
+        state.withLock { state in
+            guard !state.stopped else { return [] }
+            state.stopped = true
+            for worker in state.workers { worker.stop() }
+            // Dropping the workers closes their sockets and UMEMs before the programs go.
+            state.workers.removeAll()
+            var failures: [XDPError] = []
+            for program in state.programs {
+                do throws(XDPError) { try program.detach() } catch { failures.append(error) }
+            }
+            return failures
+        }
+    }
+
+    /// Publishes a new configuration to the workers and updates the steering maps by difference.
+    public func update(configuration: DataplaneConfiguration) throws(XDPError) {
+        self.configuration.publish(configuration)
+        try state.withLock { (state) throws(XDPError) in
+            guard !state.stopped else { return }
+            for program in state.programs { try program.apply(configuration: configuration) }
+        }
+    }
+
+    /// Publishes a new L2/L3 snapshot to the workers.
+    public func update(network: NetworkView) {
+        self.network.publish(network)
+    }
+
+    /// Counters summed over workers (each at most ~100 ms old).
+    public func counters() -> Counters {
+        state.withLock { state in
+            var total = Counters()
+            for worker in state.workers { total.add(worker.counters) }
+            return total
+        }
+    }
+
+    /// Each worker's heartbeat; a value that stops moving means a stalled worker.
+    public func heartbeats() -> [UInt64] {
+        state.withLock { state in state.workers.map(\.heartbeat) }
+    }
+
+    /// The steering program's counters, summed over CPUs and interfaces (see `XDPProgram.statisticNames`).
+    public func xdpStats() throws(XDPError) -> [String: UInt64] {
+        try state.withLock { (state) throws(XDPError) -> [String: UInt64] in
+            var total: [String: UInt64] = [:]
+            for program in state.programs where program.isAttached {
+                for (name, value) in try program.readStats() { total[name, default: 0] &+= value }
+            }
+            return total
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// One data-plane worker: a pinned OS thread that owns one rx queue's sockets (external and internal, or one
+// socket serving both on a single interface), their UMEM frames and its own data plane (DESIGN §2: nothing
+// on the hot path is shared or locked).
+//
+// The data plane is created on the worker thread and never leaves it. Between batches the loop:
+//   - picks up a new DataplaneConfiguration or NetworkView when their SnapshotBox generation changed;
+//   - runs `advance(now:)` every millisecond;
+//   - publishes counters every 100 ms;
+//   - when a few rounds found no work and no transmitted frame is outstanding, checks the stop flag and
+//     sleeps in poll() on its sockets (≤ idlePollMilliseconds, 1 ms while tx is still outstanding).
+//
+// Queues and modes: an AF_XDP socket only sees its own queue. In skb (generic) mode on veth every frame
+// arrives on queue 0, so the default is one worker; more workers need native mode or a NIC that spreads
+// flows over queues.
+
+import CXDP
+import SluiceCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A worker thread running the AF_XDP loop for one queue.
+@safe
+public final class Worker<Processor: FrameProcessor & ~Copyable> {
+    /// Worker index (0-based).
+    public let index: Int
+    /// The rx queue its sockets are bound to.
+    public let queue: UInt32
+    /// The external socket (also the internal one on a single interface).
+    public let externalSocket: XSKSocket
+    /// The internal socket, nil when the external socket serves both sides.
+    public let internalSocket: XSKSocket?
+
+    let control = WorkerControl()
+    private let cpu: Int?
+    private let configuration: SnapshotBox<DataplaneConfiguration>
+    private let network: SnapshotBox<NetworkView>
+    private let resolver: NeighbourResolver
+    private let idlePollMilliseconds: Int32
+    private let makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
+    private var thread: PinnedThread?
+
+    /// - Parameters:
+    ///   - externalSocket/internalSocket: sockets on the same queue sharing one UMEM.
+    ///   - cpu: the CPU to pin the thread to, or nil.
+    ///   - configuration/network: snapshots picked up at batch boundaries.
+    ///   - resolver: called on the worker thread, per batch, for next hops without a neighbour entry.
+    ///   - idlePollMilliseconds: the longest poll() sleep when idle (1...100).
+    ///   - makeProcessor: builds the data plane on the worker thread from the current configuration.
+    public init(
+        index: Int, queue: UInt32, externalSocket: XSKSocket, internalSocket: XSKSocket?, cpu: Int?,
+        configuration: SnapshotBox<DataplaneConfiguration>, network: SnapshotBox<NetworkView>,
+        resolver: NeighbourResolver, idlePollMilliseconds: Int32 = 10,
+        makeProcessor: @escaping @Sendable (DataplaneConfiguration) -> Processor
+    ) {
+        precondition(internalSocket == nil || internalSocket!.umem === externalSocket.umem, "sockets must share a UMEM")
+        self.index = index
+        self.queue = queue
+        self.externalSocket = externalSocket
+        self.internalSocket = internalSocket
+        self.cpu = cpu
+        self.configuration = configuration
+        self.network = network
+        self.resolver = resolver
+        self.idlePollMilliseconds = Swift.max(1, Swift.min(idlePollMilliseconds, 100))
+        self.makeProcessor = makeProcessor
+    }
+
+    deinit { stop() }
+
+    /// Starts the thread. Does nothing if already started.
+    public func start() throws(XDPError) {
+        guard thread == nil else { return }
+        let umem = externalSocket.umem
+        let resources = unsafe WorkerResources(
+            area: umem.area, frameSize: umem.frameSize, frameCount: umem.frameCount,
+            external: externalSocket.port(side: .external), internal: internalSocket?.port(side: .internal),
+            owners: [externalSocket] + (internalSocket.map { [$0] } ?? []))
+        let control = self.control
+        let configuration = self.configuration
+        let network = self.network
+        let resolver = self.resolver
+        let idle = self.idlePollMilliseconds
+        let make = self.makeProcessor
+        control.running.store(true, ordering: .releasing)
+        do {
+            thread = try PinnedThread(name: "sluice-w\(index)", cpu: cpu) {
+                unsafe Worker.run(
+                    resources: resources, control: control, configuration: configuration, network: network,
+                    resolver: resolver, idlePollMilliseconds: idle, makeProcessor: make)
+            }
+        } catch {
+            control.running.store(false, ordering: .releasing)
+            throw error
+        }
+    }
+
+    /// Asks the thread to stop and waits for it. Idempotent.
+    public func stop() {
+        control.stopRequested.store(true, ordering: .releasing)
+        thread?.join()
+        thread = nil
+    }
+
+    /// The counters the worker last published (at most ~100 ms old; exact after `stop()`).
+    public var counters: Counters { control.counters }
+
+    /// Increases every time the worker publishes (every ~100 ms while it runs).
+    public var heartbeat: UInt64 { control.heartbeat.load(ordering: .relaxed) }
+
+    /// True from `start()` until the loop has exited.
+    public var isRunning: Bool { control.running.load(ordering: .acquiring) }
+
+    // MARK: - Thread body
+
+    private static func run(
+        resources: WorkerResources, control: WorkerControl, configuration: SnapshotBox<DataplaneConfiguration>,
+        network: SnapshotBox<NetworkView>, resolver: NeighbourResolver, idlePollMilliseconds: Int32,
+        makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
+    ) {
+        let (initialConfiguration, configurationGeneration) = configuration.read()
+        let (initialNetwork, networkGeneration) = network.read()
+        var core = unsafe WorkerCore(
+            processor: makeProcessor(initialConfiguration), network: initialNetwork, area: resources.area,
+            frameSize: resources.frameSize, frameCount: resources.frameCount, external: resources.external,
+            internal: resources.internal, reserve: Swift.max(16, resources.frameCount / 8), resolver: resolver,
+            owners: resources.owners)
+        loop(
+            &core, control: control, configuration: configuration, seenConfiguration: configurationGeneration,
+            network: network, seenNetwork: networkGeneration, idlePollMilliseconds: idlePollMilliseconds)
+        control.publish(core.processor.counters)
+        control.running.store(false, ordering: .releasing)
+    }
+
+    @inline(never)
+    private static func loop(
+        _ core: inout WorkerCore<Processor>, control: WorkerControl,
+        configuration: SnapshotBox<DataplaneConfiguration>, seenConfiguration: UInt64,
+        network: SnapshotBox<NetworkView>, seenNetwork: UInt64, idlePollMilliseconds: Int32
+    ) {
+        let spinRounds = 64
+        var seenConfiguration = seenConfiguration
+        var seenNetwork = seenNetwork
+        var lastAdvance = MonotonicClock.milliseconds()
+        var lastPublish = lastAdvance
+        var idleRounds = 0
+        let descriptors = core.fileDescriptors
+        let pollCount: nfds_t = core.portCount == 2 ? 2 : 1
+        let polled = UnsafeMutablePointer<pollfd>.allocate(capacity: 2)
+        defer { unsafe polled.deallocate() }
+
+        while !control.stopRequested.load(ordering: .relaxed) {
+            let now = MonotonicClock.milliseconds()
+            if configuration.generation != seenConfiguration {
+                let (value, generation) = configuration.read()
+                core.processor.apply(configuration: value)
+                seenConfiguration = generation
+            }
+            if network.generation != seenNetwork {
+                let (value, generation) = network.read()
+                core.network = value
+                seenNetwork = generation
+            }
+            let work = core.runOnce(now: now)
+            if now &- lastAdvance >= 1 {  // monotonic milliseconds; &- for form's sake
+                core.processor.advance(now: now)
+                lastAdvance = now
+            }
+            if now &- lastPublish >= 100 {
+                control.publish(core.processor.counters)
+                lastPublish = now
+            }
+            if work > 0 {
+                idleRounds = 0
+                continue
+            }
+            idleRounds &+= 1
+            if idleRounds < spinRounds { continue }
+            if control.stopRequested.load(ordering: .acquiring) { break }
+            unsafe polled[0] = pollfd(fd: descriptors.0, events: Int16(POLLIN), revents: 0)
+            unsafe polled[1] = pollfd(fd: descriptors.1, events: Int16(POLLIN), revents: 0)
+            _ = unsafe poll(polled, pollCount, core.isQuiescent ? idlePollMilliseconds : 1)
+        }
+    }
+}
+
+/// The raw pieces a worker thread needs, moved to it once at start. The pointers stay valid because the
+/// `Worker` holds the sockets (and they the UMEM) and joins the thread before releasing them.
+@unsafe
+struct WorkerResources: @unchecked Sendable {
+    let area: UnsafeMutableRawPointer
+    let frameSize: Int
+    let frameCount: Int
+    let external: XSKPort
+    let `internal`: XSKPort?
+    let owners: [AnyObject]
+}

@@ -1,0 +1,33 @@
+// BPF_PROG_TEST_RUN: runs the loaded steering program on a frame supplied from userspace and returns its
+// XDP action, without any traffic (Katran's BpfTester). Tests use it to check classification frame by
+// frame; it also serves as a start-up self-check. The program's counters move as for a real frame.
+
+import CXDP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension XDPProgram {
+    /// Runs the program once on `frame` (as if received on queue 0) and returns the XDP action
+    /// (1 = XDP_DROP, 2 = XDP_PASS, 4 = XDP_REDIRECT).
+    /// The corresponding C function is `bpf_prog_test_run_opts`.
+    public func testRun(frame: [UInt8]) throws(XDPError) -> UInt32 {
+        guard frame.count >= 14 else {
+            throw XDPError(operation: "test-run XDP program", code: EINVAL, detail: "frame shorter than Ethernet")
+        }
+        let fd = unsafe xdp_program__fd(program)
+        var input = frame
+        let result: (rc: Int32, action: UInt32) = unsafe input.withUnsafeMutableBytes { bytes in
+            var options = unsafe bpf_test_run_opts()
+            unsafe options.sz = MemoryLayout<bpf_test_run_opts>.size
+            unsafe options.data_in = UnsafeRawPointer(bytes.baseAddress)
+            unsafe options.data_size_in = UInt32(bytes.count)
+            unsafe options.repeat = 1
+            let rc = unsafe bpf_prog_test_run_opts(fd, &options)
+            return unsafe (rc, options.retval)
+        }
+        guard result.rc == 0 else { throw XDPError.fromReturn(result.rc, "test-run XDP program", interfaceName) }
+        return result.action
+    }
+}
