@@ -281,6 +281,16 @@ extension ConfigurationReader {
                 error(at("client_address"), "\(mode.rawValue) applies only to tcp services; use none", at: node)
             }
         }
+        // Accepted by the schema so files written for the next release parse, but refused until the
+        // data plane implements them: silently forwarding without them would mislead the operator.
+        else {
+            if draft.synProxy == true, let node = f["syn_proxy"] {
+                error(at("syn_proxy"), "syn_proxy is not supported by this build yet; use false", at: node)
+            }
+            if let mode = draft.clientAddress, mode != .none, let node = f["client_address"] {
+                error(at("client_address"), "\(mode.rawValue) is not supported by this build yet; use none", at: node)
+            }
+        }
 
         if let list = f["real_servers"] {
             let rsPath = at("real_servers")

@@ -162,14 +162,14 @@ import Testing
             local_address_groups: { lips: [1:2:3:4:5:6:7:8] }
             virtual_servers:
               - { name: 80, vip: 1:2:3:4:5:6:7:9, port: 80, protocol: tcp, local_address_group: lips,
-                  syn_proxy: yes, real_servers: [{ address: "1:2:3:4:5:6:7:a" }] }
+                  syn_proxy: no, real_servers: [{ address: "1:2:3:4:5:6:7:a" }] }
             """
         )
         #expect(config.interfaces.external == "on")
         #expect(config.localAddressGroups[0].addresses == [IPAddress("1:2:3:4:5:6:7:8")!])
         #expect(config.virtualServers[0].name == "80")
         #expect(config.virtualServers[0].vip == IPAddress("1:2:3:4:5:6:7:9")!)
-        #expect(config.virtualServers[0].synProxy == true)
+        #expect(config.virtualServers[0].synProxy == false)
     }
 
     @Test func emptyRealServersIsAValidDrainedServiceWithAWarning() throws {
