@@ -159,7 +159,9 @@ sluice_usable() {
 
 # start_sluice: run it on DUT_CPU in pf-gw and wait until its XDP program sits on both interfaces.
 start_sluice() {
-  ip netns exec $GW taskset -c "$DUT_CPU" "$SLUICE" run --config "$WORK/sluice.yaml" >"$WORK/sluice.log" 2>&1 &
+  rm -f "$WORK/sluice.stats"
+  ip netns exec $GW taskset -c "$DUT_CPU" "$SLUICE" run --config "$WORK/sluice.yaml" --stats-file "$WORK/sluice.stats" \
+    >"$WORK/sluice.log" 2>&1 &
   SLUICE_PID=$!
   for _ in $(seq 100); do
     kill -0 "$SLUICE_PID" 2>/dev/null || { echo "sluice exited:" >&2; tail -5 "$WORK/sluice.log" >&2; SLUICE_PID=; return 1; }
@@ -235,7 +237,10 @@ run_case() { # run_case CASE RUN -> appends one TSV row; returns 1 if the run co
   $CPUACCT snap "$WORK/b.json"
   wait $sp
   [ "$c" = xsk_fwd ] && wait $fp
-  [ "$c" = sluice ] && { cp "$WORK/sluice.log" "$RES/forwarding-$STAMP-sluice-run$r.log"; stop_sluice; }
+  if [ "$c" = sluice ]; then
+    stop_sluice
+    cat "$WORK/sluice.log" "$WORK/sluice.stats" >"$RES/forwarding-$STAMP-sluice-run$r.log" 2>/dev/null
+  fi
   local acct busy
   acct=$($CPUACCT diff "$WORK/a.json" "$WORK/b.json")
   busy=$(python3 -c "import json,sys;d=json.loads(sys.argv[1]);print(d['cpu$DUT_CPU']['busy'],d['cpu$GEN_CPU']['busy'],d['foreign_pct'])" "$acct")

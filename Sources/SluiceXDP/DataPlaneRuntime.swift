@@ -10,8 +10,8 @@
 // the XSKMAP slots), detach the programs. Call it on SIGTERM/SIGINT and on fatal errors; `deinit` calls it
 // as a last resort, but an attachment would outlive a process that exits without it.
 //
-// Configuration and network snapshots are published through SnapshotBoxes that workers poll at batch
-// boundaries; map updates happen on the caller's thread. Thread-safe: all mutable state is behind a mutex,
+// The configuration is published through a SnapshotBox and the network view comes from a
+// NetworkViewSource (the netlink mirror); workers poll both at batch boundaries; map updates happen on the caller's thread. Thread-safe: all mutable state is behind a mutex,
 // and nothing here is on the hot path.
 
 import CXDP
@@ -35,8 +35,10 @@ public final class DataPlaneRuntime: Sendable {
     public let attachedMode: XDPMode
     /// The configuration workers read; publish through `update(configuration:)`.
     public let configuration: SnapshotBox<DataplaneConfiguration>
-    /// The L2/L3 snapshot workers read; the netlink mirror publishes into it (or `update(network:)`).
-    public let network: SnapshotBox<NetworkView>
+    /// Where workers read the L2/L3 snapshot from.
+    public let network: NetworkViewSource
+    /// The box behind `network` when the runtime was given a plain view (`update(network:)` publishes here).
+    private let networkBox: SnapshotBox<NetworkView>?
 
     private struct State {
         var programs: [XDPProgram]
@@ -50,13 +52,34 @@ public final class DataPlaneRuntime: Sendable {
     /// - Parameters:
     ///   - options: interfaces, mode, queues, memory.
     ///   - configuration: the initial data-plane configuration.
-    ///   - network: the initial L2/L3 snapshot (the netlink mirror's first dump).
+    ///   - network: where workers read the L2/L3 snapshot (`NetworkViewSource(mirror)` in the daemon).
     ///   - resolver: where workers send next hops that need neighbour resolution.
     ///   - secret: 128 random bits for the data plane's hashes and ISNs; random when nil.
     /// - Throws: `XDPError`; nothing stays attached when it throws.
-    public init(
+    public convenience init(
+        options: DataPlaneOptions, configuration: DataplaneConfiguration, network: NetworkViewSource,
+        resolver: NeighbourResolver = .none, secret: (UInt64, UInt64)? = nil
+    ) throws(XDPError) {
+        try self.init(
+            options: options, configuration: configuration, source: network, box: nil, resolver: resolver,
+            secret: secret)
+    }
+
+    /// Like `init(options:configuration:network:resolver:secret:)` with a view the caller keeps up to date
+    /// through `update(network:)`.
+    public convenience init(
         options: DataPlaneOptions, configuration: DataplaneConfiguration, network: NetworkView,
         resolver: NeighbourResolver = .none, secret: (UInt64, UInt64)? = nil
+    ) throws(XDPError) {
+        let box = SnapshotBox(network)
+        try self.init(
+            options: options, configuration: configuration, source: .box(box), box: box, resolver: resolver,
+            secret: secret)
+    }
+
+    private init(
+        options: DataPlaneOptions, configuration: DataplaneConfiguration, source network: NetworkViewSource,
+        box networkBox: SnapshotBox<NetworkView>?, resolver: NeighbourResolver, secret: (UInt64, UInt64)?
     ) throws(XDPError) {
         guard options.queues >= 1, options.queues <= Int(SLUICE_MAX_QUEUES) else {
             throw XDPError(
@@ -72,7 +95,6 @@ public final class DataPlaneRuntime: Sendable {
         var programs: [XDPProgram] = []
         var workers: [Worker<Dataplane>] = []
         let configurationBox = SnapshotBox(configuration)
-        let networkBox = SnapshotBox(network)
         var generator = SystemRandomNumberGenerator()
         let secret = secret ?? (generator.next(), generator.next())
         do throws(XDPError) {
@@ -112,7 +134,7 @@ public final class DataPlaneRuntime: Sendable {
                         index: queue, queue: UInt32(queue), externalSocket: externalSocket,
                         internalSocket: internalSocket,
                         cpu: options.cpus.isEmpty ? nil : options.cpus[queue % options.cpus.count],
-                        configuration: configurationBox, network: networkBox, resolver: resolver,
+                        configuration: configurationBox, network: network, resolver: resolver,
                         idlePollMilliseconds: options.idlePollMilliseconds
                     ) { configuration in
                         Dataplane(
@@ -131,7 +153,8 @@ public final class DataPlaneRuntime: Sendable {
         self.internalInterface = internalSide
         self.attachedMode = programs[0].mode
         self.configuration = configurationBox
-        self.network = networkBox
+        self.network = network
+        self.networkBox = networkBox
         self.state = Mutex(State(programs: programs, workers: workers))
     }
 
@@ -186,9 +209,10 @@ public final class DataPlaneRuntime: Sendable {
         }
     }
 
-    /// Publishes a new L2/L3 snapshot to the workers.
+    /// Publishes a new L2/L3 snapshot, when the runtime was built from a `NetworkView`; with a
+    /// `NetworkViewSource` the source itself is followed and this does nothing.
     public func update(network: NetworkView) {
-        self.network.publish(network)
+        networkBox?.publish(network)
     }
 
     /// Counters summed over workers (each at most ~100 ms old).

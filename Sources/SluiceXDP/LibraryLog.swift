@@ -18,8 +18,8 @@ enum LibraryLog {
 
     /// Messages that every normal start produces.
     private static let noise = [
-        "No bpffs found", "Can't use dispatcher", "skipping unrecognized data section", "Couldn't find",
-        "Compatibility check", "Loading XDP program", "dispatcher", "bpffs",
+        "No bpffs found", "Can't use dispatcher", "skipping unrecognized data section",
+        "Compatibility check for dispatcher program failed",
     ]
 
     /// Installs the callbacks (idempotent).

@@ -22,3 +22,12 @@ public struct NeighbourResolver: Sendable {
     /// A resolver that ignores requests (tests, or when the kernel resolves on its own).
     public static let none = NeighbourResolver { _, _ in }
 }
+
+extension NeighbourResolver {
+    /// Requests go to the netlink mirror, which asks the kernel (rate-limited there).
+    public init(_ mirror: NetlinkMirror) {
+        self.init { address, interfaceIndex in
+            _ = mirror.requestResolution(address: address, interfaceIndex: interfaceIndex)
+        }
+    }
+}

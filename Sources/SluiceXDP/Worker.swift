@@ -36,7 +36,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     let control = WorkerControl()
     private let cpu: Int?
     private let configuration: SnapshotBox<DataplaneConfiguration>
-    private let network: SnapshotBox<NetworkView>
+    private let network: NetworkViewSource
     private let resolver: NeighbourResolver
     private let idlePollMilliseconds: Int32
     private let makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
@@ -51,7 +51,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     ///   - makeProcessor: builds the data plane on the worker thread from the current configuration.
     public init(
         index: Int, queue: UInt32, externalSocket: XSKSocket, internalSocket: XSKSocket?, cpu: Int?,
-        configuration: SnapshotBox<DataplaneConfiguration>, network: SnapshotBox<NetworkView>,
+        configuration: SnapshotBox<DataplaneConfiguration>, network: NetworkViewSource,
         resolver: NeighbourResolver, idlePollMilliseconds: Int32 = 10,
         makeProcessor: @escaping @Sendable (DataplaneConfiguration) -> Processor
     ) {
@@ -117,11 +117,12 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
 
     private static func run(
         resources: WorkerResources, control: WorkerControl, configuration: SnapshotBox<DataplaneConfiguration>,
-        network: SnapshotBox<NetworkView>, resolver: NeighbourResolver, idlePollMilliseconds: Int32,
+        network: NetworkViewSource, resolver: NeighbourResolver, idlePollMilliseconds: Int32,
         makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
     ) {
         let (initialConfiguration, configurationGeneration) = configuration.read()
-        let (initialNetwork, networkGeneration) = network.read()
+        let networkGeneration = network.generation()
+        let initialNetwork = network.snapshot()
         var core = unsafe WorkerCore(
             processor: makeProcessor(initialConfiguration), network: initialNetwork, area: resources.area,
             frameSize: resources.frameSize, frameCount: resources.frameCount, external: resources.external,
@@ -138,7 +139,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     private static func loop(
         _ core: inout WorkerCore<Processor>, control: WorkerControl,
         configuration: SnapshotBox<DataplaneConfiguration>, seenConfiguration: UInt64,
-        network: SnapshotBox<NetworkView>, seenNetwork: UInt64, idlePollMilliseconds: Int32
+        network: NetworkViewSource, seenNetwork: UInt64, idlePollMilliseconds: Int32
     ) {
         let spinRounds = 64
         var seenConfiguration = seenConfiguration
@@ -158,10 +159,10 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
                 core.processor.apply(configuration: value)
                 seenConfiguration = generation
             }
-            if network.generation != seenNetwork {
-                let (value, generation) = network.read()
-                core.network = value
-                seenNetwork = generation
+            let networkGeneration = network.generation()
+            if networkGeneration != seenNetwork {
+                core.network = network.snapshot()
+                seenNetwork = networkGeneration
             }
             let work = core.runOnce(now: now)
             if now &- lastAdvance >= 1 {  // monotonic milliseconds; &- for form's sake

@@ -219,3 +219,39 @@ stop_sluice() {
     SLUICE_PID=""
     return "$rc"
 }
+
+# xdp_prog_ids NS: "iface prog-id" for every interface in NS that has an XDP program attached.
+xdp_prog_ids() {
+    ip -n "$1" -j -d link show | python3 -c '
+import json, sys
+for link in json.load(sys.stdin):
+    xdp = link.get("xdp")
+    if xdp:
+        ids = [p.get("id") for p in xdp.get("attached", [])] or [xdp.get("prog", {}).get("id")]
+        print(link["ifname"], ",".join(str(i) for i in ids))
+'
+}
+
+# wait_for_log FILE PATTERN [TIMEOUT_S]: wait until an extended regex PATTERN matches a line of FILE.
+wait_for_log() {
+    local file=$1 pattern=$2 timeout=${3:-10} i
+    for ((i = 0; i < timeout * 10; i++)); do
+        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# reload_sluice PATTERN: SIGHUP the running sluice and wait (5 s) for a log line matching PATTERN
+# ("configuration reloaded" by default) that was not in the log before the signal.
+reload_sluice() {
+    local pattern=${1:-configuration reloaded} before i
+    [ -n "$SLUICE_PID" ] || return 1
+    before=$(grep -Ec -- "$pattern" "$SLUICE_LOG" 2>/dev/null)
+    kill -HUP "$SLUICE_PID" || return 1
+    for ((i = 0; i < 50; i++)); do
+        [ "$(grep -Ec -- "$pattern" "$SLUICE_LOG" 2>/dev/null)" -gt "$before" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}

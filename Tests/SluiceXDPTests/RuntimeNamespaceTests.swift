@@ -36,7 +36,7 @@ struct RuntimeNamespaceTests {
             let runtime = try DataPlaneRuntime(
                 options: DataPlaneOptions(
                     externalInterface: "sxg0", internalInterface: "sxg1", mode: .skb, frameCount: 1024),
-                configuration: Self.configuration(port: 5000), network: NetworkView())
+                configuration: Self.configuration(port: 5000), network: .constant(NetworkView()))
             defer { runtime.stop() }
             #expect(runtime.attachedMode == .skb)
             #expect(try lab.attachedProgram("sxg0")?.name == "sluice_steer")
@@ -74,7 +74,7 @@ struct RuntimeNamespaceTests {
         let redirected = try lab.inGateway { () throws -> UInt64 in
             let runtime = try DataPlaneRuntime(
                 options: DataPlaneOptions(externalInterface: "sxg0", mode: .auto, frameCount: 512),
-                configuration: Self.configuration(port: 5000), network: NetworkView())
+                configuration: Self.configuration(port: 5000), network: .constant(NetworkView()))
             defer { runtime.stop() }
             #expect(runtime.internalInterface == runtime.externalInterface)
             try runtime.start()
@@ -95,7 +95,7 @@ struct RuntimeNamespaceTests {
                 // An impossible UMEM fails after the program was attached: it must be detached again.
                 _ = try DataPlaneRuntime(
                     options: DataPlaneOptions(externalInterface: "sxg0", mode: .skb, frameCount: 100),
-                    configuration: Self.configuration(port: 5000), network: NetworkView())
+                    configuration: Self.configuration(port: 5000), network: .constant(NetworkView()))
                 return "started"
             } catch {
                 return "\(error)"

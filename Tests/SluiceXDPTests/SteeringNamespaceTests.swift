@@ -261,6 +261,28 @@ struct SteeringNamespaceTests {
         #expect(forced == "sluice_steer")
     }
 
+    @Test func nativeModeExplainsWhenTheDriverCannotAndAutoFallsBack() throws {
+        try lab.create()
+        defer { lab.destroy() }
+        let outcome = try lab.inGateway { () throws -> (native: String, auto: XDPMode) in
+            let loopback = try NetworkInterface.named("lo")
+            var native = "attached"
+            do {
+                let program = try XDPProgram(interfaceIndex: loopback.index, interfaceName: "lo", mode: .native)
+                try program.detach()
+            } catch {
+                native = "\(error)"
+            }
+            let program = try XDPProgram(interfaceIndex: loopback.index, interfaceName: "lo", mode: .auto)
+            defer { try? program.detach() }
+            return (native, program.mode)
+        }
+        #expect(outcome.native.hasPrefix("attach XDP program in native mode on lo failed: "))
+        #expect(outcome.native.contains("try mode skb"))
+        #expect(outcome.native == "SHOW")
+        #expect(outcome.auto == .skb)
+    }
+
     @Test func unknownInterfaceIsAClearError() throws {
         try lab.create()
         defer { lab.destroy() }

@@ -6,10 +6,11 @@
 // One sample is 10^6 packets (`scalingFactor: .mega`), so the per-sample setup (a fresh data plane, the
 // handshake, the C/Swift byte comparison) stays outside the measured region and costs little wall time.
 //
-// Metrics: wall clock per packet (throughput = packets/s); `mallocCountTotal`, which must stay 0 — the
-// committed thresholds in Perf/Thresholds/ make `swift package benchmark thresholds check` fail on any
-// allocation; `instructions` where the machine exposes hardware counters (Firecracker VMs do not, and the
-// row is then absent: Perf/micro.sh --callgrind counts instructions with valgrind instead).
+// Metrics: wall clock per packet (throughput = packets/s); `mallocCountTotal`, which must not exceed the
+// harness's own count (the `harness-empty-loop` benchmark): the committed thresholds in Perf/Thresholds/
+// make `swift package benchmark thresholds check` fail on any allocation in the loop; `instructions` where
+// the machine exposes hardware counters (Firecracker VMs do not, and the row is then absent:
+// Perf/micro.sh --callgrind counts instructions with valgrind instead).
 
 import Benchmark
 import FullNATFixtures
@@ -39,18 +40,17 @@ let benchmarks: @Sendable () -> Void = {
         fallback = EstablishedFlow(localPort: 40_000, seqDelta: 0x2000_0000)
     }
 
-    Benchmark("probe-empty", configuration: configuration) { benchmark in
-        for _ in benchmark.scaledIterations { blackHole(1) }
-    }
-    Benchmark("probe-empty-startstop", configuration: configuration) { benchmark in
+    // The harness's own allocations: package-benchmark 1.38.1 with the malloc interposer on Swift 6.3
+    // counts 16 mallocs per sample even for an empty loop. The committed thresholds therefore hold 16 for
+    // every benchmark with a tolerance of 0: one allocation per packet would add 10^6 per sample.
+    Benchmark("harness-empty-loop", configuration: configuration) { benchmark in
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(1) }
+        for i in benchmark.scaledIterations {
+            blackHole(i)
+        }
         benchmark.stopMeasurement()
     }
-    Benchmark("probe-empty-start", configuration: configuration) { benchmark in
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(1) }
-    }
+
     for inbound in [true, false] {
         let name = inbound ? "established-inbound" : "established-outbound"
         Benchmark("\(name)-swift", configuration: swiftConfiguration) { benchmark in

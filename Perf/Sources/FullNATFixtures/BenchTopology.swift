@@ -46,8 +46,10 @@ public enum BenchTopology {
                 InterfaceInfo(index: internalIndex, mac: internalMAC, mtu: 1500),
             ],
             routes: [
-                Route(prefix: IPAddress(v4: 0x0AD2_0100), prefixLength: 24, interfaceIndex: externalIndex, gateway: nil),
-                Route(prefix: IPAddress(v4: 0x0AD2_0200), prefixLength: 24, interfaceIndex: internalIndex, gateway: nil),
+                Route(
+                    prefix: IPAddress(v4: 0x0AD2_0100), prefixLength: 24, interfaceIndex: externalIndex, gateway: nil),
+                Route(
+                    prefix: IPAddress(v4: 0x0AD2_0200), prefixLength: 24, interfaceIndex: internalIndex, gateway: nil),
                 Route(prefix: IPAddress(v4: 0), prefixLength: 0, interfaceIndex: externalIndex, gateway: client),
             ],
             neighbours: [

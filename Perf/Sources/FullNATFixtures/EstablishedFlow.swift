@@ -58,7 +58,8 @@ public struct EstablishedFlow: Sendable {
     }
 
     /// Runs SYN, SYN-ACK and ACK through `dataplane` and returns the established flow.
-    public static func establish(_ dataplane: inout Dataplane, network: borrowing NetworkView, now: UInt64) throws(Failure)
+    public static func establish(_ dataplane: inout Dataplane, network: borrowing NetworkView, now: UInt64)
+        throws(Failure)
         -> EstablishedFlow
     {
         let syn = PacketBuilder()

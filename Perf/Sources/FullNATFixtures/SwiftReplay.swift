@@ -58,8 +58,7 @@ public struct SwiftReplay: Sendable {
 
     /// Restores the pristine frame into `buffer` and processes it once.
     @inlinable
-    public func step(_ dataplane: inout Dataplane, _ buffer: inout [UInt8], network: borrowing NetworkView) -> Verdict
-    {
+    public func step(_ dataplane: inout Dataplane, _ buffer: inout [UInt8], network: borrowing NetworkView) -> Verdict {
         // Same count into a uniquely referenced array: an in-place copy, no allocation.
         buffer.replaceSubrange(0..<pristine.count, with: pristine)
         var length = pristine.count

@@ -38,7 +38,8 @@ else {
     exit(2)
 }
 do {
-    let forwarded = try replay(swift: arguments[1] == "swift", inbound: arguments[2] == "inbound", iterations: iterations)
+    let forwarded = try replay(
+        swift: arguments[1] == "swift", inbound: arguments[2] == "inbound", iterations: iterations)
     print("\(arguments[1]) \(arguments[2]) iterations=\(iterations) forwarded=\(forwarded)")
     exit(forwarded == iterations ? 0 : 1)
 } catch {
