@@ -146,7 +146,7 @@ SLUICE_STATUS="not requested"
 sluice_usable() {
   [ -x "$SLUICE" ] || { SLUICE_STATUS="no binary at $SLUICE (run: swift build -c release)"; return 1; }
   sluice_config > "$WORK/sluice.yaml"
-  if ! "$SLUICE" check "$WORK/sluice.yaml" >"$WORK/check.log" 2>&1; then
+  if ! "$SLUICE" check --config "$WORK/sluice.yaml" >"$WORK/check.log" 2>&1; then
     SLUICE_STATUS="\`sluice check\` rejects the generated config: $(head -3 "$WORK/check.log" | tr '\n' ' ')"
     return 1
   fi

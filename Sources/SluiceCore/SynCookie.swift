@@ -31,8 +31,8 @@
 //
 // Forgery: a blind ACK with random ack/seq is accepted when its counter bits are one of the two
 // accepted values (probability 2/4) and then its 22 hash bits match under one of the (at most) two
-// keys (2 · 2^-22): (2/4) · 2 · 2^-22 = 2^-22 ≈ 2.4 · 10^-7 per ACK, ~1000 times below dpvs and
-// ~100 times above Linux (whose 24-bit field leaves no room for the options). An attacker needs
+// keys (2 · 2^-22): (2/4) · 2 · 2^-22 = 2^-22 ≈ 2.4 · 10^-7 per ACK: ~8 times below dpvs (≈ 2 · 10^-6)
+// and ~120 times above Linux (≈ 2 · 10^-9, whose field carries only the MSS). An attacker needs
 // about 4 million ACKs per accepted forgery, and an accepted one only costs a connection slot
 // and an RS SYN, as a real handshake would.
 //

@@ -29,9 +29,9 @@
 
 /// Turns a client SYN into the SYNPROXY SYN-ACK, in place.
 public enum SynAck {
-    /// MSS assumed for an IPv4 peer that sent no MSS option (RFC 9293 §3.7.1).
+    /// MSS assumed for an IPv4 peer that sent no MSS option (RFC 9293 §3.7.1: 576 − 40).
     public static let defaultIPv4MSS: UInt16 = 536
-    /// MSS assumed for an IPv6 peer that sent no MSS option (RFC 8200 §8.3: 1280 − 60).
+    /// MSS assumed for an IPv6 peer that sent no MSS option (RFC 9293 §3.7.1: 1280 − 60).
     public static let defaultIPv6MSS: UInt16 = 1220
 
     /// Rewrites the client SYN described by `info` into the stateless SYN-ACK carrying `cookie`.

@@ -227,7 +227,7 @@ import json, sys
 for link in json.load(sys.stdin):
     xdp = link.get("xdp")
     if xdp:
-        ids = [p.get("id") for p in xdp.get("attached", [])] or [xdp.get("prog", {}).get("id")]
+        ids = [a["prog"]["id"] for a in xdp.get("attached", []) if "prog" in a] or [xdp.get("prog", {}).get("id")]
         print(link["ifname"], ",".join(str(i) for i in ids))
 '
 }

@@ -56,7 +56,7 @@ for signal in TERM INT; do
         continue
     fi
     check_eq "SIG$signal: sluice is this shell's direct child (ip netns exec execs it)" \
-        "sluice $$" "$(basename "$(readlink "/proc/$SLUICE_PID/exe")") $(awk '{ print $4 }' "/proc/$SLUICE_PID/stat")"
+        "$(basename "$(readlink -f "$SLUICE_BIN")") $$" "$(basename "$(readlink "/proc/$SLUICE_PID/exe")") $(awk '{ print $4 }' "/proc/$SLUICE_PID/stat")"
     check "SIG$signal: both VIPs forward before the signal" forwards
     timed_stop "$signal"
     log "    exit status $STOP_STATUS after $STOP_MS ms"
@@ -84,6 +84,7 @@ if start_sluice "$CONFIG"; then
         "ext0 int0" "$(cut -d' ' -f1 <<<"$stale" | sort | tr '\n' ' ' | sed 's/ $//')"
     if start_sluice "$CONFIG" "$WORK/restart.log"; then
         pass "sluice run starts over the stale program"
+        grep -i stale "$WORK/restart.log" | sed "s/^/    | /"
         fresh=$(xdp_prog_ids sl-gw)
         log "    attached now: $(tr '\n' ' ' <<<"$fresh")"
         check "the stale program was replaced by a new one (different program ids)" \
@@ -150,8 +151,8 @@ for path in $problems; do
     grep -qF "$path:" <<<"$out" || missing+="$path "
 done
 check_eq "sluice check names every problem with its key path" "" "$missing"
-check_eq "sluice check reports each problem on its own line, prefixed with the file" 8 \
-    "$(grep -cF "$WORK/bad.yaml:" <<<"$out")"
+check_eq "sluice check reports each problem on its own line, prefixed with the file, then a count" \
+    "8 $WORK/bad.yaml: 8 problems" "$(grep -cF "$WORK/bad.yaml: " <<<"$out" | awk '{ print $1 - 1 }') $(tail -1 <<<"$out")"
 run_once "$WORK/bad.yaml"
 missing=""
 for path in $problems; do

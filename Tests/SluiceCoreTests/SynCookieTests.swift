@@ -220,12 +220,14 @@ import Testing
             ).build()
         var info = PacketInfo()
         #expect(PacketParser.parse(syn.span, length: syn.count, into: &info) == nil)
-        #expect(CookieOptions(syn: syn.span, info: info) == CookieOptions(mss: 1400, windowScale: 0, sackPermitted: true))
+        #expect(
+            CookieOptions(syn: syn.span, info: info) == CookieOptions(mss: 1400, windowScale: 0, sackPermitted: true))
 
         let bare = PacketBuilder().ipv6(src: "2001:db8::10", dst: "2001:db8:1::1")
             .tcp(sport: 40000, dport: 80, flags: TCPFlag.syn).build()
         #expect(PacketParser.parse(bare.span, length: bare.count, into: &info) == nil)
-        #expect(CookieOptions(syn: bare.span, info: info) == CookieOptions(mss: 0, windowScale: nil, sackPermitted: false))
+        #expect(
+            CookieOptions(syn: bare.span, info: info) == CookieOptions(mss: 0, windowScale: nil, sackPermitted: false))
 
         // A stale summary pointing outside the frame reads as "absent", without trapping.
         info.tcpOptions.mssOffset = bare.count - 1
@@ -236,6 +238,7 @@ import Testing
 
     /// Ten million blind ACKs with random ack/seq against one tuple and time, checked with both a
     /// current and a previous key (the worst case). Designed rate 2^-22 ≈ 2.4e-7; asserted ≤ 1e-6.
+    /// With this seed 2 forgeries are found (2e-7). About 6 s in a debug build, well under 1 s in release.
     @Test func blindForgeryRate() {
         let c = SynCookie(key: Self.keyA, previousKey: Self.keyB)
         let t = Self.v4
