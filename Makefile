@@ -21,7 +21,7 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
 	ethtool socat iproute2 nftables python3 curl
 
-.PHONY: all deps build test unit-test e2e-test demo lint format clean
+.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check
 
 all: build
 
@@ -61,8 +61,16 @@ e2e-test:
 	echo "=== end-to-end: $$passed passed, $$failed failed, $$skipped skipped"; \
 	[ -z "$$failures" ] || { echo "failed:$$failures"; exit 1; }
 
+# `unsafe` (strict memory safety) is allowed only in SluiceXDP's ring, UMEM, map and netlink code.
+unsafe-check:
+	@found=$$(grep -rnw unsafe Sources Tests --include='*.swift' | grep -v '^Sources/SluiceXDP/' | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true); \
+	if [ -n "$$found" ]; then echo "unsafe outside SluiceXDP:"; echo "$$found"; exit 1; fi; \
+	echo "unsafe-check: only SluiceXDP uses unsafe"
+
 test: deps
 	@rc=0; \
+	$(MAKE) --no-print-directory unsafe-check || rc=1; \
+	$(MAKE) --no-print-directory lint || rc=1; \
 	$(MAKE) --no-print-directory unit-test || rc=1; \
 	$(MAKE) --no-print-directory build || rc=1; \
 	$(MAKE) --no-print-directory e2e-test || rc=1; \
