@@ -56,7 +56,8 @@ for signal in TERM INT; do
         continue
     fi
     check_eq "SIG$signal: sluice is this shell's direct child (ip netns exec execs it)" \
-        "$(basename "$(readlink -f "$SLUICE_BIN")") $$" "$(basename "$(readlink "/proc/$SLUICE_PID/exe")") $(awk '{ print $4 }' "/proc/$SLUICE_PID/stat")"
+        "$(basename "$(readlink -f "$SLUICE_BIN")") $$" \
+        "$(basename "$(readlink "/proc/$SLUICE_PID/exe")") $(awk '{ print $4 }' "/proc/$SLUICE_PID/stat")"
     check "SIG$signal: both VIPs forward before the signal" forwards
     timed_stop "$signal"
     log "    exit status $STOP_STATUS after $STOP_MS ms"
@@ -152,7 +153,8 @@ for path in $problems; do
 done
 check_eq "sluice check names every problem with its key path" "" "$missing"
 check_eq "sluice check reports each problem on its own line, prefixed with the file, then a count" \
-    "8 $WORK/bad.yaml: 8 problems" "$(grep -cF "$WORK/bad.yaml: " <<<"$out" | awk '{ print $1 - 1 }') $(tail -1 <<<"$out")"
+    "8 $WORK/bad.yaml: 8 problems" \
+    "$(grep -cF "$WORK/bad.yaml: " <<<"$out" | awk '{ print $1 - 1 }') $(tail -1 <<<"$out")"
 run_once "$WORK/bad.yaml"
 missing=""
 for path in $problems; do

@@ -30,7 +30,8 @@ WORK=$(mktemp -d /tmp/sluice-pmtu.XXXXXX)
 CAPTURE_PID=""
 stop_capture() {
     [ -n "$CAPTURE_PID" ] || return 0
-    kill -INT "$CAPTURE_PID" 2>/dev/null
+    # SIGTERM: a background job of a non-interactive shell ignores SIGINT.
+    kill -TERM "$CAPTURE_PID" 2>/dev/null
     wait "$CAPTURE_PID" 2>/dev/null
     CAPTURE_PID=""
 }
@@ -120,12 +121,15 @@ head -c 5000000 /dev/urandom >"$upload"
 upload_sha=$(sha256sum "$upload" | cut -d' ' -f1)
 declare -A upload_port
 for family in 4 6; do
-    if [ "$family" = 4 ]; then vip=$VIP_V4 url="http://$VIP_V4:$HTTP_PORT"; else vip=$VIP_V6 url="http://[$VIP_V6]:$HTTP_PORT"; fi
+    if [ "$family" = 4 ]; then vip=$VIP_V4 url="http://$VIP_V4:$HTTP_PORT"; else
+        vip=$VIP_V6 url="http://[$VIP_V6]:$HTTP_PORT"
+    fi
     log_step "IPv$family through the VIP, 1280-byte hop beyond the gateway"
-    reply=$(ns_exec sl-cli curl -gsS -m 30 --data-binary @"$upload" -w ' port=%{local_port}' "$url/upload" 2>&1)
-    log "    upload reply: $reply"
+    reply=$(ns_exec sl-cli curl -gsS -m 30 --data-binary @"$upload" -w 'port=%{local_port}' "$url/upload" 2>&1)
+    log "    upload reply: $(tr '\n' ' ' <<<"$reply")"
     upload_port[$family]=$(grep -o 'port=[0-9]*' <<<"$reply" | cut -d= -f2)
-    check_eq "IPv$family: 5 MB upload through the VIP is intact" "5000000 $upload_sha" "$(cut -d' ' -f2-3 <<<"$reply")"
+    check_eq "IPv$family: 5 MB upload through the VIP is intact" "5000000 $upload_sha" \
+        "$(head -1 <<<"$reply" | cut -d' ' -f2-3)"
     check_eq "IPv$family: the client cached path MTU $LAB_MTU for the VIP" "mtu $LAB_MTU" \
         "$(ip -n sl-cli "-$family" route get "$vip" | grep -o 'mtu [0-9]*')"
     check_eq "IPv$family: 10 MB download through the VIP is intact" "$(cat "$LAB_DIR/10mb.sha256")" \
@@ -135,8 +139,8 @@ done
 sleep 0.5
 stop_capture
 "$PYTHON" "$WORK/icmp_errors.py" "$WORK/cli.pcap" >"$WORK/icmp.txt" 2>&1
-log "    ICMP errors seen by the client (family src dst type code mtu csum-ok inner-src sport inner-dst dport):"
-sed 's/^/    | /' "$WORK/icmp.txt" | head -10
+log "    ICMP errors seen by the client (count family src dst type code mtu csum-ok inner-src sport inner-dst dport):"
+sort "$WORK/icmp.txt" | uniq -c | sed 's/^ */    | /' | head -20
 for family in 4 6; do
     if [ "$family" = 4 ]; then
         vip=$VIP_V4 cli=$CLI_V4 type=3 code=4 what="ICMP fragmentation needed (3/4)"
@@ -144,12 +148,18 @@ for family in 4 6; do
         vip=$VIP_V6 cli=$CLI_V6 type=2 code=0 what="ICMPv6 packet too big (2)"
     fi
     want="$family $vip $cli $type $code $LAB_MTU 1 $cli ${upload_port[$family]:-?} $vip $HTTP_PORT"
-    check "IPv$family: $what from the VIP, MTU $LAB_MTU, valid checksum, quoting $cli:${upload_port[$family]:-?} → $vip:$HTTP_PORT" \
+    tuple="$cli:${upload_port[$family]:-?} → $vip:$HTTP_PORT"
+    check "IPv$family: $what from the VIP, MTU $LAB_MTU, valid checksum, quoting the upload's $tuple" \
         grep -qxF "$want" "$WORK/icmp.txt"
     check "IPv$family: no ICMP error reached the client from anything but the VIP" \
         bash -c "! awk -v f=$family -v v=$vip '\$1 == f && \$2 != v' '$WORK/icmp.txt' | grep -q ."
 done
 
+# The client's TCP accepts an ICMP error only when the quoted sequence number is one it has in flight
+# (RFC 5927 §4.1; Linux counts the others as OutOfWindowIcmps), so this also checks the quoted seq.
+check_eq "the client's TCP accepted every translated ICMP error (quoted seq in window)" "0 0" \
+    "$(ns_exec sl-cli nstat -az TcpExtOutOfWindowIcmps Icmp6InErrors | awk '$1 == "TcpExtOutOfWindowIcmps" { a = $2 }
+        $1 == "Icmp6InErrors" { b = $2 } END { print a + 0, b + 0 }')"
 stop_sluice || fail "sluice exits 0 on SIGTERM"
 translated=$(stat_value "$SLUICE_STATS" icmp_translated)
 log "    icmp_translated ${translated:-absent}, drop_too_big $(stat_value "$SLUICE_STATS" drop_too_big)," \
