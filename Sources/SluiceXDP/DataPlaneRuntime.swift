@@ -41,6 +41,7 @@ public final class DataPlaneRuntime: Sendable {
     private let networkBox: SnapshotBox<NetworkView>?
 
     private struct State {
+        var locks: [InterfaceLock]
         var programs: [XDPProgram]
         var workers: [Worker<Dataplane>]
         var started = false
@@ -91,6 +92,12 @@ public final class DataPlaneRuntime: Sendable {
             options.internalInterface == options.externalInterface
             ? external : try NetworkInterface.named(options.internalInterface)
         let split = internalSide.index != external.index
+        // Before any program is touched: a live Sluice on these interfaces must not be mistaken for
+        // a crashed one whose program is stale.
+        var locks = [try InterfaceLock(interfaceIndex: external.index, interfaceName: external.name)]
+        if split {
+            locks.append(try InterfaceLock(interfaceIndex: internalSide.index, interfaceName: internalSide.name))
+        }
 
         var programs: [XDPProgram] = []
         var workers: [Worker<Dataplane>] = []
@@ -155,7 +162,7 @@ public final class DataPlaneRuntime: Sendable {
         self.configuration = configurationBox
         self.network = network
         self.networkBox = networkBox
-        self.state = Mutex(State(programs: programs, workers: workers))
+        self.state = Mutex(State(locks: locks, programs: programs, workers: workers))
     }
 
     deinit { stop() }
@@ -196,6 +203,8 @@ public final class DataPlaneRuntime: Sendable {
             for program in state.programs {
                 do throws(XDPError) { try program.detach() } catch { failures.append(error) }
             }
+            // Only once nothing is attached may another Sluice take the interfaces.
+            state.locks.removeAll()
             return failures
         }
     }

@@ -56,6 +56,8 @@ public struct XDPError: Error, CustomStringConvertible, Sendable, Equatable {
             return "not supported by this driver or kernel; try mode skb"
         case ENODEV:
             return "no such interface in this network namespace"
+        case EBUSY where operation.contains("lock"):
+            return nil
         case EBUSY where operation.contains("attach"):
             return "another XDP program is attached; pass force to replace it"
         case EBUSY:
