@@ -13,7 +13,9 @@ import SluiceXDP
 import Yams
 
 extension ConfigurationReader {
-    static let topLevelKeys = ["interfaces", "local_address_groups", "virtual_servers", "dataplane", "global"]
+    static let topLevelKeys = [
+        "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global",
+    ]
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
@@ -25,6 +27,9 @@ extension ConfigurationReader {
         "decrement_ttl", "timeouts",
     ]
     static let globalKeys = ["log_level", "stats_file"]
+    static let synProxyKeys = [
+        "mss", "wscale", "sack", "timestamps", "retries", "queue", "rst_on_bad_cookie", "ack_storm_threshold",
+    ]
 
     /// The scheduler used when a virtual server names none: ipvsadm's default.
     static let defaultScheduler = SchedulerKind.wlc
@@ -84,22 +89,27 @@ extension ConfigurationReader {
         let dataplane = optional(top["dataplane"], default: SluiceConfiguration.DataplaneOptions()) {
             readDataplane($0, at: "dataplane")
         }
+        let synProxy = optional(top["synproxy"], default: SynProxyConfiguration()) {
+            readSynProxy($0, at: "synproxy")
+        }
         let global = optional(top["global"], default: SluiceConfiguration.GlobalOptions()) {
             readGlobal($0, at: "global")
         }
 
         crossCheck(groups: groups, servers: servers, dataplane: dataplane)
 
-        guard problems.isEmpty, let interfaces, let dataplane, let global else { return nil }
+        guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global else { return nil }
         return assemble(
-            interfaces: interfaces, groups: groups, servers: servers, dataplane: dataplane, global: global
+            interfaces: interfaces, groups: groups, servers: servers, dataplane: dataplane, synProxy: synProxy,
+            global: global
         )
     }
 
     /// Builds the configuration from drafts known to be complete (no problem was recorded).
     private func assemble(
         interfaces: SluiceConfiguration.Interfaces, groups: [GroupDraft], servers: [VirtualServerDraft],
-        dataplane: SluiceConfiguration.DataplaneOptions, global: SluiceConfiguration.GlobalOptions
+        dataplane: SluiceConfiguration.DataplaneOptions, synProxy: SynProxyConfiguration,
+        global: SluiceConfiguration.GlobalOptions
     ) -> SluiceConfiguration? {
         var virtualServers: [VirtualServer] = []
         for draft in servers {
@@ -124,7 +134,8 @@ extension ConfigurationReader {
         return SluiceConfiguration(
             interfaces: interfaces,
             localAddressGroups: groups.map { LocalAddressGroup(name: $0.name, addresses: $0.addresses.map(\.address)) },
-            virtualServers: virtualServers, dataplane: dataplane, global: global, warnings: warnings
+            virtualServers: virtualServers, dataplane: dataplane, synProxy: synProxy, global: global,
+            warnings: warnings
         )
     }
 
@@ -284,9 +295,6 @@ extension ConfigurationReader {
         // Accepted by the schema so files written for the next release parse, but refused until the
         // data plane implements them: silently forwarding without them would mislead the operator.
         else {
-            if draft.synProxy == true, let node = f["syn_proxy"] {
-                error(at("syn_proxy"), "syn_proxy is not supported by this build yet; use false", at: node)
-            }
             if let mode = draft.clientAddress, mode != .none, let node = f["client_address"] {
                 error(at("client_address"), "\(mode.rawValue) is not supported by this build yet; use none", at: node)
             }
@@ -425,6 +433,43 @@ extension ConfigurationReader {
             }
         }
         return complete ? table : nil
+    }
+
+    // MARK: - synproxy
+
+    /// `synproxy:` — the SYNPROXY settings shared by every service with `syn_proxy: true` (dpvs's
+    /// `synproxy` block vocabulary: `mss`, `wscale`, `sack`, `timestamps`, `rst_on_bad_cookie`,
+    /// `ack_storm_threshold`). `mss` is the IPv4 SYN-ACK bound; IPv6 gets 20 bytes less (its
+    /// header is 20 bytes longer), never below 1220 (RFC 8200's 1280-byte minimum MTU).
+    func readSynProxy(_ node: Node, at path: String) -> SynProxyConfiguration? {
+        guard let f = fields(of: node, at: path, allowed: Self.synProxyKeys) else { return nil }
+        func at(_ key: String) -> String { Self.child(path, key) }
+        var settings = SynProxyConfiguration()
+        var complete = true
+        func set<T>(_ key: String, _ keyPath: WritableKeyPath<SynProxyConfiguration, T>, _ read: (Node) -> T?) {
+            guard let node = f[key] else { return }
+            if let value = read(node) {
+                settings[keyPath: keyPath] = value
+            } else {
+                complete = false
+            }
+        }
+        set("mss", \.mss) { integer($0, at: at("mss"), in: 536...9000).map { UInt16($0) } }
+        settings.mssIPv6 = max(settings.mss &- 20, 1220)
+        set("wscale", \.windowScale) { integer($0, at: at("wscale"), in: 0...14).map { UInt8($0) } }
+        set("sack", \.sack) { boolean($0, at: at("sack")) }
+        set("timestamps", \.timestamps) { boolean($0, at: at("timestamps")) }
+        set("retries", \.retries) {
+            integer($0, at: at("retries"), in: 0...SynProxyConfiguration.maximumRetries)
+        }
+        set("queue", \.queueLength) {
+            integer($0, at: at("queue"), in: 1...SynProxyConfiguration.maximumQueueLength)
+        }
+        set("rst_on_bad_cookie", \.resetOnBadCookie) { boolean($0, at: at("rst_on_bad_cookie")) }
+        set("ack_storm_threshold", \.ackStormThreshold) {
+            integer($0, at: at("ack_storm_threshold"), in: 0...SynProxyConfiguration.maximumAckStormThreshold)
+        }
+        return complete ? settings : nil
     }
 
     // MARK: - global

@@ -19,7 +19,7 @@ extension SluiceConfiguration {
         return DataplaneConfiguration(
             services: services, localPortRange: dataplane.localPortRange,
             connectionCapacity: dataplane.connectionCapacity, timeouts: dataplane.timeouts,
-            mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL
+            mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL, synProxy: synProxy
         )
     }
 }

@@ -69,19 +69,22 @@ public struct SluiceConfiguration: Sendable {
     /// Virtual servers in file order.
     public var virtualServers: [VirtualServer]
     public var dataplane: DataplaneOptions
+    /// `synproxy:` — SYNPROXY settings for services with `syn_proxy: true`.
+    public var synProxy: SynProxyConfiguration
     public var global: GlobalOptions
     /// Things that are valid but probably not meant (an empty real server list, an unused group).
     public var warnings: [ConfigurationProblem]
 
     public init(
         interfaces: Interfaces, localAddressGroups: [LocalAddressGroup], virtualServers: [VirtualServer],
-        dataplane: DataplaneOptions = DataplaneOptions(), global: GlobalOptions = GlobalOptions(),
-        warnings: [ConfigurationProblem] = []
+        dataplane: DataplaneOptions = DataplaneOptions(), synProxy: SynProxyConfiguration = SynProxyConfiguration(),
+        global: GlobalOptions = GlobalOptions(), warnings: [ConfigurationProblem] = []
     ) {
         self.interfaces = interfaces
         self.localAddressGroups = localAddressGroups
         self.virtualServers = virtualServers
         self.dataplane = dataplane
+        self.synProxy = synProxy
         self.global = global
         self.warnings = warnings
     }

@@ -5,7 +5,9 @@
 // Size: 128 bytes (stride 128), i.e. two cache lines. Swift lays fields out in declaration order
 // and lets a field use the tail padding of the one before it; each 17-byte IPAddress is followed by
 // its 2-byte port at offset +18, and the narrow fields are grouped before the 4-byte and 8-byte
-// ones so no padding is wasted beyond 2 bytes at offset 102. `ConnectionTests` pins the size.
+// ones. The SYNPROXY fields fill what would otherwise be padding: `synProxyNibbles` the byte at 17,
+// `clientAck` bytes 44–47 (after vport), `serverAck` 68–71 (after localPort) and
+// `repeatFingerprint` 102–103, so no byte is wasted. `ConnectionTableTests` pins the size.
 //
 // Sequence deltas are applied with wrapping arithmetic (`&+`/`&-`): sequence space is mod 2^32.
 
@@ -16,16 +18,26 @@ import SluicePacket
 public struct Connection: Sendable, Equatable {
     /// Client address (CIP).
     public var client: IPAddress
+    /// SYNPROXY: the low nibble is the client's window-scale shift; the high nibble counts the RS
+    /// SYN retransmissions while the RS handshake is pending, and afterwards the repeats seen by
+    /// the ACK-storm check. Unused (0) in plain FULLNAT.
+    public var synProxyNibbles: UInt8
     /// Client port (cport).
     public var clientPort: UInt16
     /// Virtual address the client connected to (VIP).
     public var vip: IPAddress
     /// Virtual port (vport).
     public var vport: UInt16
+    /// SYNPROXY: the highest acknowledgement number the client sent, in the real server's sequence
+    /// space (RFC 5961 check of the real server's RSTs). Unused (0) in plain FULLNAT.
+    public var clientAck: UInt32
     /// Local address the gateway uses towards the real server (LIP).
     public var local: IPAddress
     /// Local port (lport) from this worker's slice of the LIP's port range.
     public var localPort: UInt16
+    /// SYNPROXY: the highest acknowledgement number the real server sent (RS-leg sequence space, RFC
+    /// 5961 check of the client's RSTs); while the RS handshake is pending, our SYN's ISN + 1.
+    public var serverAck: UInt32
     /// Real-server address (RIP).
     public var real: IPAddress
     /// Real-server port (rport).
@@ -42,13 +54,18 @@ public struct Connection: Sendable, Equatable {
     public var flags: UInt16
     /// MSS the client announced in its SYN (0 if none).
     public var clientMSS: UInt16
+    /// SYNPROXY: a 16-bit fingerprint of the real server's last pure ACK (ACK-storm check).
+    public var repeatFingerprint: UInt16
     /// Added to client→RS sequence numbers: client seq &+ seqDelta = RS-leg seq (δfn, wrapping).
     public var seqDelta: UInt32
-    /// Reserved for SYNPROXY (δsp): subtracted from client→RS acknowledgement numbers (wrapping).
+    /// SYNPROXY's δsp = cookie − ISN_rs: subtracted from client→RS acknowledgement numbers and added
+    /// to RS→client sequence numbers (wrapping); 0 in plain FULLNAT. While the RS handshake is
+    /// pending it holds the cookie itself.
     public var ackDelta: UInt32
-    /// Spare word for SYNPROXY state.
+    /// Timestamp offset: added to the client's TSval to map its clock onto the gateway's.
     public var aux0: UInt32
-    /// Spare word for SYNPROXY state.
+    /// SYNPROXY: our SYN-ACK's TSval while the RS handshake is pending, then the RS's timestamp
+    /// offset (RS TSval − our SYN-ACK TSval), subtracted from RS TSvals and added to client TSecrs.
     public var aux1: UInt32
     /// Monotonic milliseconds after which the connection is idle-expired. Refreshed per packet by
     /// writing this field only; the timer wheel re-arms lazily (see `TimerWheel`).
@@ -63,6 +80,10 @@ public struct Connection: Sendable, Equatable {
         clientMSS: UInt16 = 0, aux0: UInt32 = 0, aux1: UInt32 = 0
     ) {
         self.client = client
+        self.synProxyNibbles = 0
+        self.clientAck = 0
+        self.serverAck = 0
+        self.repeatFingerprint = 0
         self.clientPort = clientPort
         self.vip = vip
         self.vport = vport

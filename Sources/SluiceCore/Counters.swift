@@ -33,6 +33,40 @@ public struct Counters: Sendable {
         case neighbourResolutionRequested
         case generatedFrames
         case toaStripped
+        /// Generated frames lost because the output queue was full.
+        case generatedFramesDropped
+        /// SYNPROXY (protocol.md §2): pure SYNs to SYN-proxied services.
+        case synProxySynsReceived
+        /// SYN-ACKs with a cookie sent back.
+        case synProxyCookiesSent
+        /// ACKs whose cookie verified (a connection was opened or reused).
+        case synProxyAcksValid
+        /// ACKs whose cookie did not verify (also counted as drop `badCookie`).
+        case synProxyAcksInvalid
+        /// RSTs answering invalid-cookie ACKs (`rst_on_bad_cookie`).
+        case synProxyResetsSent
+        /// SYNs sent to real servers, first transmissions.
+        case synProxyServerSyns
+        /// SYNs sent to real servers again after a silence.
+        case synProxyServerSynRetransmits
+        /// RS handshakes given up after the last retransmission (the server is counted suspect).
+        case synProxyServerTimeouts
+        /// RS handshakes refused by a RST (the client was reset).
+        case synProxyServerRefused
+        /// RS handshakes completed (RS SYN-ACK accepted).
+        case synProxyHandshakesCompleted
+        /// Client segments held while the RS handshake was pending.
+        case synProxySegmentsHeld
+        /// Held client segments replayed to the real server.
+        case synProxySegmentsReplayed
+        /// Pending connections the client aborted with a RST.
+        case synProxyClientAborts
+        /// Connections in TIME_WAIT/CLOSE replaced by a new valid-cookie handshake.
+        case synProxyReused
+        /// Connections whose real server did not negotiate timestamps: they are stripped client→RS.
+        case synProxyTimestampsStripped
+        /// RSTs inside the window but not at the expected sequence number: forwarded, state kept.
+        case rstInWindow
     }
 
     public init() {

@@ -8,6 +8,10 @@ import SluicePacket
 extension Dataplane {
     @usableFromInline
     mutating func expireOrRearm(_ id: ConnectionID, now: UInt64) {
+        if isAwaitingServer(id) {
+            synProxyRetransmitOrExpire(id, now: now)
+            return
+        }
         let deadline = table[id].expiresAt
         if deadline > now {
             wheel.schedule(id, at: deadline)
@@ -22,6 +26,7 @@ extension Dataplane {
     mutating func release(_ id: ConnectionID) {
         let c = table[id]
         wheel.cancel(id)
+        if c.flags & connectionSynProxyPending != 0 { synProxy.queue.removeAll(of: id) }
         if let pool = services.pool(ofLocalAddress: c.local) {
             services.pools[pool].release(address: c.local, port: c.localPort)
         }
@@ -35,5 +40,12 @@ extension Dataplane {
                 Int(c.realServerIndex), wasActive: c.state == .established)
         }
         table.remove(id)
+    }
+
+    /// True for a SYN-proxied entry whose RS handshake is pending: its `expiresAt` is the next SYN
+    /// retransmission, handled by `synProxyRetransmitOrExpire`.
+    @inlinable
+    func isAwaitingServer(_ id: ConnectionID) -> Bool {
+        table[id].flags & connectionSynProxyPending != 0 && table[id].state == .synSent
     }
 }

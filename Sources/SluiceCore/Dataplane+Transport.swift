@@ -29,28 +29,40 @@ extension Dataplane {
             source: info.source, destination: info.destination, sourcePort: info.sourcePort,
             destinationPort: info.destinationPort, transport: info.l4Protocol)
         let isTCP = info.l4Protocol == 6
-        if let hit = table.lookup(key), table[hit.id].expiresAt <= now {
+        // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiresAt`.
+        if let hit = table.lookup(key), table[hit.id].expiresAt <= now, !isAwaitingServer(hit.id) {
             // Expired but not yet reaped by the timer wheel: it no longer exists.
             release(hit.id)
             counters.count(.connectionsExpired)
         }
         if let hit = table.lookup(key) {
-            if hit.direction == .outbound {
-                return translateOutbound(hit.id, frame: &frame, length: &length, now: now, network: network)
+            if table[hit.id].flags & connectionSynProxy != 0 {
+                if let verdict = synProxyExisting(
+                    hit.id, direction: hit.direction, frame: &frame, length: &length, now: now, network: network)
+                {
+                    return verdict
+                }
+            } else {
+                if hit.direction == .outbound {
+                    return translateOutbound(hit.id, frame: &frame, length: &length, now: now, network: network)
+                }
+                let state = table[hit.id].state
+                let flags = info.tcpFlags
+                let freshSYN = isTCP && flags & (tcpSYN | tcpACK | tcpRST | tcpFIN) == tcpSYN
+                if !(freshSYN && (state == .timeWait || state == .close)) {
+                    return translateInbound(hit.id, frame: &frame, length: &length, now: now, network: network)
+                }
+                // A new handshake on a tuple whose entry is closing down starts over with a fresh LIP
+                // port and ISN, so the old deltas never leak into the new connection (pitfall 6).
+                release(hit.id)
             }
-            let state = table[hit.id].state
-            let flags = info.tcpFlags
-            let freshSYN = isTCP && flags & (tcpSYN | tcpACK | tcpRST | tcpFIN) == tcpSYN
-            if !(freshSYN && (state == .timeWait || state == .close)) {
-                return translateInbound(hit.id, frame: &frame, length: &length, now: now, network: network)
-            }
-            // A new handshake on a tuple whose entry is closing down starts over with a fresh LIP
-            // port and ISN, so the old deltas never leak into the new connection (pitfall 6).
-            release(hit.id)
         }
         if let service = services.service(
             address: info.destination, port: info.destinationPort, transport: info.l4Protocol)
         {
+            if isTCP && services.services[service].configuration.synProxy {
+                return synProxyNew(service: service, frame: &frame, length: &length, now: now, network: network)
+            }
             return newConnection(service: service, frame: &frame, length: &length, now: now, network: network)
         }
         if services.isLocalAddress(info.destination) {
@@ -155,6 +167,7 @@ extension Dataplane {
                     TCPOptions.translateSACK(&frame, tcpOffset: l4, summary: options, delta: 0 &- c.ackDelta)
                 }
             }
+            if connectionFlags & connectionSynProxy != 0 { synProxyAdjustInbound(c, frame: &frame) }
             let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
             table[id].aux0 = timestampOffset
@@ -202,6 +215,7 @@ extension Dataplane {
                     rewriteSequence(frame: &frame, at: options.timestampOffset + 4, delta: 0 &- c.aux0)
                 }
             }
+            if c.flags & connectionSynProxy != 0 { synProxyAdjustOutbound(c, frame: &frame) }
             let next = TCPStateMachine.next(c.state, direction: .outbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
         } else {

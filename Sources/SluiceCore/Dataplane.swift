@@ -33,6 +33,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var expiredScratch: [ConnectionID] = []
     /// Budget for ICMP errors this worker originates.
     @usableFromInline var icmpBudget = TokenBucket(ratePerSecond: 1000, burst: 100)
+    /// SYN cookies, held client segments and counters of SYN-proxied services.
+    @usableFromInline var synProxy: SynProxy
 
     /// - Parameters:
     ///   - configuration: the services, LIPs and limits.
@@ -54,12 +56,17 @@ public struct Dataplane: ~Copyable {
         // A different key for ISNs than for table hashing: learning one says nothing about the other.
         self.isnGenerator = SequenceNumberGenerator(
             secret: (secret.0 ^ 0x5851_F42D_4C95_7F2D, secret.1 &+ 0x1405_7B7E_F767_814F))
-        self.output = OutputQueue(capacity: 64)
+        // Room for a burst of RS SYN retransmissions and replayed held segments per batch.
+        self.output = OutputQueue(capacity: 256)
         self.resolutions = ResolutionRequests()
         self.worker = worker
         self.workerCount = workerCount
         self.externalInterface = externalInterface
         self.internalInterface = internalInterface
+        // A third key, for SYN cookies.
+        self.synProxy = SynProxy(
+            configuration: configuration.synProxy, services: configuration.services, connectionCapacity: capacity,
+            cookieKey: (secret.0 &+ 0x2545_F491_4F6C_DD1D, secret.1 ^ 0x9E37_79B9_7F4A_7C15))
         self.expiredScratch.reserveCapacity(4096)
     }
 
@@ -68,12 +75,16 @@ public struct Dataplane: ~Copyable {
     /// their scheduler state and pools keep their allocated ports.
     public mutating func apply(configuration: DataplaneConfiguration) {
         let previous = services
+        synProxy.apply(
+            configuration.synProxy, services: configuration.services,
+            previous: previous.services.map(\.configuration))
         services = ServiceTable(
             configuration: configuration, worker: worker, workerCount: workerCount, previous: previous)
         self.configuration.services = configuration.services
         self.configuration.timeouts = configuration.timeouts
         self.configuration.mssClamp = configuration.mssClamp
         self.configuration.decrementTTL = configuration.decrementTTL
+        self.configuration.synProxy = configuration.synProxy
     }
 
     /// Number of connections in this worker's table.

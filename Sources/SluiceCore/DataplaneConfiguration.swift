@@ -87,11 +87,13 @@ public struct DataplaneConfiguration: Sendable {
     public var mssClamp: UInt16
     /// Decrement TTL / hop limit and answer expiry with ICMP time exceeded.
     public var decrementTTL: Bool
+    /// SYNPROXY settings, used by services with `synProxy`.
+    public var synProxy: SynProxyConfiguration
 
     public init(
         services: [VirtualServiceConfiguration], localPortRange: ClosedRange<UInt16> = 1025...65535,
         connectionCapacity: Int = 1 << 20, timeouts: TimeoutTable = .dpvsDefaults, mssClamp: UInt16 = 0,
-        decrementTTL: Bool = true
+        decrementTTL: Bool = true, synProxy: SynProxyConfiguration = SynProxyConfiguration()
     ) {
         self.services = services
         self.localPortRange = localPortRange
@@ -99,5 +101,6 @@ public struct DataplaneConfiguration: Sendable {
         self.timeouts = timeouts
         self.mssClamp = mssClamp
         self.decrementTTL = decrementTTL
+        self.synProxy = synProxy
     }
 }

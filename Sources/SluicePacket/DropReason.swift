@@ -63,4 +63,17 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case familyMismatch
     /// An ICMP error Sluice would originate was suppressed by the rate limit.
     case icmpRateLimited
+    /// SYNPROXY: a client segment kept until the real server's handshake completes, then replayed
+    /// (not lost; counted here because the received buffer is given back).
+    case heldForReplay
+    /// SYNPROXY: an ACK to a SYN-proxied service whose SYN cookie is invalid or expired.
+    case badCookie
+    /// SYNPROXY: no room to hold another client segment (per-connection bound or global pool).
+    case holdQueueFull
+    /// SYNPROXY: a copy of a client segment already held (a retransmission).
+    case heldDuplicate
+    /// SYNPROXY: the real server repeated the same pure ACK beyond the ACK-storm threshold.
+    case ackStorm
+    /// A RST whose sequence number lies outside the receiver's window (RFC 5961 §3).
+    case rstOutOfWindow
 }

@@ -20,8 +20,8 @@ public protocol FrameProcessor: ~Copyable, SendableMetatype {
         network: borrowing NetworkView
     ) -> Verdict
 
-    /// Runs timers.
-    mutating func advance(now: UInt64)
+    /// Runs timers; `network` lets timer-driven frames (SYN-proxy retransmissions) resolve their egress.
+    mutating func advance(now: UInt64, network: borrowing NetworkView)
 
     /// Generated frames waiting to be sent.
     var pendingOutputCount: Int { get }

@@ -4,7 +4,7 @@
 //
 // The data plane is created on the worker thread and never leaves it. Between batches the loop:
 //   - picks up a new DataplaneConfiguration or NetworkView when their SnapshotBox generation changed;
-//   - runs `advance(now:)` every millisecond;
+//   - runs `advance(now:network:)` every millisecond;
 //   - publishes counters every 100 ms;
 //   - when a few rounds found no work and no transmitted frame is outstanding, checks the stop flag and
 //     sleeps in poll() on its sockets (≤ idlePollMilliseconds, 1 ms while tx is still outstanding).
@@ -166,7 +166,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
             }
             let work = core.runOnce(now: now)
             if now &- lastAdvance >= 1 {  // monotonic milliseconds; &- for form's sake
-                core.processor.advance(now: now)
+                core.processor.advance(now: now, network: core.network)
                 lastAdvance = now
             }
             if now &- lastPublish >= 100 {

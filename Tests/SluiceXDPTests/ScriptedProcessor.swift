@@ -39,7 +39,7 @@ struct ScriptedProcessor: FrameProcessor {
         return verdict
     }
 
-    mutating func advance(now: UInt64) { advancedTo = now }
+    mutating func advance(now: UInt64, network: borrowing NetworkView) { advancedTo = now }
 
     var pendingOutputCount: Int { output.count }
     func withPendingOutput<R>(_ index: Int, _ body: (Span<UInt8>, Side) -> R) -> R {
