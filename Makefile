@@ -67,15 +67,16 @@ unsafe-check:
 	if [ -n "$$found" ]; then echo "unsafe outside SluiceXDP:"; echo "$$found"; exit 1; fi; \
 	echo "unsafe-check: only SluiceXDP uses unsafe"
 
+# Every step runs even when an earlier one failed; the last line counts the steps.
 test: deps
-	@rc=0; \
-	$(MAKE) --no-print-directory unsafe-check || rc=1; \
-	$(MAKE) --no-print-directory lint || rc=1; \
-	$(MAKE) --no-print-directory unit-test || rc=1; \
-	$(MAKE) --no-print-directory build || rc=1; \
-	$(MAKE) --no-print-directory e2e-test || rc=1; \
-	if [ $$rc -ne 0 ]; then echo "make test: FAILED"; else echo "make test: OK"; fi; \
-	exit $$rc
+	@passed=0; failed=0; failures=""; \
+	for step in unsafe-check lint unit-test build e2e-test; do \
+		if $(MAKE) --no-print-directory $$step; then passed=$$((passed + 1)); \
+		else failed=$$((failed + 1)); failures="$$failures $$step"; fi; \
+	done; \
+	if [ -n "$$failures" ]; then echo "make test: FAILED:$$failures"; else echo "make test: OK"; fi; \
+	echo "steps: $$passed passed, $$failed failed"; \
+	[ $$failed -eq 0 ]
 
 demo: deps build
 	@if [ "$$(id -u)" -ne 0 ]; then \
