@@ -19,7 +19,7 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 
 # Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
-	ethtool socat iproute2 nftables python3 curl
+	ethtool socat iproute2 nftables python3 python3-yaml curl
 
 .PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check
 

@@ -10,6 +10,7 @@ extension Dataplane {
     mutating func resolveEgress(
         to destination: IPAddress, network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
+        if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
         guard let hop = network.nextHop(to: destination) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal
@@ -27,6 +28,7 @@ extension Dataplane {
         egress.destinationMAC = mac.value
         egress.sourceMAC = interface.mac.value
         egress.mtu = hop.mtu > 0 ? hop.mtu : interface.mtu
+        egressCache.store(destination, generation: network.generation, egress: egress)
         return nil
     }
 

@@ -31,6 +31,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var embedded = EmbeddedPacket()
     @usableFromInline var options = TCPOptionSummary()
     @usableFromInline var expiredScratch: [ConnectionID] = []
+    /// Recent forwarding decisions, valid for one network snapshot.
+    @usableFromInline var egressCache = EgressCache()
     /// Budget for ICMP errors this worker originates.
     @usableFromInline var icmpBudget = TokenBucket(ratePerSecond: 1000, burst: 100)
     /// SYN cookies, held client segments and counters of SYN-proxied services.

@@ -59,8 +59,8 @@ for family in 4 6; do
     check_eq "IPv$family: 10 MB download through the VIP is intact" "$(cat "$LAB_DIR/10mb.sha256")" \
         "$(ns_exec sl-cli curl -gsS -m 30 "$url/10mb" | sha256sum | cut -d' ' -f1)"
     upload="$LAB_DIR/upload.bin"
-    head -c 5000000 /dev/urandom >"$upload"
-    check_eq "IPv$family: 5 MB upload through the VIP is intact" "5000000 $(sha256sum "$upload" | cut -d' ' -f1)" \
+    head -c 10485760 /dev/urandom >"$upload"
+    check_eq "IPv$family: 10 MB upload through the VIP is intact" "10485760 $(sha256sum "$upload" | cut -d' ' -f1)" \
         "$(ns_exec sl-cli curl -gsS -m 30 --data-binary @"$upload" "$url/upload" | cut -d' ' -f2-)"
 done
 

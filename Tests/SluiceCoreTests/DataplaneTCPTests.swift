@@ -178,6 +178,23 @@ import Testing
         #expect(dp.connectionCount == 1)
     }
 
+    @Test func aNewNetworkSnapshotIsNeverServedFromTheEgressCache() {
+        var dp = Topology.dataplane()
+        let first = dp.run(clientSYN(port: 1), from: .external, now: 1, network: network)
+        #expect(first.frame.mac(0) == Topology.routerMAC.value)
+        let moved = MACAddress(0x0200_0000_00B0)
+        let next = NetworkView(
+            interfaces: network.interfaces, routes: network.routes,
+            neighbours: network.neighbours.map {
+                var n = $0
+                if n.address == Topology.router { n.mac = moved }
+                return n
+            }, generation: network.generation + 1)
+        let second = dp.run(clientSYN(port: 2), from: .external, now: 2, network: next)
+        #expect(second.verdict == .transmit(.internal))
+        #expect(second.frame.mac(0) == moved.value)
+    }
+
     @Test func newSYNOnTimeWaitEntryStartsAFreshConnection() {
         var dp = Topology.dataplane()
         let syn = dp.run(clientSYN(), from: .external, now: 1, network: network)
