@@ -10,7 +10,7 @@
 #   VIP 10.210.9.10 (pf-cli routes it via 10.210.1.1), LIP 10.210.2.100 (on no interface; pf-be's default
 #   route points at pf-gw). Same addresses and MACs as ../shared/perf-lab/topo.sh, namespaces prefixed pf-.
 #
-# Cases, each run R times for D seconds, generator and sink on GEN_CPU, gateway on DUT_CPU:
+# Cases, each run R times for D seconds (alternating), generator and sink on GEN_CPU, gateway on DUT_CPU:
 #   xsk_fwd  perf-lab's C AF_XDP forwarder (copy mode, rx pf-g0 -> MAC rewrite -> tx pf-g1): the ceiling
 #   sluice   `sluice run` with a UDP service VIP:9 -> RS 10.210.2.2:9 from LIP 10.210.2.100, fed
 #            established flows (a 2 s warm-up at 20 kpps opens all 4096 flows of xsk_gen first)
@@ -25,8 +25,11 @@
 # `swift build -c release` in the repository root first.
 #
 # usage: sudo Perf/netns/forwarding.sh          (env: R=5 D=8 RATE=0 CASES="xsk_fwd sluice"
-#                                                SLUICE=.build/release/sluice MAX_FOREIGN=10 ATTEMPTS=2
-#                                                QUIET_TIMEOUT=30 KEEP=0)
+#                                                SLUICE=.build/release/sluice MAX_FOREIGN=10 MAX_NEW_PIDS=25
+#                                                ATTEMPTS=2 QUIET_TIMEOUT=30 KEEP=0)
+# A run is contaminated (retried up to ATTEMPTS times, then excluded from the summary) when processes outside
+# the pf-* namespaces used more than MAX_FOREIGN % of one CPU, or more than MAX_NEW_PIDS processes were
+# created while it ran (short-lived compiler processes escape cpuacct.py).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERFDIR=$(dirname "$HERE")
@@ -39,6 +42,7 @@ RATE=${RATE:-0}
 CASES=${CASES:-"xsk_fwd sluice"}
 SLUICE=${SLUICE:-$ROOT/.build/release/sluice}
 MAX_FOREIGN=${MAX_FOREIGN:-10}
+MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
 ATTEMPTS=${ATTEMPTS:-2}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-30}
 STAMP=$(date -u +%Y%m%d-%H%M%S)
@@ -232,9 +236,12 @@ run_case() { # run_case CASE RUN -> appends one TSV row; returns 1 if the run co
   sp=$!
   wait_ready "$WORK/sink.log" || { kill $sp 2>/dev/null; return 1; }
   napi_threaded $BE pf-b0 "$GEN_CPU"
+  local pid0 pid1
+  pid0=$(cut -d' ' -f5 /proc/loadavg)
   $CPUACCT snap "$WORK/a.json"
   gen "$D" "$RATE" >"$WORK/gen.log" 2>&1
   $CPUACCT snap "$WORK/b.json"
+  pid1=$(cut -d' ' -f5 /proc/loadavg)
   wait $sp
   [ "$c" = xsk_fwd ] && wait $fp
   if [ "$c" = sluice ]; then
@@ -244,52 +251,67 @@ run_case() { # run_case CASE RUN -> appends one TSV row; returns 1 if the run co
   local acct busy
   acct=$($CPUACCT diff "$WORK/a.json" "$WORK/b.json")
   busy=$(python3 -c "import json,sys;d=json.loads(sys.argv[1]);print(d['cpu$DUT_CPU']['busy'],d['cpu$GEN_CPU']['busy'],d['foreign_pct'])" "$acct")
-  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$c" "$r" \
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$c" "$r" \
     "$(field median_pps "$(grep SUMMARY "$WORK/sink.log")")" \
-    "$(field median_tx_pps "$(grep SUMMARY "$WORK/gen.log")")" $busy "$RATE" | tee -a "$TSV"
+    "$(field median_tx_pps "$(grep SUMMARY "$WORK/gen.log")")" $busy "$RATE" $((pid1 - pid0)) | tee -a "$TSV"
+}
+
+# contaminated FOREIGN_PCT NEW_PIDS: cpuacct.py only sees processes alive at both snapshots, so a build
+# running next to us (many short compiler processes) can hide from it; the number of pids created during the
+# run (ours: about 5) catches that.
+contaminated() {
+  awk -v f="$1" -v m="$MAX_FOREIGN" -v p="$2" -v pm="$MAX_NEW_PIDS" 'BEGIN{exit !(f > m || p > pm || p < 0)}'
 }
 
 # ------------------------------------------------------------------ main
-printf "case\trun\tsink_median_pps\tgen_tx_pps\tdut_cpu_busy\tgen_cpu_busy\tforeign_pct\toffered_rate\n" >"$TSV"
+printf "case\trun\tsink_median_pps\tgen_tx_pps\tdut_cpu_busy\tgen_cpu_busy\tforeign_pct\toffered_rate\tnew_pids\n" >"$TSV"
 up
 SMOKE="not run"
+ACTIVE=
 for c in $CASES; do
   if [ "$c" = sluice ]; then
     if ! sluice_usable; then
-      echo "sluice case skipped: $SLUICE_STATUS" | tee "$WORK/skip.txt"
+      echo "sluice case skipped: $SLUICE_STATUS"
       continue
     fi
     if start_sluice; then sluice_smoke; stop_sluice; else SMOKE="FAILED: sluice did not start"; fi
     echo "sluice smoke: $SMOKE"
   fi
-  for r in $(seq "$R"); do
+  ACTIVE="$ACTIVE $c"
+done
+# Cases alternate run by run, so that a burst of background load hits both rather than one.
+for r in $(seq "$R"); do
+  for c in $ACTIVE; do
     for attempt in $(seq "$ATTEMPTS"); do
       run_case "$c" "$r" || { echo "$c run $r: could not run" >&2; break; }
       foreign=$(tail -1 "$TSV" | cut -f7)
-      awk -v f="$foreign" -v m="$MAX_FOREIGN" 'BEGIN{exit !(f>m)}' || break
-      echo "# $c run $r attempt $attempt contaminated (foreign $foreign %)" >&2
+      pids=$(tail -1 "$TSV" | cut -f9)
+      contaminated "$foreign" "$pids" || break
+      echo "# $c run $r attempt $attempt contaminated (foreign $foreign %, $pids new pids)" >&2
     done
   done
 done
 
 # ------------------------------------------------------------------ summary (markdown)
-python3 - "$TSV" "$MD" "$MAX_FOREIGN" "$SLUICE_STATUS" "$SMOKE" "$STAMP" "$R" "$D" "$RATE" <<'EOF'
+python3 - "$TSV" "$MD" "$MAX_FOREIGN" "$SLUICE_STATUS" "$SMOKE" "$STAMP" "$R" "$D" "$RATE" "$MAX_NEW_PIDS" <<'EOF'
 import sys, statistics, platform, os
-tsv, md, maxf, sluice_status, smoke, stamp, R, D, rate = sys.argv[1:]
+tsv, md, maxf, sluice_status, smoke, stamp, R, D, rate, maxp = sys.argv[1:]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv)][1:]
 cases = {}
-for c, r, sink, gen, dut, gcpu, foreign, _ in rows:
-    cases.setdefault(c, []).append((int(r), float(sink or 0), float(gen or 0), dut, gcpu, float(foreign)))
-def clean(c):  # last attempt of each run whose foreign load is under the limit
+for c, r, sink, gen, dut, gcpu, foreign, _, pids in rows:
+    cases.setdefault(c, []).append((int(r), float(sink or 0), float(gen or 0), dut, gcpu, float(foreign), int(pids)))
+def clean(c):  # the last attempt of each run, kept if it was not contaminated
     best = {}
     for row in cases.get(c, []):
         best[row[0]] = row
-    return [x for x in best.values() if x[5] <= float(maxf)], len(best)
+    kept = [x for x in best.values() if x[5] <= float(maxf) and 0 <= x[6] <= int(maxp)]
+    return kept, len(best)
 out = []
 out.append(f"# Forwarding capacity, {stamp} (UTC)\n")
 out.append(f"Machine: {platform.node()}, kernel {platform.release()}, {os.cpu_count()} CPUs. "
            f"R={R} runs of D={D} s per case, offered rate {'flat out' if rate == '0' else rate + ' pps'}, "
-           f"60-byte UDP frames, 4096 flows. Runs with foreign CPU > {maxf} % of one CPU are excluded.\n")
+           f"60-byte UDP frames, 4096 flows. Runs with foreign CPU > {maxf} % of one CPU or more than {maxp} "
+           f"processes created during the run are excluded.\n")
 out.append("| case | sink pps, median (min–max) | runs kept / made | gateway CPU busy (median) | generator tx pps (median) |")
 out.append("|---|---|---|---|---|")
 med = {}

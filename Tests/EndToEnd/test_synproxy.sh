@@ -7,7 +7,7 @@
 # What it shows (sl-gw forwards nothing by itself; lab.sh asserts it):
 #   1. HTTP 200 through both VIPs; the backends see only LIPs; the handshakes went through the proxy
 #      (cookies sent, handshakes completed).
-#   2. 10 MB download and 8 MB upload through both VIPs arrive intact (sha256) with the client's
+#   2. 10 MB download and 10 MB upload through both VIPs arrive intact (sha256) with the client's
 #      timestamps, SACK and window scaling each switched off in turn (sysctls in sl-cli, which also
 #      govern IPv6 TCP); the SYN the proxy sends to the real server carries exactly the options the
 #      client offered. The sysctls are restored afterwards.
@@ -237,12 +237,12 @@ check "the 12 connections completed the RS handshake through the proxy (syn_prox
     test "$(counter syn_proxy_handshakes_completed)" -ge $((done0 + 12))
 
 # --- 2. Bulk transfers with the client's TCP options switched on and off ----------------------------
-log_step "2. 10 MB down / 8 MB up with timestamps, SACK, window scaling each on and off"
+log_step "2. 10 MB down / 10 MB up with timestamps, SACK, window scaling each on and off"
 save_sysctls
 log "    client sysctls before: ${SAVED_SYSCTLS[*]}"
 upload="$WORK/upload.bin"
-head -c 8000000 /dev/urandom >"$upload"
-up_expected="8000000 $(sha256sum "$upload" | cut -d' ' -f1)"
+head -c 10485760 /dev/urandom >"$upload"
+up_expected="10485760 $(sha256sum "$upload" | cut -d' ' -f1)"
 down_expected=$(cat "$LAB_DIR/10mb.sha256")
 for combo in "all on:1 1 1" "timestamps off:0 1 1" "SACK off:1 0 1" "window scaling off:1 1 0" "all off:0 0 0"; do
     label=${combo%%:*}
@@ -253,7 +253,7 @@ for combo in "all on:1 1 1" "timestamps off:0 1 1" "SACK off:1 0 1" "window scal
         if [ "$family" = 4 ]; then url=$URL4; else url=$URL6; fi
         check_eq "$label, IPv$family: 10 MB download intact" "$down_expected" \
             "$(ns_exec sl-cli curl -gsS -m 30 "$url/10mb" | sha256sum | cut -d' ' -f1)"
-        check_eq "$label, IPv$family: 8 MB upload intact" "$up_expected" \
+        check_eq "$label, IPv$family: 10 MB upload intact" "$up_expected" \
             "$(ns_exec sl-cli curl -gsS -m 30 --data-binary @"$upload" "$url/upload" | cut -d' ' -f2-)"
     done
     stop_capture "opts" >"$WORK/opts.txt"

@@ -415,6 +415,14 @@ int fnref_process_pristine(int direction, uint64_t now_ms)
 	return process(R.work, R.work_len, now_ms);
 }
 
+int fnref_restore_pristine(int direction)
+{
+	int d = direction & 1;
+	memcpy(R.work, R.pristine[d], (size_t)R.pristine_len[d]);
+	R.work_len = R.pristine_len[d];
+	return R.work_len;
+}
+
 uint8_t fnref_work_byte(int index) { return index >= 0 && index < MAX_FRAME ? R.work[index] : 0; }
 int fnref_work_length(void) { return R.work_len; }
 uint64_t fnref_forwarded(void) { return R.forwarded[0] + R.forwarded[1]; }

@@ -45,6 +45,12 @@ public enum CReference {
         fnref_process_pristine(direction, SwiftReplay.now)
     }
 
+    /// Only the restore half of `step` (for measuring the harness's share). Returns the length copied.
+    @inlinable
+    public static func restore(_ direction: Int32) -> Int32 {
+        fnref_restore_pristine(direction)
+    }
+
     /// Processes the pristine frame of `direction` once and returns the C verdict and output bytes.
     public static func runOnce(_ direction: Int32, now: UInt64) -> (side: Int32, bytes: [UInt8]) {
         let side = fnref_process_pristine(direction, now)

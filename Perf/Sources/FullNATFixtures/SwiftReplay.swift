@@ -56,6 +56,14 @@ public struct SwiftReplay: Sendable {
         [UInt8](repeating: 0, count: EstablishedFlow.chunkSize)
     }
 
+    /// Only the restore half of `step`, exactly as `step` does it (for measuring the harness's share).
+    @inlinable
+    public func restore(_ buffer: inout [UInt8]) -> Int {
+        buffer.replaceSubrange(0..<pristine.count, with: pristine)
+        let frame = buffer.mutableSpan
+        return frame.count
+    }
+
     /// Restores the pristine frame into `buffer` and processes it once.
     @inlinable
     public func step(_ dataplane: inout Dataplane, _ buffer: inout [UInt8], network: borrowing NetworkView) -> Verdict {

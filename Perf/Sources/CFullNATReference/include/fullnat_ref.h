@@ -50,6 +50,10 @@ void fnref_set_frame_length(int direction, int length);
 /// per-packet step. Returns 0 (transmit external), 1 (transmit internal) or -(1 + drop code).
 int fnref_process_pristine(int direction, uint64_t now_ms);
 
+/// Only the copy of `fnref_process_pristine` (pristine frame into the work buffer), to measure the
+/// harness's share of a step. Returns the length copied.
+int fnref_restore_pristine(int direction);
+
 /// Byte `index` of the work buffer (the last processed frame), for comparing with the Swift output.
 uint8_t fnref_work_byte(int index);
 
