@@ -1,0 +1,41 @@
+// A route mirrored from the kernel's main table (RTM_NEWROUTE): prefix, output interface, gateway,
+// MTU and metric. Reject routes (blackhole, unreachable, prohibit) block a lookup as they would in the kernel.
+
+import SluicePacket
+
+/// A unicast route: destination prefix, output interface, optional gateway.
+public struct Route: Sendable, Hashable {
+    public var prefix: IPAddress
+    public var prefixLength: UInt8
+    public var interfaceIndex: Int32
+    /// nil for a directly connected prefix: the destination itself is the next hop.
+    public var gateway: IPAddress?
+    /// Route MTU (RTAX_MTU) when set, else 0: the interface MTU applies.
+    public var mtu: Int
+    /// Lower wins among equal prefixes (RTA_PRIORITY).
+    public var metric: UInt32
+    /// Whether a match forwards or rejects (blackhole, unreachable, prohibit, throw).
+    public var kind: Kind
+
+    /// What the kernel does with a packet whose longest match is this route.
+    public enum Kind: Sendable, Hashable {
+        /// RTN_UNICAST: forward through `interfaceIndex`, to `gateway` when set.
+        case unicast
+        /// RTN_BLACKHOLE, RTN_UNREACHABLE, RTN_PROHIBIT, RTN_THROW: the kernel would not forward, so
+        /// neither does Sluice; a less specific route is *not* tried.
+        case reject
+    }
+
+    public init(
+        prefix: IPAddress, prefixLength: UInt8, interfaceIndex: Int32, gateway: IPAddress?, mtu: Int = 0,
+        metric: UInt32 = 0, kind: Kind = .unicast
+    ) {
+        self.prefix = prefix
+        self.prefixLength = prefixLength
+        self.interfaceIndex = interfaceIndex
+        self.gateway = gateway
+        self.mtu = mtu
+        self.metric = metric
+        self.kind = kind
+    }
+}
