@@ -120,6 +120,19 @@ for side in external internal; do
     check_eq "unknown $side interface: no XDP program left behind" "" "$(xdp_attached sl-gw | tr '\n' ' ')"
 done
 
+# --- missing capabilities ---------------------------------------------------------------------------------
+if command -v setpriv >/dev/null; then
+    log_step "without CAP_NET_ADMIN, CAP_BPF and CAP_SYS_ADMIN"
+    RUN_STATUS=0
+    RUN_OUT=$(SLUICE_LOCK_DIR="$WORK" timeout 20 ip netns exec sl-gw setpriv --bounding-set=-net_admin,-bpf,-sys_admin \
+        --inh-caps=-all "$SLUICE_BIN" run --config "$CONFIG" 2>&1) || RUN_STATUS=$?
+    printf '%s\n' "$RUN_OUT" | cut -c1-160 | sed 's/^/    | /'
+    check "without capabilities: sluice run exits non-zero" test "$RUN_STATUS" -ne 0 -a "$RUN_STATUS" -ne 124
+    check_eq "without capabilities: exactly one line of output" 1 "$(grep -c . <<<"$RUN_OUT")"
+    check "without capabilities: the error names the missing capabilities" grep -q "CAP_NET_ADMIN" <<<"$RUN_OUT"
+    check_eq "without capabilities: no XDP program left behind" "" "$(xdp_attached sl-gw | tr '\n' ' ')"
+fi
+
 # --- a bad configuration file ------------------------------------------------------------------------------
 log_step "a configuration with eight problems"
 cat >"$WORK/bad.yaml" <<'EOF'
