@@ -5,6 +5,7 @@
 #   make test    deps, unit tests, then every Tests/EndToEnd/test_*.sh (as root; skipped otherwise)
 #   make demo    the namespace lab with Sluice in it: curl and UDP through the VIPs, what the backends saw
 #   make lint    swift format lint --strict        make format   swift format -i (rewrite in place)
+#   make perf-micro / perf-netns   benchmarks (Perf/README.md); not part of `make test`
 #   make clean   remove build products and the lab
 #
 # Works without a TTY (CI) and as root. Variables: SWIFT, E2E (space-separated test scripts to run),
@@ -21,7 +22,7 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
 	ethtool socat iproute2 nftables python3 python3-yaml curl
 
-.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check
+.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns
 
 all: build
 
@@ -84,6 +85,13 @@ demo: deps build
 		echo "make demo: needs root (network namespaces, XDP)" >&2; exit 1; \
 	fi; \
 	bash Tests/EndToEnd/lab.sh demo $(DEMO_REQUESTS)
+
+# Benchmarks (Perf/ is a package of its own; see Perf/README.md). Not part of `make test`.
+perf-micro:
+	cd Perf && ./micro.sh --callgrind --check
+
+perf-netns: build
+	bash Perf/netns/forwarding.sh
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests

@@ -30,12 +30,14 @@ extension Dataplane {
             destinationPort: info.destinationPort, transport: info.l4Protocol)
         let isTCP = info.l4Protocol == 6
         // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiresAt`.
-        if let hit = table.lookup(key), table[hit.id].expiresAt <= now, !isAwaitingServer(hit.id) {
+        var found = table.lookup(key)
+        if let hit = found, table[hit.id].expiresAt <= now, !isAwaitingServer(hit.id) {
             // Expired but not yet reaped by the timer wheel: it no longer exists.
             release(hit.id)
             counters.count(.connectionsExpired)
+            found = nil
         }
-        if let hit = table.lookup(key) {
+        if let hit = found {
             if table[hit.id].flags & connectionSynProxy != 0 {
                 if let verdict = synProxyExisting(
                     hit.id, direction: hit.direction, frame: &frame, length: &length, now: now, network: network)
@@ -238,7 +240,7 @@ extension Dataplane {
         table[id].state = next
         wheel.schedule(id, at: expiry)
         let server = Int(table[id].realServerIndex)
-        if service < services.services.count && server < services.services[service].configuration.realServers.count {
+        if service < services.realServerCounts.count && server < services.realServerCounts[service] {
             if next == .established && old != .established {
                 services.services[service].scheduler.connectionBecameActive(server)
             } else if old == .established {
@@ -250,8 +252,8 @@ extension Dataplane {
     /// Idle timeout of a state, in milliseconds, with the service's override for ESTABLISHED/UDP.
     @inlinable
     func timeout(for state: ConnectionState, service: Int) -> UInt64 {
-        if (state == .established || state == .udpNormal) && service < services.services.count {
-            return services.services[service].establishedTimeout
+        if (state == .established || state == .udpNormal) && service < services.establishedTimeouts.count {
+            return services.establishedTimeouts[service]
         }
         return UInt64(configuration.timeouts[state]) * 1000
     }

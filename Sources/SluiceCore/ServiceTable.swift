@@ -35,6 +35,10 @@ public struct ServiceState {
 public struct ServiceTable {
     public var services: [ServiceState]
     public var pools: [LocalAddressPool]
+    /// Per service, flat copies of what the per-packet path reads, so that it never touches a
+    /// `ServiceState` (whose configuration holds strings and arrays: reading through it retains them).
+    @usableFromInline var establishedTimeouts: [UInt64]
+    @usableFromInline var realServerCounts: [Int]
     @usableFromInline var byKey: [ServiceKey: Int]
     /// Local address → pool index, for recognising replies addressed to a LIP.
     @usableFromInline var localAddresses: [IPAddress: Int]
@@ -92,6 +96,8 @@ public struct ServiceTable {
         }
         self.services = services
         self.pools = pools
+        self.establishedTimeouts = services.map(\.establishedTimeout)
+        self.realServerCounts = services.map(\.configuration.realServers.count)
         self.byKey = byKey
         self.localAddresses = localAddresses
     }
