@@ -7,6 +7,9 @@
 //   CFullNATReference   that C reference (parse, flow lookup, NAT rewrite, incremental checksums).
 //   FullNATFixtures     topology, handshake, frames, and the Swift/C per-packet steps both executables use.
 //   fullnat-probe       the same two loops as a plain executable, for callgrind instruction counts.
+//   SynProxyBenchmarks  per-packet cost of the SYNPROXY paths: client SYN → cookie SYN-ACK, and a
+//                       valid-cookie ACK → connection + RS SYN (fixtures in SynProxyFixtures).
+//   synproxy-probe      those two loops as a plain executable, for callgrind instruction counts.
 //
 // Run from Perf/:  swift package benchmark            (see Perf/README.md for thresholds and scripts)
 import PackageDescription
@@ -51,6 +54,33 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/FullNATBenchmarks",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // SYNPROXY (issue 3): cookie SYN-ACK and valid-cookie ACK paths; see Perf/README.md.
+        .target(
+            name: "SynProxyFixtures",
+            dependencies: [
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "SluiceTestKit", package: "Sluice"),
+            ],
+            path: "Sources/SynProxyFixtures",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "synproxy-probe",
+            dependencies: ["SynProxyFixtures", .product(name: "SluiceCore", package: "Sluice")],
+            path: "Sources/synproxy-probe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "SynProxyBenchmarks",
+            dependencies: [
+                "SynProxyFixtures",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SynProxyBenchmarks",
             swiftSettings: strict,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),

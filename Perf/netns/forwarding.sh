@@ -75,6 +75,8 @@ source "$LABBIN/lib.sh"   # napi_threaded, rps, wait_ready; honours GEN_CPU / DU
 CPUACCT="python3 $LABBIN/cpuacct.py"
 
 # ------------------------------------------------------------------ topology
+# up/down are adapted from ../shared/perf-lab/topo.sh (this project's shared lab): pf- names, ip_forward=0 in
+# the gateway, no VIP on lo, LIP on no interface.
 down() {
   for ns in $CLI $GW $BE; do
     for p in $(ip netns pids $ns 2>/dev/null); do kill "$p" 2>/dev/null; done
@@ -327,7 +329,7 @@ out.append("")
 if "sluice" in med and "xsk_fwd" in med and med["xsk_fwd"] > 0:
     out.append(f"**Ratio Sluice / C AF_XDP forwarder (sink medians): {med['sluice'] / med['xsk_fwd']:.2f}**\n")
 else:
-    out.append("Ratio Sluice / C AF_XDP forwarder: not available (Sluice case did not run).\n")
+    out.append("Ratio Sluice / C AF_XDP forwarder: not available (no kept run of one of the cases).\n")
 out.append(f"Sluice: {sluice_status}. Smoke check (translated frames at the RS): {smoke}.\n")
 out.append("Per-run rows: `" + os.path.basename(tsv) + "`.")
 open(md, "w").write("\n".join(out) + "\n")
