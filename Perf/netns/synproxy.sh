@@ -28,7 +28,7 @@
 #   sluice    `sluice run`, service VIP:80 syn_proxy -> 10.210.2.2:80; SYN-ACKs counted by xdpcnt on ps-c0
 #   nft_syn   (reference) nftables synproxy (perf-lab conf/nft_synproxy.nft); SYN-ACKs counted on ps-c0
 # Part B peers sluice, nft_synproxy, haproxy (perf-lab conf/), each in a fresh topology with nginx;
-# R_B runs of three tests, in this order every run:
+# R_B runs of these tests, in this order every run:
 #   legit       tcpbench -c 8 -k 1 -T 3000 for LD s, no flood
 #   flood_max   xsk_gen -p syn -r flat out for LD+2 s; tcpbench (same) starts 1 s into it, for LD s
 #   flood_N     the same with xsk_gen -R N, for each N in FLOOD_RATES (requested pps; the achieved rate
