@@ -12,13 +12,11 @@
 
 import SluicePacket
 
-@usableFromInline let tcpFIN: UInt8 = 0x01
-@usableFromInline let tcpSYN: UInt8 = 0x02
-@usableFromInline let tcpRST: UInt8 = 0x04
-@usableFromInline let tcpACK: UInt8 = 0x10
-
-/// Connection flag bits (`Connection.flags`).
-@usableFromInline let connectionHasTimestamps: UInt16 = 0x0001
+// Short names for SluicePacket's TCP flag bits, used throughout the data plane.
+@usableFromInline let tcpFIN = TCPFlag.fin
+@usableFromInline let tcpSYN = TCPFlag.syn
+@usableFromInline let tcpRST = TCPFlag.rst
+@usableFromInline let tcpACK = TCPFlag.ack
 
 extension Dataplane {
     @inlinable
