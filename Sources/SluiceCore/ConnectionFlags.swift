@@ -20,3 +20,7 @@
 @usableFromInline let connectionProxyShift: UInt16 = 7
 /// SYNPROXY: bits 11–14 of `flags` hold the window scale of the RS's SYN-ACK.
 @usableFromInline let connectionServerShift: UInt16 = 11
+/// TOA / PROXY protocol: the real server has not yet acknowledged what tells it the client's address;
+/// meanwhile `serverAck` holds the stream's first RS-leg sequence number and `repeatFingerprint` the
+/// PROXY header's length (Dataplane+ClientAddress.swift).
+@usableFromInline let connectionClientAddressPending: UInt16 = 0x8000

@@ -67,6 +67,29 @@ public struct Counters: Sendable {
         case synProxyTimestampsStripped
         /// RSTs inside the window but not at the expected sequence number: forwarded, state kept.
         case rstInWindow
+        /// TOA options inserted into client segments (protocol.md §6).
+        case toaInserted
+        /// … of which other options had to be pruned to make room.
+        case toaPruned
+        /// Client segments that went without TOA: no room even after pruning.
+        case toaNoRoom
+        /// PROXY headers inserted in front of a client segment's payload (a retransmitted first
+        /// segment gets the identical header again and counts again).
+        case proxyHeadersInserted
+        /// PROXY headers sent as a segment of their own (no room in the client's segment).
+        case proxyHeadersSeparate
+        /// PROXY headers sent again by Sluice (`send_on_connect`) while unacknowledged.
+        case proxyHeaderResends
+        /// Self-sent headers given up after the last resend.
+        case proxyHeaderResendsAbandoned
+        /// Self-sent headers that could not be kept for resending (store full).
+        case proxyHeaderResendsUntracked
+        /// Client streams that began with a PROXY header of their own (ours still comes first).
+        case proxyHeadersFromClient
+        /// Client PROXY headers forwarded as they were (`passthrough`).
+        case proxyHeadersPassedThrough
+        /// Headers not written because the service's mode changed under a reload.
+        case proxyHeadersSkipped
     }
 
     public init() {

@@ -60,6 +60,8 @@ extension Dataplane {
             options: CookieOptions(syn: frame.span, info: info), nowMilliseconds: now)
         var mss = info.isV6 ? settings.mssIPv6 : settings.mss
         if configuration.mssClamp > 0 && configuration.mssClamp < mss { mss = configuration.mssClamp }
+        // Client segments may carry a TOA option towards the real server: leave room for it.
+        mss = UInt16(clamping: max(Int(mss) - toaRoom(service: service, v6: info.isV6), 64))
         // TSval: the gateway's millisecond clock (RFC 7323 §5.4 allows 1 ms to 1 s per tick).
         let parameters = SynAckParameters(
             mss: mss, windowScale: settings.windowScale, sack: settings.sack, timestamps: settings.timestamps,
@@ -133,6 +135,7 @@ extension Dataplane {
             c.synProxyNibbles = min(shift, 14)
         }
         c.flags = connectionFlags
+        prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
         guard let id = table.insert(c) else {
             services.pools[poolIndex].release(address: local.address, port: local.port)
             return .drop(.connectionTableFull)

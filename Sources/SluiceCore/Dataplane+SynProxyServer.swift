@@ -104,7 +104,7 @@ extension Dataplane {
         table[id].aux1 = timestampShift
         table[id].flags = connectionFlags
         table[id].synProxyNibbles = c.synProxyNibbles & 0x0F
-        table[id].repeatFingerprint = 0
+        if connectionFlags & connectionClientAddressPending == 0 { table[id].repeatFingerprint = 0 }
         updateState(id, from: c.state, to: .established, now: now)
         counters.count(.synProxyHandshakesCompleted)
 

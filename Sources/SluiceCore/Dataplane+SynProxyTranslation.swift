@@ -49,7 +49,8 @@ extension Dataplane {
             }
             return translateOutbound(id, frame: &frame, length: &length, now: now, network: network)
         }
-        if flags & tcpACK != 0 {
+        // While the client address is pending, `serverAck` and `repeatFingerprint` belong to it.
+        if flags & tcpACK != 0 && c.flags & connectionClientAddressPending == 0 {
             let ack = frame.u32(l4 + 8)
             let threshold = synProxy.configuration.ackStormThreshold
             if threshold > 0 && flags & (tcpSYN | tcpFIN) == 0 && info.payloadLength == 0 {

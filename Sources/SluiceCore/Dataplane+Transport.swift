@@ -103,6 +103,7 @@ extension Dataplane {
                 local: local.address, localPort: local.port, remote: server.address, remotePort: server.port,
                 nowMilliseconds: now)
             c.seqDelta = isn &- clientISN  // wraps: a difference of sequence numbers
+            prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
         } else {
             c.state = .udpOneway
         }
@@ -168,10 +169,16 @@ extension Dataplane {
                 }
             }
             if connectionFlags & connectionSynProxy != 0 { synProxyAdjustInbound(c, frame: &frame) }
+            if connectionFlags & connectionClientAddressPending != 0 {
+                clientAddressInbound(id, frame: &frame, length: &length, egress: egress, now: now)
+            }
             let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
             table[id].aux0 = timestampOffset
-            table[id].flags = connectionFlags
+            // Only this function sets these two bits; clientAddressInbound may clear the pending one.
+            table[id].flags =
+                connectionFlags & ~connectionClientAddressPending | table[id].flags
+                & connectionClientAddressPending
         } else {
             table[id].expiresAt = now &+ timeout(for: c.state, service: Int(c.serviceIndex))
         }
@@ -200,16 +207,26 @@ extension Dataplane {
             let l4 = info.l4Offset
             let flags = info.tcpFlags
             if c.ackDelta != 0 { rewriteSequence(frame: &frame, at: l4 + 4, delta: c.ackDelta) }
-            if flags & tcpACK != 0 { rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- c.seqDelta) }
+            let seqDelta =
+                c.flags & connectionClientAddressPending != 0 ? clientAddressOutbound(id, frame: &frame) : c.seqDelta
+            if flags & tcpACK != 0 { rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- seqDelta) }
             if info.tcpHeaderLength > 20 {
                 // The parser already walked the options (and dropped malformed ones).
                 options = info.tcpOptions
                 if flags & tcpSYN != 0 {
-                    // The SYN-ACK's MSS limits what the client sends towards the real server.
-                    clampMSS(frame: &frame, pathMTU: pathMTU(to: c.real, network: network))
+                    // The SYN-ACK's MSS limits what the client sends towards the real server, which
+                    // must leave room for a TOA option.
+                    clampMSS(
+                        frame: &frame, pathMTU: pathMTU(to: c.real, network: network),
+                        reserve: toaRoom(service: Int(c.serviceIndex), v6: info.isV6))
                 }
                 if options.sackBlockCount > 0 {
-                    TCPOptions.translateSACK(&frame, tcpOffset: l4, summary: options, delta: 0 &- c.seqDelta)
+                    // While a PROXY header is unacknowledged, SACK blocks are about data after it.
+                    let entry = table[id]
+                    let header =
+                        entry.flags & connectionClientAddressPending != 0 ? UInt32(entry.repeatFingerprint) : 0
+                    TCPOptions.translateSACK(
+                        &frame, tcpOffset: l4, summary: options, delta: 0 &- (seqDelta &+ header))
                 }
                 if options.timestampOffset >= 0 && c.flags & connectionHasTimestamps != 0 {
                     rewriteSequence(frame: &frame, at: options.timestampOffset + 4, delta: 0 &- c.aux0)
@@ -316,13 +333,15 @@ extension Dataplane {
     }
 
     /// Lowers the MSS option of a SYN or SYN-ACK to what the egress MTU carries (and the configured
-    /// clamp), so neither end sends segments the other leg cannot take.
+    /// clamp), less `reserve` bytes, so neither end sends segments the other leg cannot take.
     @inlinable
-    mutating func clampMSS(frame: inout MutableSpan<UInt8>, pathMTU: Int) {
+    mutating func clampMSS(frame: inout MutableSpan<UInt8>, pathMTU: Int, reserve: Int = 0) {
         guard options.mssOffset >= 0 else { return }
         let headers = info.isV6 ? 60 : 40
         var limit = UInt16(clamping: max(pathMTU - headers, 536))
         if configuration.mssClamp > 0 && configuration.mssClamp < limit { limit = configuration.mssClamp }
+        // Room for options Sluice adds to the segments this MSS governs (TOA).
+        limit = UInt16(clamping: max(Int(limit) - reserve, 64))
         if TCPOptions.clampMSS(&frame, tcpOffset: info.l4Offset, summary: options, to: limit) {
             counters.count(.mssClamped)
         }

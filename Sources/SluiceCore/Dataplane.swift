@@ -37,6 +37,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var icmpBudget = TokenBucket(ratePerSecond: 1000, burst: 100)
     /// SYN cookies, held client segments and counters of SYN-proxied services.
     @usableFromInline var synProxy: SynProxy
+    /// PROXY headers Sluice sent itself (`send_on_connect`), kept until acknowledged.
+    @usableFromInline var proxyResends = ProxyHeaderResends(capacity: 1024)
 
     /// - Parameters:
     ///   - configuration: the services, LIPs and limits.
@@ -151,6 +153,7 @@ public struct Dataplane: ~Copyable {
         wheel.advance(to: now) { id in expired.append(id) }
         for id in expired { expireOrRearm(id, now: now) }
         expiredScratch = expired
+        if proxyResends.count > 0 { resendProxyHeaders(now: now) }
         let usage = localPortUsage
         counters[.connections] = UInt64(table.count)
         counters[.localPortsInUse] = UInt64(usage.inUse)

@@ -52,6 +52,8 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
     public var localAddresses: [IPAddress]
     public var synProxy: Bool
     public var clientAddress: ClientAddressMode
+    /// TOA kind and PROXY protocol options of `clientAddress`.
+    public var clientAddressOptions: ClientAddressOptions
     /// Overrides the ESTABLISHED (TCP) or NORMAL (UDP) timeout, in seconds.
     public var establishTimeout: UInt32?
     public var realServers: [RealServerConfiguration]
@@ -59,7 +61,8 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
     public init(
         name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
         localAddresses: [IPAddress], synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
-        establishTimeout: UInt32? = nil, realServers: [RealServerConfiguration]
+        clientAddressOptions: ClientAddressOptions = ClientAddressOptions(), establishTimeout: UInt32? = nil,
+        realServers: [RealServerConfiguration]
     ) {
         self.name = name
         self.vip = vip
@@ -69,6 +72,7 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
         self.localAddresses = localAddresses
         self.synProxy = synProxy
         self.clientAddress = clientAddress
+        self.clientAddressOptions = clientAddressOptions
         self.establishTimeout = establishTimeout
         self.realServers = realServers
     }
