@@ -45,7 +45,13 @@ extension Dataplane {
             innerSourcePort = c.clientPort
             innerDestination = c.vip
             innerDestinationPort = c.vport
-            seqAdjust = 0 &- c.seqDelta
+            var shift = c.seqDelta
+            if c.flags & connectionClientAddressPending != 0 && embedded.l4Protocol == 6 && embedded.hasTCPSequence {
+                // A segment after an unacknowledged PROXY header was shifted by its length.
+                let seq = frame.u32(embedded.l4Offset + 4)
+                if Int32(bitPattern: seq &- c.serverAck) > 0 { shift &+= UInt32(c.repeatFingerprint) }
+            }
+            seqAdjust = 0 &- shift
         } else {
             outerSource = c.local
             outerDestination = c.real

@@ -462,6 +462,25 @@ extension Processed {
         #expect(next.seq == cascade.legISN &+ 1 &+ UInt32(clientHeader.count + request.count))
     }
 
+    @Test func anICMPErrorAboutAShiftedSegmentReachesTheClientWithItsOwnSequenceNumber() {
+        var bench = ClientAddressBench(.proxyProtocolV1)
+        bench.handshake()
+        let second = bench.dp.run(
+            bench.fromClient(seq: bench.clientISN &+ 101, ack: bench.serverISN &+ 1, payload: request),
+            from: .external, now: 1002, network: bench.network)
+        #expect(second.seq == bench.legISN &+ 101 &+ 47)
+        // A router behind the gateway cannot carry it and quotes it back to the LIP.
+        let error = PacketBuilder().ethernet(src: Topology.routerMAC, dst: Topology.intMAC)
+            .ipv4(src: Topology.router, dst: bench.local)
+            .icmp(type: 3, code: 4, rest: 1280, payload: Array(second.frame[14...])).build()
+        let out = bench.dp.run(error, from: .internal, now: 1003, network: bench.network)
+        #expect(out.verdict == .transmit(.external))
+        #expect(FrameChecker.problem(out.frame) == nil)
+        var inner = EmbeddedPacket()
+        #expect(PacketParser.parseICMPError(out.frame.span, info: out.info, into: &inner) == nil)
+        #expect(out.frame.u32(inner.l4Offset + 4) == bench.clientISN &+ 101)
+    }
+
     @Test func noClientAddressModeChangesNothing() {
         var bench = ClientAddressBench(.none)
         bench.handshake()
