@@ -481,6 +481,27 @@ extension Processed {
         #expect(out.frame.u32(inner.l4Offset + 4) == bench.clientISN &+ 101)
     }
 
+    @Test(arguments: [ClientAddressMode.proxyProtocolV1, .proxyProtocolV2])
+    func aCorruptedPayloadStaysDetectablyCorrupted(_ mode: ClientAddressMode) {
+        var bench = ClientAddressBench(mode)
+        bench.handshake()
+        // An odd-length payload (and, for v1, an odd-length header: 47 bytes) exercises both parities.
+        var segment = bench.fromClient(
+            seq: bench.clientISN &+ 1, ack: bench.serverISN &+ 1, payload: Array("odd payload".utf8))
+        #expect(FrameChecker.problem(segment) == nil)
+        segment[segment.count - 3] ^= 0x40
+        let out = bench.dp.run(segment, from: .external, now: 1002, network: bench.network)
+        #expect(out.verdict == .transmit(.internal))
+        #expect(FrameChecker.problem(out.frame) != nil)
+        if mode == .proxyProtocolV2 {
+            // Even shift: undoing the flip in the output makes its checksum right, so nothing but the
+            // corruption was carried. (After an odd shift the carried error sits byte-swapped.)
+            var repaired = out.frame
+            repaired[repaired.count - 3] ^= 0x40
+            #expect(FrameChecker.problem(repaired) == nil)
+        }
+    }
+
     @Test func noClientAddressModeChangesNothing() {
         var bench = ClientAddressBench(.none)
         bench.handshake()
