@@ -10,6 +10,11 @@
 //   SynProxyBenchmarks  per-packet cost of the SYNPROXY paths: client SYN → cookie SYN-ACK, and a
 //                       valid-cookie ACK → connection + RS SYN (fixtures in SynProxyFixtures).
 //   synproxy-probe      those two loops as a plain executable, for callgrind instruction counts.
+//   PathBenchmarks      ICMP translation, connection-table lookups at 10/50/90 % fill, TOA and PROXY
+//                       header insertion (pure packet operations and through `Dataplane.process`);
+//                       fixtures in PathFixtures.
+//   path-probe          those loops as a plain executable, for callgrind instruction counts.
+//   memory-probe        bytes per connection with 10^6 connections in a data plane, from RSS and by formula.
 //
 // Run from Perf/:  swift package benchmark            (see Perf/README.md for thresholds and scripts)
 import PackageDescription
@@ -81,6 +86,45 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/SynProxyBenchmarks",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The remaining per-packet paths of issue 5 and the memory probe; see Perf/README.md "Micro benchmarks".
+        .target(
+            name: "PathFixtures",
+            dependencies: [
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "SluiceTestKit", package: "Sluice"),
+            ],
+            path: "Sources/PathFixtures",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "path-probe",
+            dependencies: ["PathFixtures", .product(name: "SluiceCore", package: "Sluice")],
+            path: "Sources/path-probe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "memory-probe",
+            dependencies: [
+                "PathFixtures",
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "SluiceTestKit", package: "Sluice"),
+            ],
+            path: "Sources/memory-probe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "PathBenchmarks",
+            dependencies: [
+                "PathFixtures",
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PathBenchmarks",
             swiftSettings: strict,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),

@@ -14,7 +14,9 @@
 #   --check       also run `swift package benchmark thresholds check` for SynProxyBenchmarks against
 #                 Perf/Thresholds/<swift>/ (non-zero exit when a loop allocates)
 #   env SCRATCH=.build   the scratch path (e.g. .build-mine when another build uses .build)
-# Writes Perf/results/micro-synproxy-<UTC stamp>.md (+ the raw benchmark output next to it).
+#   env STAMP=...        the results' time stamp (micro-all.sh sets it)
+# Writes Perf/results/micro-synproxy-<UTC stamp>.md (+ the raw benchmark output next to it, and a .tsv with
+# one row per benchmark: name, p50 ns, p90 ns, samples, mallocs per packet, callgrind instructions).
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$PERFDIR"
@@ -28,10 +30,13 @@ for a in "$@"; do
     *) echo "usage: $0 [--callgrind] [--no-bench] [--check]" >&2; exit 2 ;;
   esac
 done
-STAMP=$(date -u +%Y%m%d-%H%M%S)
+STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p results
 MD=results/micro-synproxy-$STAMP.md
 RAW=results/micro-synproxy-$STAMP.txt
+TSV=results/micro-synproxy-$STAMP.tsv
+: >"$TSV"
+CGTSV=$(mktemp /tmp/micro-synproxy-tsv.XXXXXX)
 SWIFT_MINOR=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
 STATUS=0
 : >"$RAW"
@@ -46,7 +51,7 @@ STATUS=0
 
 if [ "$BENCH" = 1 ]; then
   swift package --scratch-path "$SCRATCH" benchmark --target SynProxyBenchmarks --no-progress 2>&1 | tee -a "$RAW"
-  python3 - "$RAW" >>"$MD" <<'EOF'
+  python3 - "$RAW" "$TSV" >>"$MD" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
 rows = {}
@@ -59,10 +64,13 @@ print("## package-benchmark (wall clock per packet)\n")
 print("| benchmark | packets per sample | p50 ns | p90 ns | samples | mallocs per packet (p100, scaled) | instructions p50 |")
 print("|---|---|---|---|---|---|---|")
 per = {"synproxy-syn-answer": "10^6", "synproxy-cookie-ack": "1000", "synproxy-harness-empty-loop": "10^6"}
+tsv = open(sys.argv[2], "w")
 for name in sorted(rows):
     r = rows[name]
     t, m, i = r.get("Time", ["?"] * 8), r.get("Malloc", ["?"] * 8), r.get("Instructions", ["n/a"] * 8)
     print(f"| {name} | {per.get(name, '?')} | {t[2]} | {t[4]} | {t[7]} | {m[6]} | {i[2]} |")
+    tsv.write(f"{name}\t{t[2]}\t{t[4]}\t{t[7]}\t{m[6]}\n")
+tsv.close()
 print()
 EOF
 fi
@@ -103,6 +111,7 @@ if [ "$CALLGRIND" = 1 ]; then
     echo "| (b) valid-cookie ACK → connection + RS SYN | $ack | $ackc | $((ack - ackc)) |"
     echo
   } >>"$MD"
+  printf "synproxy-syn-answer\t%s\nsynproxy-cookie-ack\t%s\n" $((syn - sync)) $((ack - ackc)) >>"$CGTSV"
   for path in "syn $NS (a)" "ack $NA (b)"; do
     set -- $path
     {
@@ -137,6 +146,19 @@ EOF
   done
   rm -rf "$TMP"
 fi
+# Join the callgrind counts onto the benchmark rows of the TSV.
+python3 - "$TSV" "$CGTSV" <<'EOF'
+import sys
+rows = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()}
+for l in open(sys.argv[2]):
+    name, n = l.rstrip("\n").split("\t")
+    r = rows.get(name, [name])
+    rows[name] = (r + [""] * 5)[:5] + [n]
+with open(sys.argv[1], "w") as f:
+    for name in sorted(rows):
+        f.write("\t".join(rows[name]) + "\n")
+EOF
+rm -f "$CGTSV"
 echo
 cat "$MD"
 exit $STATUS

@@ -10,10 +10,15 @@
 #   --no-bench    skip the package-benchmark run (use with --callgrind)
 #   --check       also run `swift package benchmark thresholds check` against Perf/Thresholds/<swift>/
 #                 (fails, exit 2, when a benchmark allocates)
-# Writes Perf/results/micro-<UTC stamp>.md (+ the raw benchmark output next to it).
+#   env SCRATCH=.build   the scratch path (e.g. .build-mine when another build uses .build)
+#   env STAMP=...        the results' time stamp (micro-all.sh sets it)
+# Writes Perf/results/micro-<UTC stamp>.md (+ the raw benchmark output next to it, and a .tsv with one row
+# per benchmark: name, p50 ns, p90 ns, samples, mallocs per packet, callgrind instructions (process only)).
+# Perf/micro-all.sh runs this, micro-synproxy.sh and micro-paths.sh together with one summary table.
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$PERFDIR"
+SCRATCH=${SCRATCH:-.build}
 BENCH=1 CALLGRIND=0 CHECK=0
 for a in "$@"; do
   case $a in
@@ -23,10 +28,13 @@ for a in "$@"; do
     *) echo "usage: $0 [--callgrind] [--no-bench] [--check]" >&2; exit 2 ;;
   esac
 done
-STAMP=$(date -u +%Y%m%d-%H%M%S)
+STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p results
 MD=results/micro-$STAMP.md
 RAW=results/micro-$STAMP.txt
+TSV=results/micro-$STAMP.tsv
+: >"$TSV"
+CGTSV=$(mktemp /tmp/micro-cg-tsv.XXXXXX)
 SWIFT_MINOR=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9]*\.[0-9]*\).*/\1/p' | head -1)
 STATUS=0
 
@@ -39,8 +47,8 @@ STATUS=0
 } >"$MD"
 
 if [ "$BENCH" = 1 ]; then
-  swift package benchmark --target FullNATBenchmarks --no-progress 2>&1 | tee "$RAW"
-  python3 - "$RAW" >>"$MD" <<'EOF'
+  swift package --scratch-path "$SCRATCH" benchmark --target FullNATBenchmarks --no-progress 2>&1 | tee "$RAW"
+  python3 - "$RAW" "$TSV" >>"$MD" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
 rows = {}
@@ -53,12 +61,15 @@ for name, body in re.findall(r"\n(established-\S+)\n(.*?)(?=\n\n|\Z)", text, re.
 print("## package-benchmark (wall clock per packet, 10^6 packets per sample)\n")
 print("| benchmark | p50 ns | p90 ns | samples | mallocs per packet (p100, scaled) | instructions p50 |")
 print("|---|---|---|---|---|---|")
+tsv = open(sys.argv[2], "w")
 for name in sorted(rows):
     r = rows[name]
     t = r.get("Time", ["?"] * 8)
     m = r.get("Malloc", ["?"] * 8)
     i = r.get("Instructions", ["n/a"] * 8)
     print(f"| {name} | {t[2]} | {t[4]} | {t[7]} | {m[6]} | {i[2]} |")
+    tsv.write(f"{name}\t{t[2]}\t{t[4]}\t{t[7]}\t{m[6]}\n")
+tsv.close()
 print()
 for direction in ("inbound", "outbound"):
     s, c = rows.get(f"established-{direction}-swift"), rows.get(f"established-{direction}-c")
@@ -73,7 +84,8 @@ fi
 
 if [ "$CHECK" = 1 ]; then
   printf "## thresholds check (Thresholds/%s)\n\n" "$SWIFT_MINOR" >>"$MD"
-  swift package benchmark thresholds check --target FullNATBenchmarks --path "Thresholds/$SWIFT_MINOR" --no-progress 2>&1 \
+  swift package --scratch-path "$SCRATCH" benchmark thresholds check --target FullNATBenchmarks \
+    --path "Thresholds/$SWIFT_MINOR" --no-progress 2>&1 \
     | tee -a "$RAW"
   rc=${PIPESTATUS[0]}
   printf "exit status %s (0 = within thresholds; non-zero = a regression, e.g. an allocation per packet)\n\n" \
@@ -82,8 +94,9 @@ if [ "$CHECK" = 1 ]; then
 fi
 
 if [ "$CALLGRIND" = 1 ]; then
-  swift build -c release --product fullnat-probe >/dev/null || { echo "building fullnat-probe failed" >&2; exit 1; }
-  PROBE=.build/release/fullnat-probe
+  swift build -c release --scratch-path "$SCRATCH" --product fullnat-probe >/dev/null \
+    || { echo "building fullnat-probe failed" >&2; exit 1; }
+  PROBE=$SCRATCH/release/fullnat-probe
   N1=10000 N2=110000
   TMP=$(mktemp -d /tmp/micro-cg.XXXXXX)
   ir() { # ir LANG DIR N -> instructions of the whole process
@@ -105,6 +118,7 @@ if [ "$CALLGRIND" = 1 ]; then
     s=$(per_packet swift $d); c=$(per_packet c $d)
     sc=$(per_packet swift-copy $d); cc=$(per_packet c-copy $d)
     echo "| $d | $s | $c | $sc | $cc | $((s - sc)) | $((c - cc)) | $(awk -v s=$((s - sc)) -v c=$((c - cc)) 'BEGIN{printf "%.2f", s / c}') |" >>"$MD"
+    printf "established-%s-swift\t%s\nestablished-%s-c\t%s\n" $d $((s - sc)) $d $((c - cc)) >>"$CGTSV"
   done
   {
     echo
@@ -142,6 +156,19 @@ print(f"\nTotal {total:.0f} instructions per packet.")
 EOF
   rm -rf "$TMP"
 fi
+# Join the callgrind counts onto the benchmark rows of the TSV.
+python3 - "$TSV" "$CGTSV" <<'EOF'
+import sys
+rows = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()}
+for l in open(sys.argv[2]):
+    name, n = l.rstrip("\n").split("\t")
+    r = rows.get(name, [name])
+    rows[name] = (r + [""] * 5)[:5] + [n]
+with open(sys.argv[1], "w") as f:
+    for name in sorted(rows):
+        f.write("\t".join(rows[name]) + "\n")
+EOF
+rm -f "$CGTSV"
 echo
 cat "$MD"
 exit $STATUS
