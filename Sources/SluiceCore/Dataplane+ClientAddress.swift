@@ -143,8 +143,18 @@ extension Dataplane {
         }
         guard offset == 0, flags & (tcpRST | tcpACK) == tcpACK else { return }
         let service = Int(c.serviceIndex)
-        guard service < services.services.count else { return }
-        let options = services.services[service].configuration.clientAddressOptions
+        let known = service < services.services.count
+        let mode = known ? services.services[service].configuration.clientAddress : .none
+        let options = known ? services.services[service].configuration.clientAddressOptions : ClientAddressOptions()
+        let isProxy = mode == .proxyProtocolV1 || mode == .proxyProtocolV2
+        guard isProxy, proxyHeaderLength(c, mode: mode, options: options, headerStart: c.serverAck) == headerLength
+        else {
+            // A reload changed the service: no header for this connection, and nothing to shift.
+            table[id].flags &= ~connectionClientAddressPending
+            table[id].repeatFingerprint = 0
+            counters.count(.proxyHeadersSkipped)
+            return
+        }
         if info.payloadLength > 0 {
             let found = ProxyProtocol.detect(frame.span, from: info.payloadOffset, count: info.payloadLength)
             if found != .none {

@@ -502,6 +502,23 @@ extension Processed {
         }
     }
 
+    @Test func aReloadThatDropsTheModeLeavesTheStreamWhole() {
+        var bench = ClientAddressBench(.proxyProtocolV2)
+        bench.handshake()
+        bench.dp.apply(configuration: Topology.configuration(weights: [1, 0]))
+        let out = bench.dp.run(
+            bench.fromClient(seq: bench.clientISN &+ 1, ack: bench.serverISN &+ 1, payload: request), from: .external,
+            now: 1002, network: bench.network)
+        #expect(out.payload == request)
+        #expect(out.seq == bench.legISN &+ 1)
+        #expect(bench.dp.counters[.proxyHeadersSkipped] == 1)
+        let next = bench.dp.run(
+            bench.fromClient(
+                seq: bench.clientISN &+ 1 &+ UInt32(request.count), ack: bench.serverISN &+ 1, payload: [1]),
+            from: .external, now: 1003, network: bench.network)
+        #expect(next.seq == bench.legISN &+ 1 &+ UInt32(request.count))
+    }
+
     @Test func noClientAddressModeChangesNothing() {
         var bench = ClientAddressBench(.none)
         bench.handshake()
