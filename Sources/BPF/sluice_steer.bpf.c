@@ -15,9 +15,15 @@
  * the range) goes to the kernel. A socket can only receive from the queue it is bound to, so the program
  * never redirects across queues; ownership of LIP ports per queue is the runtime's job (DESIGN §2).
  *
+ * SYN proxy in XDP (sluice_synproxy.h): a pure SYN to a service whose sluice_vips value carries
+ * SLUICE_VIP_SYNPROXY_XDP is answered here with the cookie SYN-ACK (XDP_TX), byte for byte what the data
+ * plane would send, so a SYN flood never crosses into user space. Anything that SYN path is not sure
+ * about goes to the data plane as before (counted in SLUICE_STAT_SYN_TO_DATAPLANE).
+ *
  * Fragments are passed and counted: only the first fragment carries ports, so they cannot be steered to an
  * owner (pitfall: fragment steering). Malformed headers are passed too (the kernel drops them and counts
- * them in its own MIBs); XDP never drops here.
+ * them in its own MIBs); XDP never drops here (the one XDP_DROP is for a SYN-ACK that could not be written
+ * after its frame was resized, which the bounds make impossible; counted as malformed).
  *
  * Every loop is bounded and unrolled for the verifier. One 802.1Q/802.1ad tag and up to
  * SLUICE_MAX_EXT_HEADERS IPv6 extension headers are walked.
@@ -70,6 +76,13 @@ struct {
 } sluice_config SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct sluice_cookie_key);
+} sluice_cookie_keys SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
 	__uint(max_entries, SLUICE_MAX_QUEUES);
 	__type(key, __u32);
@@ -100,7 +113,7 @@ static __always_inline int redirect(struct xdp_md *ctx, __u32 stat)
 	return count(stat, XDP_REDIRECT);
 }
 
-static __always_inline int is_vip(const void *addr, __u8 family, __u8 proto, __be16 port)
+static __always_inline struct sluice_vip_value *find_vip(const void *addr, __u8 family, __u8 proto, __be16 port)
 {
 	struct sluice_vip_key key = {};
 
@@ -108,7 +121,12 @@ static __always_inline int is_vip(const void *addr, __u8 family, __u8 proto, __b
 	key.family = family;
 	key.proto = proto;
 	key.port = port;
-	return bpf_map_lookup_elem(&sluice_vips, &key) != NULL;
+	return bpf_map_lookup_elem(&sluice_vips, &key);
+}
+
+static __always_inline int is_vip(const void *addr, __u8 family, __u8 proto, __be16 port)
+{
+	return find_vip(addr, family, proto, port) != NULL;
 }
 
 static __always_inline int is_lip(const void *addr, __u8 family)
@@ -129,12 +147,33 @@ static __always_inline int in_port_range(__be16 port)
 	return config && config->port_high != 0 && host >= config->port_low && host <= config->port_high;
 }
 
-/* TCP/UDP towards addr:port. */
+/* Placed here because it uses the maps and counters above. */
+#include "sluice_synproxy.h"
+
+/*
+ * TCP/UDP towards addr:port. For the SYN proxy: l3 is the IP header's offset in the frame, l4 the
+ * transport header, direct true when l4 follows the fixed IP header.
+ */
 static __always_inline int steer_transport(struct xdp_md *ctx, const void *daddr, __u8 family,
-					   __u8 proto, __be16 dport)
+					   __u8 proto, __be16 dport, __u32 l3, void *l4, int direct)
 {
-	if (is_vip(daddr, family, proto, dport))
+	struct sluice_vip_value *vip = find_vip(daddr, family, proto, dport);
+	int syn;
+
+	if (vip) {
+		if (proto == IPPROTO_TCP && (vip->flags & SLUICE_VIP_SYNPROXY_XDP)) {
+			syn = synproxy_answer(ctx, vip, l3, l4,
+					      (family == SLUICE_FAMILY_V6 ? SYN_FRAME_V6 : 0) |
+						      (direct ? SYN_FRAME_DIRECT : 0));
+			if (syn == SYN_ANSWERED)
+				return count(SLUICE_STAT_SYN_ANSWERED, XDP_TX);
+			if (syn == SYN_TO_DATAPLANE)
+				count(SLUICE_STAT_SYN_TO_DATAPLANE, 0); /* and redirected below */
+			if (syn == SYN_BROKEN)
+				return count(SLUICE_STAT_MALFORMED, XDP_DROP);
+		}
 		return redirect(ctx, SLUICE_STAT_REDIRECTED_VIP);
+	}
 	if (in_port_range(dport) && is_lip(daddr, family))
 		return redirect(ctx, SLUICE_STAT_REDIRECTED_LIP);
 	return count(SLUICE_STAT_PASSED_NO_MATCH, XDP_PASS);
@@ -157,7 +196,7 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, int to_lip, cons
 	return count(SLUICE_STAT_PASSED_NO_MATCH, XDP_PASS);
 }
 
-static __always_inline int steer_ipv4(struct xdp_md *ctx, void *cursor, void *end)
+static __always_inline int steer_ipv4(struct xdp_md *ctx, void *cursor, void *end, __u32 l3)
 {
 	struct iphdr *ip = cursor;
 	struct iphdr *inner;
@@ -181,7 +220,8 @@ static __always_inline int steer_ipv4(struct xdp_md *ctx, void *cursor, void *en
 		ports = cursor;
 		if ((void *)(ports + 2) > end)
 			return count(SLUICE_STAT_MALFORMED, XDP_PASS);
-		return steer_transport(ctx, daddr, SLUICE_FAMILY_V4, ip->protocol, ports[1]);
+		return steer_transport(ctx, daddr, SLUICE_FAMILY_V4, ip->protocol, ports[1], l3, ports,
+				       length == 20);
 	}
 	if (ip->protocol != IPPROTO_ICMP)
 		return count(SLUICE_STAT_PASSED_NO_MATCH, XDP_PASS);
@@ -211,7 +251,7 @@ static __always_inline int is_ipv6_extension(__u8 next)
 	return next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS;
 }
 
-static __always_inline int steer_ipv6(struct xdp_md *ctx, void *cursor, void *end)
+static __always_inline int steer_ipv6(struct xdp_md *ctx, void *cursor, void *end, __u32 l3)
 {
 	struct ipv6hdr *ip = cursor;
 	struct ipv6hdr *inner;
@@ -247,7 +287,8 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *cursor, void *en
 		ports = cursor;
 		if ((void *)(ports + 2) > end)
 			return count(SLUICE_STAT_MALFORMED, XDP_PASS);
-		return steer_transport(ctx, &ip->daddr, SLUICE_FAMILY_V6, next, ports[1]);
+		return steer_transport(ctx, &ip->daddr, SLUICE_FAMILY_V6, next, ports[1], l3, ports,
+				       cursor == (void *)(ip + 1));
 	}
 	if (next != IPPROTO_ICMPV6)
 		return count(SLUICE_STAT_PASSED_NO_MATCH, XDP_PASS);
@@ -277,6 +318,7 @@ int sluice_steer(struct xdp_md *ctx)
 	struct vlan_tag *tag;
 	void *cursor;
 	__be16 proto;
+	__u32 l3 = sizeof(*eth);
 
 	if ((void *)(eth + 1) > end)
 		return count(SLUICE_STAT_MALFORMED, XDP_PASS);
@@ -288,11 +330,12 @@ int sluice_steer(struct xdp_md *ctx)
 			return count(SLUICE_STAT_MALFORMED, XDP_PASS);
 		proto = tag->proto;
 		cursor = tag + 1;
+		l3 += sizeof(*tag);
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return steer_ipv4(ctx, cursor, end);
+		return steer_ipv4(ctx, cursor, end, l3);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return steer_ipv6(ctx, cursor, end);
+		return steer_ipv6(ctx, cursor, end, l3);
 	return count(SLUICE_STAT_PASSED_NOT_IP, XDP_PASS);
 }
 

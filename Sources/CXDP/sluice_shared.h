@@ -8,8 +8,8 @@
  * asserted so a layout change fails the build on both sides.
  *
  * Byte order: addresses and the VIP port are in network order (as they sit in the frame, so the BPF
- * program can copy them without swapping); the port range in the config map is in host order because the
- * program compares it numerically.
+ * program can copy them without swapping); the port range in the config map, the SYN-proxy MSS in the VIP
+ * value and the cookie key words are in host order because the program computes with them.
  */
 #ifndef SLUICE_SHARED_H
 #define SLUICE_SHARED_H
@@ -37,6 +37,7 @@
 #define SLUICE_MAP_CONFIG "sluice_config"
 #define SLUICE_MAP_XSKS "sluice_xsks"
 #define SLUICE_MAP_STATS "sluice_stats"
+#define SLUICE_MAP_COOKIE_KEYS "sluice_cookie_keys"
 #define SLUICE_PROGRAM_NAME "sluice_steer"
 
 /* Key of sluice_vips: one virtual service. IPv4 addresses use addr[0..3], the rest is zero. */
@@ -47,9 +48,33 @@ struct sluice_vip_key {
 	__u16 port;  /* network order */
 };
 
-/* Value of sluice_vips (reserved for per-service flags; 0 today). */
+/* sluice_vip_value.flags. */
+#define SLUICE_VIP_SYNPROXY_XDP 0x1 /* SYN proxy: answer pure SYNs with the cookie SYN-ACK in XDP (XDP_TX) */
+#define SLUICE_VIP_SCHEDULABLE 0x2  /* the service has a real server with weight > 0 (else SYNs go to the data plane) */
+#define SLUICE_VIP_SACK 0x4         /* offer SACK-permitted to clients that offer it */
+#define SLUICE_VIP_TIMESTAMPS 0x8   /* offer timestamps to clients that offer them */
+
+/*
+ * Value of sluice_vips. Without SLUICE_VIP_SYNPROXY_XDP only the key matters (steer to the data plane);
+ * with it, the rest are the SYN-ACK parameters the data plane would use for this service (Swift:
+ * Dataplane.synProxyAnswerSYN), computed by the runtime from the configuration.
+ */
 struct sluice_vip_value {
 	__u32 flags;
+	__u16 mss;    /* host order: upper bound of the SYN-ACK MSS (synproxy mss, mss_clamp, TOA room applied) */
+	__u8 wscale;  /* window-scale shift offered (0-14) */
+	__u8 pad;
+};
+
+/*
+ * One SYN-cookie key (SipHash-2-4, 128 bits) in the ARRAY map sluice_cookie_keys, which has two slots:
+ * the current key and the previous one. k0 is key bytes 0-7 read little-endian, k1 bytes 8-15 (as
+ * SluiceCore.SynCookie takes them). sluice_config.flags says which slot is current: the runtime writes a
+ * new key into the other slot first and then flips the flag, so the program never reads a half-written key.
+ */
+struct sluice_cookie_key {
+	__u64 k0;
+	__u64 k1;
 };
 
 /* Key of sluice_lips: one local address. */
@@ -63,6 +88,10 @@ struct sluice_lip_key {
 struct sluice_lip_value {
 	__u32 flags;
 };
+
+/* sluice_config.flags. */
+#define SLUICE_CONFIG_COOKIE_READY 0x1 /* a cookie key has been written: the program may answer SYNs */
+#define SLUICE_CONFIG_COOKIE_SLOT1 0x2 /* the current cookie key is in slot 1 of sluice_cookie_keys (else 0) */
 
 /* The single entry (key 0) of the ARRAY map sluice_config. port_high == 0 disables LIP steering. */
 struct sluice_config {
@@ -81,11 +110,16 @@ enum sluice_stat {
 	SLUICE_STAT_REDIRECTED_ICMP,    /* ICMP errors about FULLNAT traffic */
 	SLUICE_STAT_REDIRECT_FAILED,    /* matched, but no socket in sluice_xsks for this queue: passed */
 	SLUICE_STAT_MALFORMED,          /* truncated or invalid headers: passed */
+	SLUICE_STAT_SYN_ANSWERED,       /* pure SYN to an XDP-answering SYN-proxy service: cookie SYN-ACK sent (XDP_TX) */
+	SLUICE_STAT_SYN_TO_DATAPLANE,   /* such a SYN left to the data plane (IP options, extension headers, bad
+	                                   checksum or options, no key, no real server, no tailroom): redirected */
 	SLUICE_STAT_COUNT
 };
 
 _Static_assert(sizeof(struct sluice_vip_key) == 20, "sluice_vip_key layout");
 _Static_assert(sizeof(struct sluice_lip_key) == 20, "sluice_lip_key layout");
 _Static_assert(sizeof(struct sluice_config) == 8, "sluice_config layout");
+_Static_assert(sizeof(struct sluice_vip_value) == 8, "sluice_vip_value layout");
+_Static_assert(sizeof(struct sluice_cookie_key) == 16, "sluice_cookie_key layout");
 
 #endif /* SLUICE_SHARED_H */

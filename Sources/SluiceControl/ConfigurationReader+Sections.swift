@@ -4,7 +4,8 @@
 // problem was recorded are the drafts assembled into a SluiceConfiguration.
 //
 // Vocabulary follows keepalived/dpvs (ecosystem.md §1): `scheduler`, `weight`,
-// `local_address_group`, `syn_proxy`, `establish_timeout`.
+// `local_address_group`, `syn_proxy`, `establish_timeout`. The client-address keys of a virtual
+// server (`toa_option_kind`, `proxy_protocol`) are read in ConfigurationReader+ClientAddress.swift.
 
 import Logging
 import SluiceCore
@@ -19,7 +20,7 @@ extension ConfigurationReader {
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
-        "establish_timeout", "real_servers",
+        "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers",
     ]
     static let realServerKeys = ["address", "port", "weight"]
     static let dataplaneKeys = [
@@ -29,6 +30,7 @@ extension ConfigurationReader {
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
         "mss", "wscale", "sack", "timestamps", "retries", "queue", "rst_on_bad_cookie", "ack_storm_threshold",
+        "answer_in_xdp",
     ]
 
     /// The scheduler used when a virtual server names none: ipvsadm's default.
@@ -66,6 +68,7 @@ extension ConfigurationReader {
         var scheduler: SchedulerKind? = ConfigurationReader.defaultScheduler
         var synProxy: Bool? = false
         var clientAddress: ClientAddressMode? = ClientAddressMode.none
+        var clientAddressOptions: ClientAddressOptions? = ClientAddressOptions()
         var establishTimeout: UInt32??
         var realServers: [RealServerDraft] = []
         var realServersComplete = true
@@ -116,7 +119,8 @@ extension ConfigurationReader {
             guard let name = draft.name, let vip = draft.vip, let port = draft.port,
                 let transport = draft.transport, let group = draft.localAddressGroup,
                 let scheduler = draft.scheduler, let synProxy = draft.synProxy,
-                let clientAddress = draft.clientAddress, let establishTimeout = draft.establishTimeout
+                let clientAddress = draft.clientAddress, let clientAddressOptions = draft.clientAddressOptions,
+                let establishTimeout = draft.establishTimeout
             else { return nil }
             var realServers: [RealServerConfiguration] = []
             for rs in draft.realServers {
@@ -127,7 +131,8 @@ extension ConfigurationReader {
                 VirtualServer(
                     name: name, vip: vip, port: port, transport: transport, scheduler: scheduler,
                     localAddressGroup: group, synProxy: synProxy, clientAddress: clientAddress,
-                    establishTimeout: establishTimeout, realServers: realServers
+                    clientAddressOptions: clientAddressOptions, establishTimeout: establishTimeout,
+                    realServers: realServers
                 )
             )
         }
@@ -284,19 +289,14 @@ extension ConfigurationReader {
             duration($0, at: at("establish_timeout")).map(Optional.some)
         }
 
+        draft.clientAddressOptions = readClientAddressOptions(f, mode: draft.clientAddress, at: path)
+
         if draft.transport == .udp {
             if draft.synProxy == true, let node = f["syn_proxy"] {
                 error(at("syn_proxy"), "syn_proxy applies only to tcp services", at: node)
             }
             if let mode = draft.clientAddress, mode != .none, let node = f["client_address"] {
                 error(at("client_address"), "\(mode.rawValue) applies only to tcp services; use none", at: node)
-            }
-        }
-        // Accepted by the schema so files written for the next release parse, but refused until the
-        // data plane implements them: silently forwarding without them would mislead the operator.
-        else {
-            if let mode = draft.clientAddress, mode != .none, let node = f["client_address"] {
-                error(at("client_address"), "\(mode.rawValue) is not supported by this build yet; use none", at: node)
             }
         }
 
@@ -439,8 +439,9 @@ extension ConfigurationReader {
 
     /// `synproxy:` — the SYNPROXY settings shared by every service with `syn_proxy: true` (dpvs's
     /// `synproxy` block vocabulary: `mss`, `wscale`, `sack`, `timestamps`, `rst_on_bad_cookie`,
-    /// `ack_storm_threshold`). `mss` is the IPv4 SYN-ACK bound; IPv6 gets 20 bytes less (its
-    /// header is 20 bytes longer), never below 1220 (RFC 8200's 1280-byte minimum MTU).
+    /// `ack_storm_threshold`), and Sluice's `answer_in_xdp` (answer SYNs in the XDP program). `mss` is
+    /// the IPv4 SYN-ACK bound; IPv6 gets 20 bytes less (its header is 20 bytes longer), never below 1220
+    /// (RFC 8200's 1280-byte minimum MTU).
     func readSynProxy(_ node: Node, at path: String) -> SynProxyConfiguration? {
         guard let f = fields(of: node, at: path, allowed: Self.synProxyKeys) else { return nil }
         func at(_ key: String) -> String { Self.child(path, key) }
@@ -469,6 +470,7 @@ extension ConfigurationReader {
         set("ack_storm_threshold", \.ackStormThreshold) {
             integer($0, at: at("ack_storm_threshold"), in: 0...SynProxyConfiguration.maximumAckStormThreshold)
         }
+        set("answer_in_xdp", \.answerInXDP) { boolean($0, at: at("answer_in_xdp")) }
         return complete ? settings : nil
     }
 

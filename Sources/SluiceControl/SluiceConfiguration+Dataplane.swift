@@ -13,7 +13,8 @@ extension SluiceConfiguration {
                 scheduler: server.scheduler,
                 localAddresses: localAddressGroup(named: server.localAddressGroup)?.addresses ?? [],
                 synProxy: server.synProxy, clientAddress: server.clientAddress,
-                establishTimeout: server.establishTimeout, realServers: server.realServers
+                clientAddressOptions: server.clientAddressOptions, establishTimeout: server.establishTimeout,
+                realServers: server.realServers
             )
         }
         return DataplaneConfiguration(

@@ -45,7 +45,7 @@ public enum StartupSummary {
                 + "local addresses \(server.localAddressGroup) "
                 + "(\(config.localAddressGroup(named: server.localAddressGroup)?.addresses.count ?? 0))"
             if server.transport == .tcp {
-                line += ", syn_proxy \(server.synProxy ? "on" : "off"), client_address \(server.clientAddress.rawValue)"
+                line += ", syn_proxy \(server.synProxy ? "on" : "off"), " + clientAddress(of: server)
             }
             if let timeout = server.establishTimeout {
                 line += ", establish_timeout \(timeout)s"
@@ -60,5 +60,27 @@ public enum StartupSummary {
             lines.append("warning: \(warning)")
         }
         return lines
+    }
+
+    /// `client_address none`, `client_address toa (option kind 254)`, or
+    /// `client_address proxy_protocol_v2 (unique_id, crc32c)` naming the options that are on.
+    static func clientAddress(of server: VirtualServer) -> String {
+        let options = server.clientAddressOptions
+        var text = "client_address \(server.clientAddress.rawValue)"
+        switch server.clientAddress {
+        case .none:
+            break
+        case .toa:
+            text += " (option kind \(options.toaKind))"
+        case .proxyProtocolV1, .proxyProtocolV2:
+            let on = [
+                ("unique_id", options.uniqueID), ("crc32c", options.crc32c),
+                ("send_on_connect", options.sendOnConnect), ("passthrough", options.passthrough),
+            ].filter(\.1).map(\.0)
+            if !on.isEmpty {
+                text += " (\(on.joined(separator: ", ")))"
+            }
+        }
+        return text
     }
 }

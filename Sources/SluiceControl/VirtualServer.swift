@@ -17,6 +17,8 @@ public struct VirtualServer: Sendable, Hashable {
     public var localAddressGroup: String
     public var synProxy: Bool
     public var clientAddress: ClientAddressMode
+    /// TOA option kind and PROXY protocol settings of `clientAddress`.
+    public var clientAddressOptions: ClientAddressOptions
     /// Idle timeout of established connections in seconds; nil = the data plane's table.
     public var establishTimeout: UInt32?
     /// Real servers in file order; `port` already defaulted to the virtual server's port.
@@ -25,7 +27,8 @@ public struct VirtualServer: Sendable, Hashable {
     public init(
         name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
         localAddressGroup: String, synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
-        establishTimeout: UInt32? = nil, realServers: [RealServerConfiguration]
+        clientAddressOptions: ClientAddressOptions = ClientAddressOptions(), establishTimeout: UInt32? = nil,
+        realServers: [RealServerConfiguration]
     ) {
         self.name = name
         self.vip = vip
@@ -35,6 +38,7 @@ public struct VirtualServer: Sendable, Hashable {
         self.localAddressGroup = localAddressGroup
         self.synProxy = synProxy
         self.clientAddress = clientAddress
+        self.clientAddressOptions = clientAddressOptions
         self.establishTimeout = establishTimeout
         self.realServers = realServers
     }

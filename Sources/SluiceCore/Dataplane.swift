@@ -46,9 +46,13 @@ public struct Dataplane: ~Copyable {
     ///   - workerCount: number of workers sharing the LIPs.
     ///   - externalInterface/internalInterface: ifindexes of the two sides (may be equal).
     ///   - secret: 128 bits of randomness for hashing and ISN generation.
+    ///   - cookieKey: the SYN-cookie key, when cookies must agree with other makers (every worker and
+    ///     the XDP program share one); nil derives a key from `secret`.
+    ///   - previousCookieKey: the previous cookie key, still accepted (nil: none).
     public init(
         configuration: DataplaneConfiguration, worker: Int, workerCount: Int, externalInterface: Int32,
-        internalInterface: Int32, secret: (UInt64, UInt64)
+        internalInterface: Int32, secret: (UInt64, UInt64), cookieKey: (UInt64, UInt64)? = nil,
+        previousCookieKey: (UInt64, UInt64)? = nil
     ) {
         precondition(workerCount > 0 && worker >= 0 && worker < workerCount)
         self.counters = Counters()
@@ -67,10 +71,11 @@ public struct Dataplane: ~Copyable {
         self.workerCount = workerCount
         self.externalInterface = externalInterface
         self.internalInterface = internalInterface
-        // A third key, for SYN cookies.
+        // A third key, for SYN cookies, unless the caller shares one.
         self.synProxy = SynProxy(
             configuration: configuration.synProxy, services: configuration.services, connectionCapacity: capacity,
-            cookieKey: (secret.0 &+ 0x2545_F491_4F6C_DD1D, secret.1 ^ 0x9E37_79B9_7F4A_7C15))
+            cookieKey: cookieKey ?? (secret.0 &+ 0x2545_F491_4F6C_DD1D, secret.1 ^ 0x9E37_79B9_7F4A_7C15),
+            previousCookieKey: previousCookieKey)
         self.expiredScratch.reserveCapacity(4096)
     }
 

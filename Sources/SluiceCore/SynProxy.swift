@@ -35,12 +35,13 @@ public struct SynProxy {
     ///   - services: the virtual services, for the per-server counters.
     ///   - connectionCapacity: the connection table's capacity (ids index the hold queue).
     ///   - cookieKey: 128-bit SipHash key of the SYN cookies.
+    ///   - previousCookieKey: the previous generation's key, still accepted (nil: none).
     public init(
         configuration: SynProxyConfiguration, services: [VirtualServiceConfiguration], connectionCapacity: Int,
-        cookieKey: (UInt64, UInt64)
+        cookieKey: (UInt64, UInt64), previousCookieKey: (UInt64, UInt64)? = nil
     ) {
         self.configuration = configuration.clamped
-        self.cookies = SynCookie(key: cookieKey)
+        self.cookies = SynCookie(key: cookieKey, previousKey: previousCookieKey)
         var slots = self.configuration.heldSegmentSlots
         if slots == 0 { slots = min(max(connectionCapacity / 8, 64), 4096) }
         self.queue = SynProxySegmentQueue(slots: slots, connections: max(connectionCapacity, 1))

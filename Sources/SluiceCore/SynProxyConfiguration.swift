@@ -14,6 +14,9 @@
 //   sources; dpvs sends one (`rst_on_bad_cookie` enables it, rate-limited).
 // - ACK-storm threshold 10 (dpvs `ack_storm_thresh`); 0 disables the check. The repeat counter is
 //   a nibble of the connection entry, so the threshold is at most 15.
+// - SYNs answered in XDP: the steering program sends the cookie SYN-ACK itself (XDP_TX), the same
+//   bytes the data plane would, so a flood never reaches user space (SluiceXDP decides where that
+//   can work; the data plane still answers what XDP leaves to it).
 
 /// SYNPROXY settings of a data plane.
 public struct SynProxyConfiguration: Sendable, Hashable {
@@ -41,6 +44,9 @@ public struct SynProxyConfiguration: Sendable, Hashable {
     /// Held-segment slots per worker (2 KiB each); 0 derives it from the connection capacity
     /// (capacity / 8, between 64 and 4096).
     public var heldSegmentSlots: Int
+    /// Answer client SYNs in the XDP steering program rather than in the workers, where the runtime
+    /// can (`synproxy.answer_in_xdp`).
+    public var answerInXDP: Bool
 
     /// The largest accepted `retries`.
     public static let maximumRetries = 7
@@ -53,7 +59,8 @@ public struct SynProxyConfiguration: Sendable, Hashable {
     public init(
         mss: UInt16 = 1452, mssIPv6: UInt16 = 1432, windowScale: UInt8 = 7, sack: Bool = true,
         timestamps: Bool = true, retries: Int = 3, queueLength: Int = 4, resetOnBadCookie: Bool = false,
-        ackStormThreshold: Int = 10, retransmitMilliseconds: UInt64 = 1000, heldSegmentSlots: Int = 0
+        ackStormThreshold: Int = 10, retransmitMilliseconds: UInt64 = 1000, heldSegmentSlots: Int = 0,
+        answerInXDP: Bool = true
     ) {
         self.mss = mss
         self.mssIPv6 = mssIPv6
@@ -66,6 +73,7 @@ public struct SynProxyConfiguration: Sendable, Hashable {
         self.ackStormThreshold = ackStormThreshold
         self.retransmitMilliseconds = retransmitMilliseconds
         self.heldSegmentSlots = heldSegmentSlots
+        self.answerInXDP = answerInXDP
     }
 
     /// The same settings with every value forced into its valid range (the control plane reports

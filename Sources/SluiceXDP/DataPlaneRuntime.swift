@@ -13,6 +13,14 @@
 // The configuration is published through a SnapshotBox and the network view comes from a
 // NetworkViewSource (the netlink mirror); workers poll both at batch boundaries; map updates happen on the caller's thread. Thread-safe: all mutable state is behind a mutex,
 // and nothing here is on the hot path.
+//
+// SYN cookies: one keyring (SynCookieKeyring) for every worker and the steering programs, so a cookie
+// made by XDP verifies in whichever worker gets the ACK. A small thread ("sluice-keys") rotates the key
+// every 120 s (SynCookie's limit: a cookie lives up to 120 s and must stay checkable with the previous
+// key): publish to the workers, wait until each has taken it, then switch the programs, so no worker
+// sees a cookie made with a key it does not hold yet. The same thread re-checks every few seconds whether
+// XDP_TX works on each interface (XDPTransmitCheck: a veth peer can gain or lose its XDP program) and
+// turns the programs' SYN answering on or off accordingly.
 
 import CXDP
 import SluiceCore
@@ -40,6 +48,9 @@ public final class DataPlaneRuntime: Sendable {
     /// The box behind `network` when the runtime was given a plain view (`update(network:)` publishes here).
     private let networkBox: SnapshotBox<NetworkView>?
 
+    /// The SYN-cookie keys every worker and program use.
+    public let cookieKeys: SnapshotBox<SynCookieKeyring>
+
     private struct State {
         var locks: [InterfaceLock]
         var programs: [XDPProgram]
@@ -48,6 +59,15 @@ public final class DataPlaneRuntime: Sendable {
         var stopped = false
     }
     private let state: Mutex<State>
+    /// The key thread, apart from `state`: it takes the state lock itself, so it is joined without holding it.
+    private let keyThread = Mutex<PinnedThread?>(nil)
+    private let keyThreadStop = Atomic<Bool>(false)
+
+    /// How often the SYN-cookie key changes: `SynCookie.maximumAgeMilliseconds`, the shortest interval
+    /// that keeps every cookie checkable for its whole life.
+    public static let cookieKeyRotationMilliseconds = SynCookie.maximumAgeMilliseconds
+    /// How often the key thread re-checks whether XDP_TX works on each interface.
+    static let transmitCheckMilliseconds: UInt64 = 5000
 
     /// Attaches the steering program, fills its maps and creates sockets and workers (not started).
     /// - Parameters:
@@ -104,6 +124,7 @@ public final class DataPlaneRuntime: Sendable {
         let configurationBox = SnapshotBox(configuration)
         var generator = SystemRandomNumberGenerator()
         let secret = secret ?? (generator.next(), generator.next())
+        let cookieKeys = SnapshotBox(SynCookieKeyring(key: SynCookieKeyring.randomKey()))
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
                 interfaceIndex: external.index, interfaceName: external.name, mode: options.mode,
@@ -118,7 +139,12 @@ public final class DataPlaneRuntime: Sendable {
                     mode: externalProgram.mode, force: options.forceReplace)
                 programs.append(internalProgram)
             }
-            for program in programs { try program.apply(configuration: configuration) }
+            for program in programs {
+                program.transmitWorks =
+                    XDPTransmitCheck.check(interfaceIndex: program.interfaceIndex, mode: program.mode).works
+                try program.setCookieKeys(cookieKeys.read().value)
+                try program.apply(configuration: configuration)
+            }
 
             for queue in 0..<options.queues {
                 let umem = try Umem(frameSize: options.frameSize, frameCount: options.frameCount)
@@ -142,11 +168,12 @@ public final class DataPlaneRuntime: Sendable {
                         internalSocket: internalSocket,
                         cpu: options.cpus.isEmpty ? nil : options.cpus[queue % options.cpus.count],
                         configuration: configurationBox, network: network, resolver: resolver,
-                        idlePollMilliseconds: options.idlePollMilliseconds
-                    ) { configuration in
+                        idlePollMilliseconds: options.idlePollMilliseconds, cookieKeys: cookieKeys
+                    ) { configuration, keys in
                         Dataplane(
                             configuration: configuration, worker: queue, workerCount: workerCount,
-                            externalInterface: externalIndex, internalInterface: internalIndex, secret: secret)
+                            externalInterface: externalIndex, internalInterface: internalIndex, secret: secret,
+                            cookieKey: keys?.current, previousCookieKey: keys?.previous)
                     })
             }
         } catch {
@@ -162,6 +189,7 @@ public final class DataPlaneRuntime: Sendable {
         self.configuration = configurationBox
         self.network = network
         self.networkBox = networkBox
+        self.cookieKeys = cookieKeys
         self.state = Mutex(State(locks: locks, programs: programs, workers: workers))
     }
 
@@ -180,7 +208,16 @@ public final class DataPlaneRuntime: Sendable {
                     return error
                 }
             }
-            return nil
+            return keyThread.withLock { thread -> XDPError? in
+                do throws(XDPError) {
+                    thread = try PinnedThread(name: "sluice-keys", cpu: nil) { [weak self] in
+                        self?.maintainKeysAndTransmit()
+                    }
+                    return nil
+                } catch {
+                    return error
+                }
+            }
         }
         if let failure {
             stop()
@@ -193,7 +230,12 @@ public final class DataPlaneRuntime: Sendable {
     /// - Returns: detach failures (the program may still be attached), empty on success.
     @discardableResult
     public func stop() -> [XDPError] {
-        state.withLock { state in
+        keyThreadStop.store(true, ordering: .releasing)
+        keyThread.withLock { thread in
+            thread?.join()
+            thread = nil
+        }
+        return state.withLock { state in
             guard !state.stopped else { return [] }
             state.stopped = true
             for worker in state.workers { worker.stop() }
@@ -224,13 +266,26 @@ public final class DataPlaneRuntime: Sendable {
         networkBox?.publish(network)
     }
 
-    /// Counters summed over workers (each at most ~100 ms old).
+    /// Counters summed over workers (each at most ~100 ms old). SYNs the steering programs answered
+    /// themselves count as `synProxySynsReceived` and `synProxyCookiesSent` too, so those keep meaning
+    /// "SYNs the gateway answered" wherever the answer was made.
     public func counters() -> Counters {
         state.withLock { state in
             var total = Counters()
             for worker in state.workers { total.add(worker.counters) }
+            var answered: UInt64 = 0
+            for program in state.programs where program.isAttached {
+                answered &+= (try? program.readStats())?["syn_answered"] ?? 0
+            }
+            total.count(.synProxySynsReceived, by: answered)
+            total.count(.synProxyCookiesSent, by: answered)
             return total
         }
+    }
+
+    /// The SYN-cookie keyring generation each worker holds (`cookieKeys` has the latest).
+    public func cookieKeyGenerations() -> [UInt64] {
+        state.withLock { state in state.workers.map(\.cookieKeyGeneration) }
     }
 
     /// Each worker's heartbeat; a value that stops moving means a stalled worker.
@@ -238,14 +293,87 @@ public final class DataPlaneRuntime: Sendable {
         state.withLock { state in state.workers.map(\.heartbeat) }
     }
 
-    /// The steering program's counters, summed over CPUs and interfaces (see `XDPProgram.statisticNames`).
+    /// The steering program's counters, summed over CPUs and interfaces (see `XDPProgram.statisticNames`),
+    /// and the gauge `syn_answering`: the number of interfaces whose program answers SYNs (0 when
+    /// `synproxy.answer_in_xdp` is off or XDP_TX cannot work there, see XDPTransmitCheck).
     public func xdpStats() throws(XDPError) -> [String: UInt64] {
         try state.withLock { (state) throws(XDPError) -> [String: UInt64] in
             var total: [String: UInt64] = [:]
+            var answering: UInt64 = 0
             for program in state.programs where program.isAttached {
                 for (name, value) in try program.readStats() { total[name, default: 0] &+= value }
+                if program.transmitWorks && configuration.read().value.synProxy.answerInXDP { answering += 1 }
             }
+            total["syn_answering"] = answering
             return total
+        }
+    }
+
+    /// Whether each program (by interface name) answers SYNs in XDP, and why (for the start-up log).
+    public func synAnswering() -> [(interface: String, answering: Bool, reason: String)] {
+        let enabled = configuration.read().value.synProxy.answerInXDP
+        return state.withLock { state in
+            state.programs.map { program in
+                let check = XDPTransmitCheck.check(interfaceIndex: program.interfaceIndex, mode: program.mode)
+                if !enabled { return (program.interfaceName, false, "synproxy.answer_in_xdp is off") }
+                return (program.interfaceName, program.transmitWorks, check.reason)
+            }
+        }
+    }
+
+    /// Starts a new SYN-cookie key generation now: the workers take the new key (and keep the old one as
+    /// the previous), then the programs make cookies with it. The key thread calls this every
+    /// `cookieKeyRotationMilliseconds`; calling it more often than every 120 s makes cookies older than
+    /// the last-but-one rotation fail (their clients retransmit the SYN).
+    public func rotateCookieKey() throws(XDPError) {
+        var keyring = cookieKeys.read().value
+        keyring.rotate(to: SynCookieKeyring.randomKey())
+        cookieKeys.publish(keyring)
+        try state.withLock { (state) throws(XDPError) in
+            guard !state.stopped else { return }
+            // A worker that has not taken the key yet would refuse cookies made with it. Running workers
+            // check between batches (an idle one within its poll timeout); a stalled one is not waited for
+            // longer than a second.
+            let deadline = MonotonicClock.milliseconds() &+ 1000
+            while state.workers.contains(where: { $0.isRunning && $0.cookieKeyGeneration < keyring.generation }),
+                MonotonicClock.milliseconds() < deadline
+            {
+                usleep(1000)
+            }
+            for program in state.programs where program.isAttached { try program.setCookieKeys(keyring) }
+        }
+    }
+
+    /// Re-checks whether XDP_TX works on each interface; when that changed, turns the programs' SYN
+    /// answering on or off (leaving the SYNs to the workers in between).
+    func refreshTransmitCheck() throws(XDPError) {
+        let current = configuration.read().value
+        try state.withLock { (state) throws(XDPError) in
+            guard !state.stopped else { return }
+            for program in state.programs where program.isAttached {
+                let works = XDPTransmitCheck.check(interfaceIndex: program.interfaceIndex, mode: program.mode).works
+                guard works != program.transmitWorks else { continue }
+                program.transmitWorks = works
+                try program.apply(configuration: current)
+            }
+        }
+    }
+
+    /// The key thread's body: rotate the cookie key and re-check XDP_TX, until stop().
+    private func maintainKeysAndTransmit() {
+        var lastRotation = MonotonicClock.milliseconds()
+        var lastCheck = lastRotation
+        while !keyThreadStop.load(ordering: .acquiring) {
+            usleep(50_000)
+            let now = MonotonicClock.milliseconds()
+            if now &- lastRotation >= Self.cookieKeyRotationMilliseconds {
+                try? rotateCookieKey()
+                lastRotation = now
+            }
+            if now &- lastCheck >= Self.transmitCheckMilliseconds {
+                try? refreshTransmitCheck()
+                lastCheck = now
+            }
         }
     }
 }

@@ -36,6 +36,15 @@ public protocol FrameProcessor: ~Copyable, SendableMetatype {
     func pendingResolution(_ index: Int) -> (address: IPAddress, interfaceIndex: Int32)
     /// Forgets all pending resolutions.
     mutating func clearPendingResolutions()
+
+    /// Starts a new SYN-cookie key generation (the runtime rotates keys every 120 s); see
+    /// `Dataplane.rotateSynCookieKey`.
+    mutating func rotateSynCookieKey(_ key: (UInt64, UInt64))
+}
+
+extension FrameProcessor where Self: ~Copyable {
+    /// Processors without SYN cookies ignore key rotations.
+    public mutating func rotateSynCookieKey(_ key: (UInt64, UInt64)) {}
 }
 
 extension Dataplane: FrameProcessor {}

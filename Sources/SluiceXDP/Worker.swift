@@ -3,7 +3,8 @@
 // on the hot path is shared or locked).
 //
 // The data plane is created on the worker thread and never leaves it. Between batches the loop:
-//   - picks up a new DataplaneConfiguration or NetworkView when their SnapshotBox generation changed;
+//   - picks up a new DataplaneConfiguration, NetworkView or SYN-cookie keyring when their SnapshotBox
+//     generation changed;
 //   - runs `advance(now:network:)` every millisecond;
 //   - publishes counters every 100 ms;
 //   - when a few rounds found no work and no transmitted frame is outstanding, checks the stop flag and
@@ -39,7 +40,8 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     private let network: NetworkViewSource
     private let resolver: NeighbourResolver
     private let idlePollMilliseconds: Int32
-    private let makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
+    private let cookieKeys: SnapshotBox<SynCookieKeyring>?
+    private let makeProcessor: @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
     private var thread: PinnedThread?
 
     /// - Parameters:
@@ -48,12 +50,15 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     ///   - configuration/network: snapshots picked up at batch boundaries.
     ///   - resolver: called on the worker thread, per batch, for next hops without a neighbour entry.
     ///   - idlePollMilliseconds: the longest poll() sleep when idle (1...100).
-    ///   - makeProcessor: builds the data plane on the worker thread from the current configuration.
+    ///   - cookieKeys: the SYN-cookie keys shared with the other workers and the XDP program; rotations
+    ///     published there reach the data plane between batches.
+    ///   - makeProcessor: builds the data plane on the worker thread from the current configuration and
+    ///     cookie keys.
     public init(
         index: Int, queue: UInt32, externalSocket: XSKSocket, internalSocket: XSKSocket?, cpu: Int?,
         configuration: SnapshotBox<DataplaneConfiguration>, network: NetworkViewSource,
-        resolver: NeighbourResolver, idlePollMilliseconds: Int32 = 10,
-        makeProcessor: @escaping @Sendable (DataplaneConfiguration) -> Processor
+        resolver: NeighbourResolver, idlePollMilliseconds: Int32 = 10, cookieKeys: SnapshotBox<SynCookieKeyring>? = nil,
+        makeProcessor: @escaping @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
     ) {
         precondition(internalSocket == nil || internalSocket!.umem === externalSocket.umem, "sockets must share a UMEM")
         self.index = index
@@ -65,6 +70,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         self.network = network
         self.resolver = resolver
         self.idlePollMilliseconds = Swift.max(1, Swift.min(idlePollMilliseconds, 100))
+        self.cookieKeys = cookieKeys
         self.makeProcessor = makeProcessor
     }
 
@@ -83,13 +89,14 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         let network = self.network
         let resolver = self.resolver
         let idle = self.idlePollMilliseconds
+        let cookieKeys = self.cookieKeys
         let make = self.makeProcessor
         control.running.store(true, ordering: .releasing)
         do {
             thread = try PinnedThread(name: "sluice-w\(index)", cpu: cpu) {
                 unsafe Worker.run(
                     resources: resources, control: control, configuration: configuration, network: network,
-                    resolver: resolver, idlePollMilliseconds: idle, makeProcessor: make)
+                    resolver: resolver, idlePollMilliseconds: idle, cookieKeys: cookieKeys, makeProcessor: make)
             }
         } catch {
             control.running.store(false, ordering: .releasing)
@@ -113,24 +120,31 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     /// True from `start()` until the loop has exited.
     public var isRunning: Bool { control.running.load(ordering: .acquiring) }
 
+    /// The generation of the SYN-cookie keyring the data plane holds.
+    public var cookieKeyGeneration: UInt64 { control.cookieKeyGeneration.load(ordering: .acquiring) }
+
     // MARK: - Thread body
 
     private static func run(
         resources: WorkerResources, control: WorkerControl, configuration: SnapshotBox<DataplaneConfiguration>,
         network: NetworkViewSource, resolver: NeighbourResolver, idlePollMilliseconds: Int32,
-        makeProcessor: @Sendable (DataplaneConfiguration) -> Processor
+        cookieKeys: SnapshotBox<SynCookieKeyring>?,
+        makeProcessor: @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
     ) {
         let (initialConfiguration, configurationGeneration) = configuration.read()
         let networkGeneration = network.generation()
         let initialNetwork = network.snapshot()
+        let keys = cookieKeys?.read()
+        if let keys { control.cookieKeyGeneration.store(keys.value.generation, ordering: .releasing) }
         var core = unsafe WorkerCore(
-            processor: makeProcessor(initialConfiguration), network: initialNetwork, area: resources.area,
+            processor: makeProcessor(initialConfiguration, keys?.value), network: initialNetwork, area: resources.area,
             frameSize: resources.frameSize, frameCount: resources.frameCount, external: resources.external,
             internal: resources.internal, reserve: Swift.max(16, resources.frameCount / 8), resolver: resolver,
             owners: resources.owners)
         loop(
             &core, control: control, configuration: configuration, seenConfiguration: configurationGeneration,
-            network: network, seenNetwork: networkGeneration, idlePollMilliseconds: idlePollMilliseconds)
+            network: network, seenNetwork: networkGeneration, cookieKeys: cookieKeys,
+            seenKeys: (keys?.generation ?? 0, keys?.value.generation ?? 0), idlePollMilliseconds: idlePollMilliseconds)
         control.publish(core.processor.counters)
         control.running.store(false, ordering: .releasing)
     }
@@ -139,11 +153,13 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     private static func loop(
         _ core: inout WorkerCore<Processor>, control: WorkerControl,
         configuration: SnapshotBox<DataplaneConfiguration>, seenConfiguration: UInt64,
-        network: NetworkViewSource, seenNetwork: UInt64, idlePollMilliseconds: Int32
+        network: NetworkViewSource, seenNetwork: UInt64, cookieKeys: SnapshotBox<SynCookieKeyring>?,
+        seenKeys: (box: UInt64, keyring: UInt64), idlePollMilliseconds: Int32
     ) {
         let spinRounds = 64
         var seenConfiguration = seenConfiguration
         var seenNetwork = seenNetwork
+        var seenKeys = seenKeys
         var lastAdvance = MonotonicClock.milliseconds()
         var lastPublish = lastAdvance
         var idleRounds = 0
@@ -163,6 +179,13 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
             if networkGeneration != seenNetwork {
                 core.network = network.snapshot()
                 seenNetwork = networkGeneration
+            }
+            // Before this batch: an ACK in it may carry a cookie made with a key published just now.
+            if let cookieKeys, cookieKeys.generation != seenKeys.box {
+                let (keyring, generation) = cookieKeys.read()
+                keyring.bring(&core.processor, from: seenKeys.keyring)
+                seenKeys = (generation, keyring.generation)
+                control.cookieKeyGeneration.store(keyring.generation, ordering: .releasing)
             }
             let work = core.runOnce(now: now)
             if now &- lastAdvance >= 1 {  // monotonic milliseconds; &- for form's sake

@@ -40,8 +40,18 @@ public final class XDPProgram {
     let configMap: Int32
     let xsksMap: Int32
     let statsMap: Int32
-    var installedServices: Set<SteeredService> = []
+    let cookieKeysMap: Int32
+    /// What each installed service's `sluice_vips` value says: nil = steer only, else answer its SYNs.
+    var installedServices: [SteeredService: SynAnswerParameters?] = [:]
     var installedLocalAddresses: Set<IPAddress> = []
+    /// The port range and flags last written to `sluice_config` (it is written whole).
+    var portRange: ClosedRange<UInt16>?
+    var configFlags: UInt32 = 0
+    /// The slot of `sluice_cookie_keys` that holds the current cookie key (0 or 1).
+    var cookieSlot: UInt32 = 0
+    /// Whether frames this program sends with XDP_TX reach the wire on this interface; when false,
+    /// `apply(configuration:)` installs no SYN answering (see XDPTransmitCheck).
+    public var transmitWorks = true
 
     /// Loads the embedded program and attaches it.
     /// - Parameters:
@@ -89,9 +99,12 @@ public final class XDPProgram {
         do throws(XDPError) {
             attachedMode = try unsafe XDPProgram.attach(program, to: interfaceIndex, name: name, mode: mode)
             do throws(XDPError) {
-                maps = try [SLUICE_MAP_VIPS, SLUICE_MAP_LIPS, SLUICE_MAP_CONFIG, SLUICE_MAP_XSKS, SLUICE_MAP_STATS]
-                    .map { (map) throws(XDPError) in try unsafe XDPProgram.findMap(map, in: object, interfaceName: name)
-                    }
+                maps = try [
+                    SLUICE_MAP_VIPS, SLUICE_MAP_LIPS, SLUICE_MAP_CONFIG, SLUICE_MAP_XSKS, SLUICE_MAP_STATS,
+                    SLUICE_MAP_COOKIE_KEYS,
+                ]
+                .map { (map) throws(XDPError) in try unsafe XDPProgram.findMap(map, in: object, interfaceName: name)
+                }
             } catch {
                 _ = unsafe xdp_program__detach(program, interfaceIndex, attachedMode.attachMode, 0)
                 throw error
@@ -113,6 +126,7 @@ public final class XDPProgram {
         self.configMap = maps[2]
         self.xsksMap = maps[3]
         self.statsMap = maps[4]
+        self.cookieKeysMap = maps[5]
     }
 
     deinit {

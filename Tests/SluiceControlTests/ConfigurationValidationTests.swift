@@ -308,12 +308,6 @@ import Testing
                 == "10.20.0.241 is also a local address (local_address_groups.lips[1]); a VIP cannot be a LIP")
     }
 
-    @Test func featuresOfLaterReleasesAreRefusedRatherThanIgnored() {
-        let found = problems(template(vsExtra: "syn_proxy: true\nclient_address: proxy_protocol_v2"))
-        #expect(found.map(\.keyPath) == ["virtual_servers[0].client_address"])
-        #expect(found.first?.message == "proxy_protocol_v2 is not supported by this build yet; use none")
-    }
-
     @Test func udpServicesRejectTCPOnlyFeatures() {
         let found = problems(
             template(vsExtra: "syn_proxy: true\nclient_address: toa").replacingFirst("protocol: tcp", "protocol: udp")
