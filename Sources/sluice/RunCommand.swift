@@ -71,6 +71,15 @@ struct RunCommand: ParsableCommand {
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
 
+        if configuration.virtualServers.contains(where: \.synProxy) {
+            // Say which path answers SYN cookies, and why, so an operator is never left guessing.
+            for path in runtime.synAnswering() {
+                logger.info(
+                    "syn cookies on \(path.interface): \(path.answering ? "answered in XDP" : "answered by the workers") (\(path.reason))"
+                )
+            }
+        }
+
         let statsPath = statsFile ?? configuration.global.statsFile
         var networkGeneration = mirror.currentGeneration()
         var tick = 0
