@@ -176,12 +176,12 @@ extension Dataplane {
             insertProxyHeader(c, frame: &frame, length: &length, headerLength: headerLength)
         } else {
             // No room in this segment: the header goes alone, the segment follows it.
-            queueProxyHeaderSegment(c, frame: frame.span, side: egress.side, headerLength: headerLength)
+            queueProxyHeaderSegment(c, frame: frame.span, egress: egress, headerLength: headerLength)
             rewriteSequence(frame: &frame, at: l4 + 4, delta: UInt32(truncatingIfNeeded: headerLength))
         }
         if options.sendOnConnect && !proxyResends.contains(id, start: c.serverAck) {
             keepProxyHeaderForResend(
-                id, c, frame: frame.span, side: egress.side, headerLength: headerLength, now: now)
+                id, c, frame: frame.span, egress: egress, headerLength: headerLength, now: now)
         }
     }
 
@@ -245,15 +245,18 @@ extension Dataplane {
     }
 
     /// Builds the header-only segment of connection `c` from the translated client segment `frame`
-    /// (its Ethernet, IP and TCP headers; seq at H0) into `out`; returns its length or 0.
+    /// (its IP and TCP headers; seq at H0) into `out`, addressed to `egress`'s next hop (the client
+    /// segment's Ethernet addresses are only rewritten after this); returns its length or 0.
     @inlinable
     func buildProxyHeaderSegment(
-        _ c: Connection, from frame: Span<UInt8>, into out: inout MutableSpan<UInt8>, headerLength: Int
+        _ c: Connection, from frame: Span<UInt8>, into out: inout MutableSpan<UInt8>, headerLength: Int,
+        egress: Egress
     ) -> Int {
         let start = info.payloadOffset
         let total = start &+ headerLength
         guard total <= out.count else { return 0 }
         out.copyBytes(from: frame, sourceOffset: 0, to: 0, count: start)
+        EthernetHeader.setAddresses(&out, destination: egress.destinationMAC, source: egress.sourceMAC)
         guard writeProxyHeader(c, into: &out, at: start, expected: headerLength) == headerLength else { return 0 }
         let l3 = info.l3Offset
         let l4 = info.l4Offset
@@ -279,14 +282,14 @@ extension Dataplane {
 
     /// Queues the header as a segment of its own, sent before the client segment it precedes.
     @inlinable
-    mutating func queueProxyHeaderSegment(_ c: Connection, frame: Span<UInt8>, side: Side, headerLength: Int) {
+    mutating func queueProxyHeaderSegment(_ c: Connection, frame: Span<UInt8>, egress: Egress, headerLength: Int) {
         var scratch: [UInt8] = []
         swap(&scratch, &synProxy.scratch)
         var buffer = scratch.mutableSpan
-        let n = buildProxyHeaderSegment(c, from: frame, into: &buffer, headerLength: headerLength)
+        let n = buildProxyHeaderSegment(c, from: frame, into: &buffer, headerLength: headerLength, egress: egress)
         let queued =
             n > 0
-            && output.append(side: side) { out in
+            && output.append(side: egress.side) { out in
                 guard n <= out.count else { return 0 }
                 out.copyBytes(from: scratch.span, sourceOffset: 0, to: 0, count: n)
                 return n
@@ -303,13 +306,14 @@ extension Dataplane {
     /// Keeps a header-only copy of the segment for resending until the real server acknowledges it.
     @inlinable
     mutating func keepProxyHeaderForResend(
-        _ id: ConnectionID, _ c: Connection, frame: Span<UInt8>, side: Side, headerLength: Int, now: UInt64
+        _ id: ConnectionID, _ c: Connection, frame: Span<UInt8>, egress: Egress, headerLength: Int, now: UInt64
     ) {
         var scratch: [UInt8] = []
         swap(&scratch, &synProxy.scratch)
         var buffer = scratch.mutableSpan
-        let n = buildProxyHeaderSegment(c, from: frame, into: &buffer, headerLength: headerLength)
-        if n == 0 || !proxyResends.add(buffer.span, length: n, side: side, id: id, start: c.serverAck, now: now) {
+        let n = buildProxyHeaderSegment(c, from: frame, into: &buffer, headerLength: headerLength, egress: egress)
+        if n == 0 || !proxyResends.add(buffer.span, length: n, side: egress.side, id: id, start: c.serverAck, now: now)
+        {
             counters.count(.proxyHeaderResendsUntracked)
         }
         swap(&scratch, &synProxy.scratch)

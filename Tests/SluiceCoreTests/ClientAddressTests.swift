@@ -353,6 +353,8 @@ extension Processed {
         #expect(bench.dp.pendingOutputCount == 1)
         let alone = bench.pending(0)
         #expect(alone.side == .internal)
+        // Addressed to the next hop towards the real server, like the segment it precedes.
+        #expect(alone.frame.mac(0) == Topology.routerMAC.value && alone.frame.mac(6) == Topology.intMAC.value)
         #expect(FrameChecker.problem(alone.frame) == nil)
         var info = PacketInfo()
         #expect(PacketParser.parse(alone.frame.span, length: alone.frame.count, into: &info) == nil)
@@ -386,6 +388,7 @@ extension Processed {
         #expect(bench.dp.pendingOutputCount == 1)
         let resent = bench.pending(0)
         #expect(resent.side == .internal)
+        #expect(resent.frame.mac(0) == Topology.routerMAC.value && resent.frame.mac(6) == Topology.intMAC.value)
         #expect(FrameChecker.problem(resent.frame) == nil)
         var info = PacketInfo()
         _ = PacketParser.parse(resent.frame.span, length: resent.frame.count, into: &info)
