@@ -163,7 +163,7 @@ error_log $dir/error.log warn;
 events { worker_connections 1024; }
 http {
     log_format sl '\$remote_addr \$remote_port \$server_port "\$request" \$status \$body_bytes_sent '
-                  'proxy=\$proxy_protocol_addr';
+                  'proxy=\$proxy_protocol_addr proxy_port=\$proxy_protocol_port';
     access_log $dir/access.log sl;
     client_body_temp_path $dir/tmp/body;
     proxy_temp_path $dir/tmp/proxy;
@@ -181,6 +181,11 @@ http {
         root $dir/html;
         location = / { default_type text/plain; return 200 "rs$n\n"; }
         location = /whoami { default_type text/plain; return 200 "rs$n \$remote_addr \$remote_port\n"; }
+        # On the proxy_protocol listener: the client named by the PROXY header, then the connection's peer.
+        location = /proxywhoami {
+            default_type text/plain;
+            return 200 "rs$n \$proxy_protocol_addr \$proxy_protocol_port \$remote_addr \$remote_port\n";
+        }
         location = /upload {
             client_max_body_size 64m;
             proxy_pass http://127.0.0.1:$RS_UPLOAD_PORT;
@@ -340,6 +345,7 @@ except socket.timeout:
 # demo [REQUESTS]: the lab, Sluice in sl-gw, traffic through the VIPs, what the backends saw.
 lab_demo() {
     local requests=${1:-12} config="$REPO_ROOT/Config/sluice.yaml" ok=1 i body vip reply
+    local server seen_addr seen_port lip lport client_addr client_port
     require_sluice
     trap 'stop_sluice >/dev/null 2>&1 || true; lab_down' EXIT
     lab_up
@@ -362,6 +368,22 @@ lab_demo() {
             fi
         done
         printf '%s' "$bodies" | sort | uniq -c | sed 's/^ */    /'
+    done
+    # Service web-pp: nginx's proxy_protocol listener learns the client from Sluice's PROXY v2 header.
+    log_step "curl http://$VIP_V4:$PP_PORT/proxywhoami x 3 (web-pp: PROXY protocol v2 to nginx)"
+    local seen client
+    for ((i = 0; i < 3; i++)); do
+        if body=$(ip netns exec sl-cli curl -gsS -m 3 -w ' %{local_ip} %{local_port}' \
+            "http://$VIP_V4:$PP_PORT/proxywhoami" 2>&1); then
+            read -r server seen_addr seen_port lip lport client_addr client_port <<<"${body//$'\n'/ }"
+            seen="$seen_addr:$seen_port" client="$client_addr:$client_port"
+            printf '    %s: PROXY header named %s (client %s), connection from %s:%s\n' \
+                "$server" "$seen" "$client" "$lip" "$lport"
+            [ "$seen" = "$client" ] || ok=0
+        else
+            printf '    failed: %s\n' "$body"
+            ok=0
+        fi
     done
     for vip in "$VIP_V4" "$VIP_V6"; do
         log_step "UDP to $vip:$UDP_PORT (from sl-cli)"

@@ -37,7 +37,8 @@ LIPS_V4="10.20.0.240 10.20.0.241" LIPS_V6="fd00:20::240 fd00:20::241"
 LIP_PREFIX_V4=10.20.0.0/24 LIP_PREFIX_V6=fd00:20::/64
 HTTP_PORT=80 UDP_PORT=9000      # VIP ports (Config/sluice.yaml)
 RS_HTTP_PORT=8080               # nginx on every backend
-RS_PROXY_PORT=8088              # nginx with `proxy_protocol` (for the planned client_address modes)
+PP_PORT=8088                    # VIP port of web-pp (client_address: proxy_protocol_v2)
+RS_PROXY_PORT=8088              # nginx with `proxy_protocol` (web-pp, test_client_address.sh)
 RS_UPLOAD_PORT=8081             # python upload sink on 127.0.0.1, behind nginx's /upload
 RS_UDP_PORT=9000                # python UDP echo on every backend
 rs_v4() { echo "10.30.0.1$1"; }
