@@ -5,7 +5,7 @@
 #   make test    deps, unit tests, then every Tests/EndToEnd/test_*.sh (as root; skipped otherwise)
 #   make demo    the namespace lab with Sluice in it: curl and UDP through the VIPs, what the backends saw
 #   make lint    swift format lint --strict        make format   swift format -i (rewrite in place)
-#   make perf-micro / perf-netns   benchmarks (Perf/README.md); not part of `make test`
+#   make perf / perf-micro / perf-netns   benchmarks (Perf/README.md); not part of `make test`
 #   make clean   remove build products and the lab
 #
 # Works without a TTY (CI) and as root. Variables: SWIFT, E2E (space-separated test scripts to run),
@@ -20,9 +20,9 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 
 # Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
-	ethtool socat iproute2 nftables python3 python3-yaml curl
+	ethtool socat iproute2 nftables python3 python3-yaml curl haproxy conntrack wrk python3-matplotlib
 
-.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns
+.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
 
 all: build
 
@@ -92,6 +92,20 @@ perf-micro:
 
 perf-netns: build
 	bash Perf/netns/forwarding.sh
+
+# Sluice against routing, nftables FULLNAT/synproxy and HAProxy in one run, as root (Perf/perf.sh;
+# Perf/README.md): packet path, connections, SYN floods, memory; results/perf-*.{md,png}. The 30-minute
+# budget counts from here (PERF_START), deps and build included. SLUICE=path uses that binary, no build.
+perf: export PERF_START := $(shell date +%s)
+perf: export PERF_COMMAND := make perf$(if $(SLUICE), SLUICE=$(SLUICE))
+perf: deps
+	@if [ -z "$(SLUICE)" ]; then $(SWIFT) build -c release --product sluice || exit 1; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		if [ -n "$(SUDO)" ]; then exec sudo env PERF_COMMAND="$$PERF_COMMAND" PERF_START="$$PERF_START" \
+			$(if $(SLUICE),SLUICE="$(SLUICE)") bash Perf/perf.sh; fi; \
+		echo "make perf: needs root (network namespaces, XDP)" >&2; exit 1; \
+	fi; \
+	bash Perf/perf.sh
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests

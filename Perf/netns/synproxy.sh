@@ -41,8 +41,9 @@
 # MAX_NEW_PIDS new processes) is redone up to ATTEMPTS times and left out of the summary.
 # Every loop and process is bounded by time; the script stops starting runs after MAX_MINUTES.
 #
-# The perf-lab tools are built from ../shared/perf-lab (or $PERF_LAB) with its own Makefile in
-# Perf/.build-lab-synproxy (gitignored). Needs root, libxdp/libbpf, clang, nginx, haproxy, nft,
+# The topology, the peers, Sluice's start/stop and one measured run of each kind come from common.sh
+# (shared with forwarding.sh and ../perf.sh). The perf-lab tools are built from ../shared/perf-lab (or
+# $PERF_LAB) with its own Makefile in Perf/.build-lab-synproxy (gitignored). Needs root, libxdp/libbpf, clang, nginx, haproxy, nft,
 # conntrack, tcpdump, curl, ethtool (apt-get install nginx haproxy nftables conntrack tcpdump curl ethtool), and
 # `swift build -c release --product sluice` in the repository root (or SLUICE=path).
 #
@@ -79,277 +80,39 @@ TSV=$RES/synproxy-$STAMP.tsv
 MD=$RES/synproxy-$STAMP.md
 T0=$(date +%s)
 
-CLI=ps-cli GW=ps-gw BE=ps-be
-MAC_C0=02:00:00:00:01:02 MAC_G0=02:00:00:00:01:01
-MAC_G1=02:00:00:00:02:01 MAC_B0=02:00:00:00:02:02
-VIP=10.210.9.10 LIP=10.210.2.100 RIP=10.210.2.2
-
+NSP=ps
 [ "$(id -u)" = 0 ] || { echo "synproxy.sh: needs root (network namespaces, XDP)" >&2; exit 1; }
 [ -d "$PERF_LAB/src" ] || { echo "synproxy.sh: perf-lab not found at $PERF_LAB (set PERF_LAB)" >&2; exit 1; }
-# The system python: a pyenv shim on PATH runs dozens of shell processes per call, which the
-# contamination checks below would count (and which cost CPU of their own).
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 for tool in nginx haproxy nft conntrack tcpdump curl ethtool make; do
   command -v $tool >/dev/null || { echo "synproxy.sh: $tool missing (apt-get install it)" >&2; exit 1; }
 done
 mkdir -p "$RES"
+source "$HERE/common.sh"   # topology, peers, Sluice, generators, accounting, packet_run, client_run
+SLUICE_SERVICES=tcp
+SLUICE_SYN_PROXY=true
+SLUICE_CLIENT_ADDRESS=none
 
-# ------------------------------------------------------------------ wait for other network benchmarks
-# Two cores: another namespace lab running next to this one spoils both. Wait (bounded) until no
-# namespace other than ours exists.
-waited=0
-while ip netns list | awk '{print $1}' | grep -qv '^ps-'; do
-  if [ "$waited" -ge "$WAIT_NS" ]; then
-    echo "synproxy.sh: other network namespaces still present after ${WAIT_NS}s: $(ip netns list | awk '{print $1}' | grep -v '^ps-' | tr '\n' ' ')" >&2
-    exit 1
-  fi
-  [ "$waited" = 0 ] && echo "waiting for other namespaces to go: $(ip netns list | awk '{print $1}' | grep -v '^ps-' | tr '\n' ' ')"
-  sleep 10; waited=$((waited + 10))
-done
+wait_other_ns "$WAIT_NS" || exit 1
 T0=$(date +%s)
-
-# ------------------------------------------------------------------ perf-lab tools, built here
-rm -rf "$LABBIN" && mkdir -p "$LABBIN"
-cp -r "$PERF_LAB/Makefile" "$PERF_LAB/src" "$PERF_LAB/bpf" "$PERF_LAB/lib.sh" "$PERF_LAB/cpuacct.py" "$PERF_LAB/conf" "$LABBIN/"
-chmod -R u+w "$LABBIN"
-sed -i "s|/run/netns/pm-\*|/run/netns/ps-*|" "$LABBIN/cpuacct.py"
-grep -q "/run/netns/ps-\*" "$LABBIN/cpuacct.py" || { echo "cpuacct.py: namespace prefix not patched" >&2; exit 1; }
-make -s -C "$LABBIN" >"$WORK/make.log" 2>&1 || { cat "$WORK/make.log" >&2; echo "building perf-lab tools failed" >&2; exit 1; }
-BIN=$LABBIN/bin
-source "$LABBIN/lib.sh"   # napi_threaded, rps, wait_ready; GEN_CPU / DUT_CPU
-CPUACCT="$PYTHON $LABBIN/cpuacct.py"
-GEN_MASK=$(printf %x $((1 << GEN_CPU)))
-DUT_MASK=$(printf %x $((1 << DUT_CPU)))
-# The peers' configurations, from perf-lab: interface names pm- -> ps-, nginx's files into WORK.
-sed "s/\"pm-g1\"/\"ps-g1\"/" "$LABBIN/conf/nft_synproxy.nft" >"$WORK/nft_synproxy.nft"
-grep -q '"ps-g1"' "$WORK/nft_synproxy.nft" || { echo "nft_synproxy.nft: interface not patched" >&2; exit 1; }
-sed -e "s|/tmp/pm-nginx.pid|$WORK/nginx.pid|" -e "s|/tmp/pm-nginx-error.log|$WORK/nginx-error.log|" \
-  "$LABBIN/conf/nginx.conf" >"$WORK/nginx.conf"
-cp "$LABBIN/conf/haproxy.cfg" "$WORK/haproxy.cfg"
-
-# ------------------------------------------------------------------ topology
-NGX_PID="" HAP_PID="" SLUICE_PID=""
-down() {
-  local ns pid
-  for ns in $CLI $GW $BE; do
-    for pid in $(ip netns pids $ns 2>/dev/null); do kill "$pid" 2>/dev/null; done
-  done
-  sleep 0.3
-  for ns in $CLI $GW $BE; do ip netns del $ns 2>/dev/null; done
-  NGX_PID="" HAP_PID="" SLUICE_PID=""
-  true
-}
-
-up() {
-  down
-  for ns in $CLI $GW $BE; do ip netns add $ns; ip -n $ns link set lo up; done
-  ip link add ps-c0 netns $CLI address $MAC_C0 type veth peer name ps-g0 netns $GW address $MAC_G0
-  ip link add ps-g1 netns $GW address $MAC_G1 type veth peer name ps-b0 netns $BE address $MAC_B0
-  ip -n $CLI addr add 10.210.1.2/24 dev ps-c0
-  ip -n $GW addr add 10.210.1.1/24 dev ps-g0
-  ip -n $GW addr add 10.210.2.1/24 dev ps-g1
-  ip -n $BE addr add $RIP/24 dev ps-b0
-  for i in "$CLI ps-c0" "$GW ps-g0" "$GW ps-g1" "$BE ps-b0"; do
-    set -- $i
-    # A kernel sender on veth hands out CHECKSUM_PARTIAL frames (pseudo-header sum only); an AF_XDP
-    # reader gets them as they are. Every veth end computes its checksums, as Tests/EndToEnd/lab.sh does
-    # (and as a NIC would deliver them), for every peer alike.
-    ip netns exec $1 ethtool -K $2 tx off >/dev/null || { echo "ethtool -K $2 tx off failed" >&2; exit 1; }
-    ip -n $1 link set $2 up
-  done
-  ip -n $CLI route add 10.210.9.0/24 via 10.210.1.1
-  ip -n $BE route add default via 10.210.2.1
-  # The LIP lies inside ps-be's connected /24 but is on no interface: without this host route the
-  # backend would ARP for it (nobody answers) instead of sending replies to the gateway.
-  ip -n $BE route add $LIP/32 via 10.210.2.1
-  ip -n $GW route add default via 10.210.1.2   # replies to random sources go back to ps-cli and die there
-  ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.send_redirects=0
-  ip netns exec $CLI sysctl -qw net.ipv4.ip_forward=0 net.ipv4.tcp_syn_retries=2
-  for ns in $CLI $GW $BE; do
-    ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-    ip netns exec $ns sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
-    ip netns exec $ns sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
-  done
-  for d in ps-g0 ps-g1; do ip netns exec $GW sysctl -qw net.ipv4.conf.$d.rp_filter=0 net.ipv4.conf.$d.send_redirects=0; done
-  # Permanent neighbours: generators never ARP, XDP_DROP counters never answer ARP, and Sluice finds
-  # every next hop without a resolution round trip.
-  ip -n $CLI neigh replace 10.210.1.1 lladdr $MAC_G0 dev ps-c0 nud permanent
-  ip -n $GW neigh replace 10.210.1.2 lladdr $MAC_C0 dev ps-g0 nud permanent
-  ip -n $GW neigh replace $RIP lladdr $MAC_B0 dev ps-g1 nud permanent
-  ip -n $BE neigh replace 10.210.2.1 lladdr $MAC_G1 dev ps-b0 nud permanent
-  # Kernel receive work of the client and the backend on GEN_CPU (they have no XDP: backlog + RPS).
-  rps $CLI ps-c0 "$GEN_MASK"; rps $BE ps-b0 "$GEN_MASK"
-}
-
-start_nginx() {
-  ip netns exec $BE taskset -c "$GEN_CPU" nginx -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
-  NGX_PID=$!
-  sleep 1
-}
-
-# gw_kernel MODE: none (Sluice / xsk_fwd: nothing on the VIP, no forwarding) or terminate (nft synproxy,
-# HAProxy: VIP on lo, forwarding on, gateway receive work by RPS on DUT_CPU).
-gw_kernel() {
-  ip netns exec $GW nft delete table ip pm_lb 2>/dev/null
-  if [ "$1" = terminate ]; then
-    ip -n $GW addr replace $VIP/32 dev lo
-    ip netns exec $GW sysctl -qw net.ipv4.ip_forward=1
-    rps $GW ps-g0 "$DUT_MASK"; rps $GW ps-g1 "$DUT_MASK"
-  else
-    ip -n $GW addr del $VIP/32 dev lo 2>/dev/null
-    ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0
-    rps $GW ps-g0 0; rps $GW ps-g1 0
-  fi
-}
-
-start_nft() {
-  gw_kernel terminate
-  ip netns exec $GW sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null \
-    || { modprobe nf_conntrack 2>/dev/null; ip netns exec $GW sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0; }
-  ip netns exec $GW nft -f "$WORK/nft_synproxy.nft"
-}
-
-start_haproxy() {
-  gw_kernel terminate
-  ip netns exec $GW taskset -c "$DUT_CPU" haproxy -f "$WORK/haproxy.cfg" -db >>"$WORK/haproxy.log" 2>&1 &
-  HAP_PID=$!
-  sleep 1
-}
-
-stop_haproxy() {
-  [ -n "$HAP_PID" ] || return 0
-  kill "$HAP_PID" 2>/dev/null; wait "$HAP_PID" 2>/dev/null; HAP_PID=""
-}
+lab_build
 
 cleanup() {
   stop_sluice 2>/dev/null
   stop_haproxy
-  [ "${KEEP:-0}" = 1 ] || down
+  [ "${KEEP:-0}" = 1 ] || net_down
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ------------------------------------------------------------------ Sluice
-sluice_config() {
-  cat <<EOF
-# Generated by Perf/netns/synproxy.sh
-interfaces:
-  external: ps-g0
-  internal: ps-g1
-  xdp_mode: native
-local_address_groups:
-  lips: [$LIP]
-virtual_servers:
-  - name: web
-    vip: $VIP
-    port: 80
-    protocol: tcp
-    scheduler: rr
-    local_address_group: lips
-    syn_proxy: true
-    real_servers:
-      - { address: $RIP, port: 80, weight: 1 }
-dataplane:
-  workers: 1
-  connection_capacity: 65536
-synproxy:
-  mss: 1452
-  wscale: 7
-  sack: true
-  timestamps: true
-  retries: 3
-  queue: 4
-  rst_on_bad_cookie: false
-  ack_storm_threshold: 10
-EOF
-}
-
-SLUICE_STATUS="not requested"
-sluice_usable() {
-  [ -x "$SLUICE" ] || { SLUICE_STATUS="no binary at $SLUICE (run: swift build -c release --product sluice)"; return 1; }
-  sluice_config >"$WORK/sluice.yaml"
-  if ! "$SLUICE" check --config "$WORK/sluice.yaml" >"$WORK/check.log" 2>&1; then
-    SLUICE_STATUS="\`sluice check\` rejects the generated config: $(head -3 "$WORK/check.log" | tr '\n' ' ')"
-    return 1
-  fi
-  SLUICE_STATUS="ok"
-}
-
-# start_sluice: run it on DUT_CPU in ps-gw, wait for its XDP program on both interfaces, pin the NAPI
-# kthreads native XDP gave the two veths.
-start_sluice() {
-  gw_kernel none
-  rm -f "$WORK/sluice.stats"
-  ip netns exec $GW taskset -c "$DUT_CPU" "$SLUICE" run --config "$WORK/sluice.yaml" --stats-file "$WORK/sluice.stats" \
-    >>"$WORK/sluice.log" 2>&1 &
-  SLUICE_PID=$!
-  for _ in $(seq 100); do
-    kill -0 "$SLUICE_PID" 2>/dev/null || { echo "sluice exited:" >&2; tail -5 "$WORK/sluice.log" >&2; SLUICE_PID=; return 1; }
-    if ip -n $GW link show ps-g0 | grep -q "xdp" && ip -n $GW link show ps-g1 | grep -q "xdp"; then
-      sleep 1
-      napi_threaded $GW ps-g0 "$DUT_CPU"; napi_threaded $GW ps-g1 "$DUT_CPU"
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "sluice: XDP program not attached after 10 s" >&2
-  stop_sluice
-  return 1
-}
-
-stop_sluice() {
-  [ -n "${SLUICE_PID:-}" ] || return 0
-  kill -INT "$SLUICE_PID" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$SLUICE_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$SLUICE_PID" 2>/dev/null
-  wait "$SLUICE_PID" 2>/dev/null
-  SLUICE_PID=
-}
-
-# sstat NAME: a counter from Sluice's stats file (rewritten every second), 0 if absent.
-sstat() { awk -v n="$1" '$1 == n {print $2; f = 1} END {if (!f) print 0}' "$WORK/sluice.stats" 2>/dev/null || echo 0; }
-
-# Counters whose change over a run goes into the `extra` column: what the XDP program steered to the
-# socket versus what Sluice received (the difference was lost in between: RX ring full), and what
-# the SYN proxy did with it.
-DELTAS="xdp_redirected_vip received_external syn_proxy_cookies_sent syn_proxy_acks_valid syn_proxy_handshakes_completed xdp_redirected_lip received_internal drop_tx_ring_full"
-counters() { local n; for n in $DELTAS; do printf "%s " "$(sstat $n)"; done; }
-deltas() { # deltas "BEFORE" "AFTER" -> name=after-before,...
-  local -a a=($1) b=($2); local i=0 n out=
-  for n in $DELTAS; do out="$out${out:+,}$n=$(( ${b[$i]:-0} - ${a[$i]:-0} ))"; i=$((i + 1)); done
-  echo "$out"
-}
-
-# ------------------------------------------------------------------ helpers
-field() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" <<<"$2" | head -1; }
-errors() { # errors TCPBENCH_OUTPUT: refused/reset + timeouts + I/O errors (empty output: "-")
-  local c t i
-  c=$(field err_conn "$1"); t=$(field err_timeout "$1"); i=$(field err_io "$1")
-  [ -n "$c$t$i" ] && echo $(( ${c:-0} + ${t:-0} + ${i:-0} )) || echo -
-}
 over_time() { [ $(( $(date +%s) - T0 )) -ge $((MAX_MINUTES * 60)) ]; }
-contaminated() {
-  awk -v f="$1" -v m="$MAX_FOREIGN" -v p="$2" -v pm="$MAX_NEW_PIDS" 'BEGIN{exit !(f > m || p > pm || p < 0)}'
-}
-acct() { # acct A B LABEL -> "dut_busy gen_busy foreign_pct"; the full diff goes to the acct log
-  local d
-  d=$($CPUACCT diff "$1" "$2")
-  echo "$3 $d" >>"$RES/synproxy-$STAMP-acct.log"
-  $PYTHON -c "import json,sys;d=json.loads(sys.argv[1]);print(d['cpu$DUT_CPU']['busy'],d['cpu$GEN_CPU']['busy'],d['foreign_pct'])" "$d"
-}
-syn_flood() { # syn_flood SECONDS RATE(0 = flat out): xsk_gen random-source SYNs at VIP:80 from ps-c0
-  local ropt=
-  [ "$2" != 0 ] && ropt="-R $2"
-  ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i ps-c0 -p syn -r -s $MAC_C0 -d $MAC_G0 -D $VIP -t "$1" $ropt
-}
 row() { printf "%s\n" "$(IFS=$'\t'; echo "$*")" | tee -a "$TSV"; }
 printf "part\tcase\ttest\trun\tvalue\terrors\tslow_ge_1s\tp50_us\tp99_us\tflood_tx_pps\tdut_cpu_busy\tgen_cpu_busy\tforeign_pct\tnew_pids\textra\n" >"$TSV"
 
 # ------------------------------------------------------------------ part A: SYN answering rate
 SMOKE_A="not run"
 smoke_a() { # SYN-ACKs at the client, valid checksums (tcpdump -vv checks IP and TCP checksums)
-  ip netns exec $CLI timeout 5 tcpdump -nvvc 5 -i ps-c0 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' \
+  ip netns exec $CLI timeout 5 tcpdump -nvvc 5 -i $IF_C0 'tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)' \
     >"$WORK/smoke_a.txt" 2>/dev/null &
   local tp=$!
   sleep 1
@@ -363,51 +126,15 @@ smoke_a() { # SYN-ACKs at the client, valid checksums (tcpdump -vv checks IP and
 }
 
 run_a() { # run_a CASE RUN
-  local c=$1 r=$2 cp sp counter_ns counter_if pid0 pid1 busy c0 c1 extra=-
+  local c=$1 r=$2
   $CPUACCT quiet 15 "$QUIET_TIMEOUT" >/dev/null
-  case $c in
-    xsk_fwd)
-      gw_kernel none
-      ip netns exec $GW taskset -c "$DUT_CPU" "$BIN/xsk_fwd" -i ps-g0 -o ps-g1 -d $MAC_B0 -m native \
-        -t $((D_A + 1)) >"$WORK/fwd.log" 2>&1 &
-      cp=$!
-      wait_ready "$WORK/fwd.log" || { kill $cp 2>/dev/null; return 1; }
-      napi_threaded $GW ps-g0 "$DUT_CPU"
-      counter_ns=$BE counter_if=ps-b0 ;;
-    sluice)
-      start_sluice || return 1
-      counter_ns=$CLI counter_if=ps-c0 ;;
-    nft_syn)
-      start_nft
-      counter_ns=$CLI counter_if=ps-c0 ;;
-  esac
-  ip netns exec $counter_ns "$BIN/xdpcnt" -i $counter_if -p xdp_drop_cnt -m native -t $((D_A + 1)) -q >"$WORK/count.log" 2>&1 &
-  sp=$!
-  wait_ready "$WORK/count.log" || { kill $sp 2>/dev/null; return 1; }
-  napi_threaded $counter_ns $counter_if "$GEN_CPU"
-  [ "$c" = sluice ] && { sleep 1.2; c0=$(counters); }
-  pid0=$(cut -d' ' -f5 /proc/loadavg)
-  $CPUACCT snap "$WORK/a.json"
-  syn_flood "$D_A" 0 >"$WORK/gen.log" 2>&1
-  $CPUACCT snap "$WORK/b.json"
-  pid1=$(cut -d' ' -f5 /proc/loadavg)
-  wait $sp
-  case $c in
-    xsk_fwd) wait $cp ;;
-    sluice)
-      sleep 1.2; c1=$(counters)
-      extra="$(deltas "$c0" "$c1")"
-      stop_sluice
-      cat "$WORK/sluice.stats" >"$RES/synproxy-$STAMP-A-sluice-run$r.stats" 2>/dev/null ;;
-    nft_syn) gw_kernel none ;;
-  esac
-  busy=$(acct "$WORK/a.json" "$WORK/b.json" "A $c run $r")
-  row A "$c" syn_flood "$r" "$(field median_pps "$(grep SUMMARY "$WORK/count.log")")" - - - - \
-    "$(field median_tx_pps "$(grep SUMMARY "$WORK/gen.log")")" $busy $((pid1 - pid0)) "$extra"
+  packet_run "$c" syn "$D_A" 0 "$RES/synproxy-$STAMP-acct.log" "A $c run $r" || return 1
+  [ "$c" = sluice ] && cat "$WORK/sluice.stats" >"$RES/synproxy-$STAMP-A-sluice-run$r.stats" 2>/dev/null
+  row A "$c" syn_flood "$r" "$PK_COUNT" - - - - "$PK_GEN_TX" $ACCT "$NEW_PIDS" "$PK_EXTRA"
 }
 
 part_a() {
-  up
+  net_up
   start_nginx
   local active=
   for c in $CASES_A; do
@@ -433,11 +160,11 @@ part_a() {
 # ------------------------------------------------------------------ part B: flood survival
 SMOKE_B=""
 peer_up() { # fresh topology, nginx, the peer; one request through the VIP must work
-  up
+  net_up
   start_nginx
   case $1 in
     sluice) sluice_usable && start_sluice || return 1 ;;
-    nft_synproxy) start_nft ;;
+    nft_synproxy) start_nft synproxy ;;
     haproxy) start_haproxy ;;
   esac
   local answer
@@ -455,36 +182,18 @@ peer_down() {
 }
 
 run_b() { # run_b PEER TEST RUN
-  local p=$1 t=$2 r=$3 gp= pid0 pid1 busy out extra=- s0 s1 flood_pps=-
+  local p=$1 t=$2 r=$3 extra=- s0
   $CPUACCT quiet 15 "$QUIET_TIMEOUT" >/dev/null
   [ "$p" = nft_synproxy ] && ip netns exec $GW conntrack -F >/dev/null 2>&1
   [ "$p" = sluice ] && s0=$(counters)
-  if [ "$t" != legit ]; then
-    syn_flood $((LD + 2)) "$([ "$t" = flood_max ] && echo 0 || echo "${t#flood_}")" >"$WORK/flood.log" 2>&1 &
-    gp=$!
-    sleep 1
-  fi
-  pid0=$(cut -d' ' -f5 /proc/loadavg)
-  $CPUACCT snap "$WORK/a.json"
-  out=$(ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/tcpbench" -a $VIP -c 8 -k 1 -d "$LD" -T 3000)
-  $CPUACCT snap "$WORK/b.json"
-  pid1=$(cut -d' ' -f5 /proc/loadavg)
-  if [ -n "$gp" ]; then
-    wait $gp
-    flood_pps=$(field median_tx_pps "$(grep SUMMARY "$WORK/flood.log")")
-  fi
-  busy=$(acct "$WORK/a.json" "$WORK/b.json" "B $p $t run $r")
+  client_run $VIP "$t" "$LD" "$RES/synproxy-$STAMP-acct.log" "B $p $t run $r"
   case $p in
     sluice)
       sleep 1.2
-      s1=$(counters)
-      extra="$(deltas "$s0" "$s1"),connections_now=$(sstat connections),lports_in_use=$(sstat local_ports_in_use),hold_full=$(sstat drop_hold_queue_full),table_full=$(sstat drop_connection_table_full)" ;;
+      extra="$(deltas "$s0" "$(counters)"),connections_now=$(sstat connections),lports_in_use=$(sstat local_ports_in_use),hold_full=$(sstat drop_hold_queue_full),table_full=$(sstat drop_connection_table_full)" ;;
     nft_synproxy) extra="conntrack_entries=$(ip netns exec $GW conntrack -C 2>/dev/null || echo -)" ;;
   esac
-  row B "$p" "$t" "$r" "$(field rate "$out")" \
-    "$(errors "$out")" \
-    "$(field slow_ge_1s "$out")" "$(field p50_us "$out")" "$(field p99_us "$out")" "$flood_pps" $busy \
-    $((pid1 - pid0)) "$extra"
+  row B "$p" "$t" "$r" "$CL_VALUE" "$CL_ERR" "$CL_SLOW" "$CL_P50" "$CL_P99" "$CL_FLOOD" $ACCT "$NEW_PIDS" "$extra"
   sleep 1   # let the flood's SYN-ACKs and the client's last RSTs drain
 }
 
