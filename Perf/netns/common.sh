@@ -1,0 +1,467 @@
+# common.sh -- the parts of Perf/netns/*.sh that every netns benchmark shares, sourced by forwarding.sh,
+# synproxy.sh and perf.sh: perf-lab's tools built into a private folder, the three-namespace topology,
+# the peers (nginx, nftables FULLNAT/synproxy, HAProxy, Sluice), the generators, one packet-rate run and
+# one client run, CPU accounting and the contamination rule.
+#
+# Shaped as one sourced file of functions rather than a library script with its own main so that each
+# benchmark keeps its own loop, TSV columns and summary (their result files stay comparable with earlier
+# runs) while the topology, the peers and the measurement of a single run are written once.
+#
+#   NSP-cli                       NSP-gw (device under test)                       NSP-be
+#   NSP-c0 10.210.1.2/24  <-->  NSP-g0 10.210.1.1/24
+#   02:00:00:00:01:02            02:00:00:00:01:01
+#                                NSP-g1 10.210.2.1/24  <-->  NSP-b0 10.210.2.2/24 (RIP; nginx :80, :81 PROXY)
+#                                02:00:00:00:02:01           02:00:00:00:02:02
+#   VIP 10.210.9.10 (NSP-cli routes it, and RIP's /24, via 10.210.1.1). LIP 10.210.2.100 on no interface
+#   (NSP-be has a /32 route to it via the gateway). NSP-gw's default route points back into NSP-cli,
+#   which does not forward: replies to random flood sources die there. Same addresses and MACs as
+#   ../shared/perf-lab/topo.sh; namespaces and interfaces carry the caller's prefix.
+#
+# Gateway modes (gw_mode): none (Sluice / xsk_fwd: ip_forward=0, so whatever crosses NSP-gw was forwarded
+# in user space; native XDP gives the veths NAPI kthreads, pinned to DUT_CPU), forward (route,
+# nft FULLNAT: kernel forwarding, receive work by RPS on DUT_CPU), terminate (nft synproxy, HAProxy:
+# forward plus the VIP on lo).
+#
+# CPU placement (perf-lab README §1.2): the gateway and every kernel thread of NSP-g0/NSP-g1 on DUT_CPU;
+# generator, client, nginx, counters and the receive work of NSP-c0/NSP-b0 on GEN_CPU.
+#
+# The caller sets before sourcing: NSP (prefix, e.g. pp), LABBIN (where perf-lab is copied and built),
+# WORK (a private temp dir), RES (results dir), PERF_LAB, and optionally SLUICE, SLUICE_SERVICES,
+# SLUICE_SYN_PROXY, SLUICE_CLIENT_ADDRESS, SLUICE_ANSWER_IN_XDP, MAX_FOREIGN, MAX_NEW_PIDS.
+
+CLI=$NSP-cli GW=$NSP-gw BE=$NSP-be
+IF_C0=$NSP-c0 IF_G0=$NSP-g0 IF_G1=$NSP-g1 IF_B0=$NSP-b0
+MAC_C0=02:00:00:00:01:02 MAC_G0=02:00:00:00:01:01
+MAC_G1=02:00:00:00:02:01 MAC_B0=02:00:00:00:02:02
+CIP=10.210.1.2 VIP=10.210.9.10 LIP=10.210.2.100 RIP=10.210.2.2 UDP_PORT=9
+MAX_FOREIGN=${MAX_FOREIGN:-10}
+MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
+# The system python: a pyenv shim on PATH runs dozens of shell processes per call, which the
+# contamination check would count (and which cost CPU of their own).
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+NGX_PID="" HAP_PID="" SLUICE_PID=""
+
+# ------------------------------------------------------------------ perf-lab tools, built here
+# lab_build [MAKE TARGETS]: copy perf-lab's sources, configs, lib.sh and cpuacct.py into LABBIN, point
+# cpuacct.py at our namespaces, build, and patch the peers' configurations into WORK.
+lab_build() {
+  rm -rf "$LABBIN" && mkdir -p "$LABBIN"
+  cp -r "$PERF_LAB/Makefile" "$PERF_LAB/src" "$PERF_LAB/bpf" "$PERF_LAB/lib.sh" "$PERF_LAB/cpuacct.py" \
+    "$PERF_LAB/conf" "$LABBIN/"
+  chmod -R u+w "$LABBIN"
+  sed -i "s|/run/netns/pm-\*|/run/netns/$NSP-*|" "$LABBIN/cpuacct.py"
+  grep -q "/run/netns/$NSP-\*" "$LABBIN/cpuacct.py" || { echo "cpuacct.py: namespace prefix not patched" >&2; exit 1; }
+  make -s -C "$LABBIN" "$@" >"$WORK/make.log" 2>&1 \
+    || { cat "$WORK/make.log" >&2; echo "building perf-lab tools failed" >&2; exit 1; }
+  BIN=$LABBIN/bin
+  source "$LABBIN/lib.sh"   # napi_threaded, rps, wait_ready; GEN_CPU / DUT_CPU (RES is already set)
+  CPUACCT="$PYTHON $LABBIN/cpuacct.py"
+  GEN_MASK=$(printf %x $((1 << GEN_CPU)))
+  DUT_MASK=$(printf %x $((1 << DUT_CPU)))
+  local f
+  for f in nft_fullnat nft_synproxy; do
+    sed "s/\"pm-g1\"/\"$IF_G1\"/" "$LABBIN/conf/$f.nft" >"$WORK/$f.nft"
+    grep -q "\"$IF_G1\"" "$WORK/$f.nft" || { echo "$f.nft: interface not patched" >&2; exit 1; }
+  done
+  sed -e "s|/tmp/pm-nginx.pid|$WORK/nginx.pid|" -e "s|/tmp/pm-nginx-error.log|$WORK/nginx-error.log|" \
+    "$LABBIN/conf/nginx.conf" >"$WORK/nginx.conf"
+  cp "$LABBIN/conf/haproxy.cfg" "$WORK/haproxy.cfg"
+}
+
+# other_labs: namespaces not ours that have processes in them (an empty leftover namespace costs no CPU).
+other_labs() {
+  local ns
+  for ns in $(ip netns list | awk '{print $1}' | grep -v "^$NSP-"); do
+    [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && printf "%s " "$ns"
+  done
+  true
+}
+
+# wait_other_ns SECONDS: two cores; another namespace lab running next to ours spoils both. Wait (bounded)
+# until no other namespace has processes; 1 if one still has at the end. Negative: do not wait.
+wait_other_ns() {
+  local waited=0 others
+  [ "$1" -lt 0 ] && return 0
+  while others=$(other_labs) && [ -n "$others" ]; do
+    [ "$waited" -ge "$1" ] && { echo "other network namespaces still present after ${1}s: $others" >&2; return 1; }
+    [ "$waited" = 0 ] && echo "waiting for other namespaces to go: $others"
+    sleep 10; waited=$((waited + 10))
+  done
+  return 0
+}
+
+# ------------------------------------------------------------------ topology
+net_down() {
+  local ns pid
+  for ns in $CLI $GW $BE; do
+    for pid in $(ip netns pids $ns 2>/dev/null); do kill "$pid" 2>/dev/null; done
+  done
+  sleep 0.3
+  for ns in $CLI $GW $BE; do ip netns del $ns 2>/dev/null; done
+  NGX_PID="" HAP_PID="" SLUICE_PID=""
+  true
+}
+
+net_up() {
+  net_down
+  local ns i
+  for ns in $CLI $GW $BE; do ip netns add $ns; ip -n $ns link set lo up; done
+  ip link add $IF_C0 netns $CLI address $MAC_C0 type veth peer name $IF_G0 netns $GW address $MAC_G0
+  ip link add $IF_G1 netns $GW address $MAC_G1 type veth peer name $IF_B0 netns $BE address $MAC_B0
+  ip -n $CLI addr add $CIP/24 dev $IF_C0
+  ip -n $GW addr add 10.210.1.1/24 dev $IF_G0
+  ip -n $GW addr add 10.210.2.1/24 dev $IF_G1
+  ip -n $BE addr add $RIP/24 dev $IF_B0
+  for i in "$CLI $IF_C0" "$GW $IF_G0" "$GW $IF_G1" "$BE $IF_B0"; do
+    set -- $i
+    # A kernel sender on veth hands out CHECKSUM_PARTIAL frames (pseudo-header sum only); an AF_XDP
+    # reader gets them as they are. Every veth end computes its checksums, as Tests/EndToEnd/lab.sh does
+    # (and as a NIC would deliver them), for every peer alike.
+    ip netns exec $1 ethtool -K $2 tx off >/dev/null || { echo "ethtool -K $2 tx off failed" >&2; return 1; }
+    ip -n $1 link set $2 up
+  done
+  ip -n $CLI route add 10.210.9.0/24 via 10.210.1.1
+  ip -n $CLI route add 10.210.2.0/24 via 10.210.1.1   # the route peer: the client talks to RIP itself
+  ip -n $BE route add default via 10.210.2.1
+  # The LIP lies inside NSP-be's connected /24 but is on no interface: without this host route the backend
+  # would ARP for it (nobody answers) instead of sending replies to the gateway.
+  ip -n $BE route add $LIP/32 via 10.210.2.1
+  ip -n $GW route add default via $CIP   # replies to random sources go back to NSP-cli and die there
+  ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.send_redirects=0
+  ip netns exec $CLI sysctl -qw net.ipv4.ip_forward=0 net.ipv4.tcp_syn_retries=2
+  for ns in $CLI $GW $BE; do
+    ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+    ip netns exec $ns sysctl -qw net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1
+    ip netns exec $ns sysctl -qw net.core.somaxconn=4096 net.ipv4.tcp_max_syn_backlog=4096
+  done
+  for i in $IF_G0 $IF_G1; do
+    ip netns exec $GW sysctl -qw net.ipv4.conf.$i.rp_filter=0 net.ipv4.conf.$i.send_redirects=0
+  done
+  # Permanent neighbours: generators never ARP, XDP_DROP counters never answer ARP, and Sluice (which
+  # mirrors the kernel's routes and neighbours) finds every next hop without a resolution round trip.
+  ip -n $CLI neigh replace 10.210.1.1 lladdr $MAC_G0 dev $IF_C0 nud permanent
+  ip -n $GW neigh replace $CIP lladdr $MAC_C0 dev $IF_G0 nud permanent
+  ip -n $GW neigh replace $RIP lladdr $MAC_B0 dev $IF_G1 nud permanent
+  ip -n $BE neigh replace 10.210.2.1 lladdr $MAC_G1 dev $IF_B0 nud permanent
+  # Kernel receive work of the client and the backend on GEN_CPU (no XDP there: backlog + RPS).
+  rps $CLI $IF_C0 "$GEN_MASK"; rps $BE $IF_B0 "$GEN_MASK"
+}
+
+# gw_mode none|forward|terminate (see the header).
+gw_mode() {
+  ip netns exec $GW nft delete table ip pm_lb 2>/dev/null
+  if [ "$1" = none ]; then
+    ip -n $GW addr del $VIP/32 dev lo 2>/dev/null
+    ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0
+    rps $GW $IF_G0 0; rps $GW $IF_G1 0
+    return
+  fi
+  if [ "$1" = terminate ]; then ip -n $GW addr replace $VIP/32 dev lo; else ip -n $GW addr del $VIP/32 dev lo 2>/dev/null; fi
+  ip netns exec $GW sysctl -qw net.ipv4.ip_forward=1
+  rps $GW $IF_G0 "$DUT_MASK"; rps $GW $IF_G1 "$DUT_MASK"
+}
+
+# ------------------------------------------------------------------ peers
+start_nginx() {
+  ip netns exec $BE taskset -c "$GEN_CPU" nginx -c "$WORK/nginx.conf" >"$WORK/nginx.out" 2>&1 &
+  NGX_PID=$!
+  sleep 1
+}
+
+# start_nft fullnat|synproxy: perf-lab's ruleset in NSP-gw (synproxy: strict conntrack, VIP on lo).
+start_nft() {
+  if [ "$1" = synproxy ]; then gw_mode terminate; else gw_mode forward; fi
+  ip netns exec $GW nft -f "$WORK/nft_$1.nft"
+  [ "$1" = synproxy ] && ip netns exec $GW sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0
+  true
+}
+
+start_haproxy() {
+  gw_mode terminate
+  ip netns exec $GW taskset -c "$DUT_CPU" haproxy -f "$WORK/haproxy.cfg" -db >>"$WORK/haproxy.log" 2>&1 &
+  HAP_PID=$!
+  sleep 1
+}
+
+stop_haproxy() {
+  [ -n "$HAP_PID" ] || return 0
+  kill "$HAP_PID" 2>/dev/null; wait "$HAP_PID" 2>/dev/null; HAP_PID=""
+}
+
+# ------------------------------------------------------------------ Sluice
+# SLUICE_SERVICES: any of "udp" (VIP:9 -> RIP:9, the forwarding test) and "tcp" (VIP:80 -> RIP, the
+# connection and SYN tests); SLUICE_SYN_PROXY true|false; SLUICE_CLIENT_ADDRESS none|proxy_protocol_v2
+# (PROXY v2 goes to nginx's proxy_protocol listener on :81, as HAProxy's does); SLUICE_ANSWER_IN_XDP
+# true|false writes synproxy.answer_in_xdp (empty: the key is left out, the binary's default applies).
+SLUICE=${SLUICE:-$(dirname "$(dirname "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)")")/.build/release/sluice}
+SLUICE_SERVICES=${SLUICE_SERVICES:-"udp tcp"}
+SLUICE_SYN_PROXY=${SLUICE_SYN_PROXY:-true}
+SLUICE_CLIENT_ADDRESS=${SLUICE_CLIENT_ADDRESS:-none}
+SLUICE_ANSWER_IN_XDP=${SLUICE_ANSWER_IN_XDP:-}
+
+sluice_rs_port() { [ "$SLUICE_CLIENT_ADDRESS" = none ] && echo 80 || echo 81; }
+
+sluice_config() {
+  echo "# Generated by Perf/netns/common.sh"
+  cat <<EOF
+interfaces:
+  external: $IF_G0
+  internal: $IF_G1
+  xdp_mode: native
+local_address_groups:
+  lips: [$LIP]
+virtual_servers:
+EOF
+  case " $SLUICE_SERVICES " in *" udp "*) cat <<EOF ;; esac
+  - name: udp-sink
+    vip: $VIP
+    port: $UDP_PORT
+    protocol: udp
+    scheduler: rr
+    local_address_group: lips
+    real_servers:
+      - { address: $RIP, port: $UDP_PORT, weight: 1 }
+EOF
+  case " $SLUICE_SERVICES " in *" tcp "*) cat <<EOF ;; esac
+  - name: web
+    vip: $VIP
+    port: 80
+    protocol: tcp
+    scheduler: rr
+    local_address_group: lips
+    syn_proxy: $SLUICE_SYN_PROXY
+    client_address: $SLUICE_CLIENT_ADDRESS
+    real_servers:
+      - { address: $RIP, port: $(sluice_rs_port), weight: 1 }
+EOF
+  cat <<EOF
+dataplane:
+  workers: 1
+  connection_capacity: 65536
+synproxy:
+  mss: 1452
+  wscale: 7
+  sack: true
+  timestamps: true
+  retries: 3
+  queue: 4
+  rst_on_bad_cookie: false
+  ack_storm_threshold: 10
+EOF
+  [ -n "$SLUICE_ANSWER_IN_XDP" ] && echo "  answer_in_xdp: $SLUICE_ANSWER_IN_XDP"
+  true
+}
+
+SLUICE_STATUS="not requested"
+sluice_usable() {
+  [ -x "$SLUICE" ] || { SLUICE_STATUS="no binary at $SLUICE (run: swift build -c release --product sluice)"; return 1; }
+  sluice_config >"$WORK/sluice.yaml"
+  if ! "$SLUICE" check --config "$WORK/sluice.yaml" >"$WORK/check.log" 2>&1; then
+    SLUICE_STATUS="\`sluice check\` rejects the generated config: $(head -3 "$WORK/check.log" | tr '\n' ' ')"
+    return 1
+  fi
+  SLUICE_STATUS="ok"
+}
+
+# start_sluice: run it on DUT_CPU in NSP-gw, wait for its XDP program on both interfaces, pin the NAPI
+# kthreads native XDP gave the two veths.
+start_sluice() {
+  gw_mode none
+  rm -f "$WORK/sluice.stats"
+  ip netns exec $GW taskset -c "$DUT_CPU" "$SLUICE" run --config "$WORK/sluice.yaml" --stats-file "$WORK/sluice.stats" \
+    >>"$WORK/sluice.log" 2>&1 &
+  SLUICE_PID=$!
+  local _
+  for _ in $(seq 100); do
+    kill -0 "$SLUICE_PID" 2>/dev/null || { echo "sluice exited:" >&2; tail -5 "$WORK/sluice.log" >&2; SLUICE_PID=; return 1; }
+    if ip -n $GW link show $IF_G0 | grep -q "xdp" && ip -n $GW link show $IF_G1 | grep -q "xdp"; then
+      sleep 1
+      napi_threaded $GW $IF_G0 "$DUT_CPU"; napi_threaded $GW $IF_G1 "$DUT_CPU"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "sluice: XDP program not attached after 10 s" >&2
+  stop_sluice
+  return 1
+}
+
+stop_sluice() {
+  [ -n "${SLUICE_PID:-}" ] || return 0
+  kill -INT "$SLUICE_PID" 2>/dev/null
+  local _
+  for _ in $(seq 50); do kill -0 "$SLUICE_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$SLUICE_PID" 2>/dev/null
+  wait "$SLUICE_PID" 2>/dev/null
+  SLUICE_PID=
+}
+
+# sstat NAME: a counter from Sluice's stats file (rewritten every second), 0 if absent.
+sstat() { awk -v n="$1" '$1 == n {print $2; f = 1} END {if (!f) print 0}' "$WORK/sluice.stats" 2>/dev/null || echo 0; }
+
+# Counters whose change over a run goes into an `extra` column: what the XDP program steered to the
+# socket versus what Sluice received (the difference was lost in between: RX ring full), and what the
+# SYN proxy did with it.
+# xdp_syn_answered: SYNs the XDP program answered itself (XDP_TX; not in the other counters).
+DELTAS="xdp_redirected_vip received_external syn_proxy_cookies_sent syn_proxy_acks_valid syn_proxy_handshakes_completed xdp_redirected_lip received_internal drop_tx_ring_full xdp_syn_answered xdp_syn_to_dataplane"
+counters() { local n; for n in $DELTAS; do printf "%s " "$(sstat $n)"; done; }
+deltas() { # deltas "BEFORE" "AFTER" -> name=after-before,...
+  local -a a=($1) b=($2); local i=0 n out=
+  for n in $DELTAS; do out="$out${out:+,}$n=$(( ${b[$i]:-0} - ${a[$i]:-0} ))"; i=$((i + 1)); done
+  echo "$out"
+}
+
+# ------------------------------------------------------------------ generators
+# gen_udp SECONDS [RATE]: xsk_gen 60-byte UDP, 4096 source ports, CIP -> VIP:9, from NSP-c0 on GEN_CPU.
+gen_udp() {
+  local ropt=
+  [ "${2:-0}" != 0 ] && ropt="-R $2"
+  ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i $IF_C0 -p udp -s $MAC_C0 -d $MAC_G0 -S $CIP \
+    -D $VIP -t "$1" $ropt
+}
+
+# syn_flood SECONDS RATE(0 = flat out) [TARGET]: xsk_gen random-source 60-byte SYNs to TARGET:80 (VIP).
+syn_flood() {
+  local ropt=
+  [ "$2" != 0 ] && ropt="-R $2"
+  ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i $IF_C0 -p syn -r -s $MAC_C0 -d $MAC_G0 \
+    -D "${3:-$VIP}" -t "$1" $ropt
+}
+
+# ------------------------------------------------------------------ accounting
+field() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" <<<" $2" | head -1; }
+errors() { # errors TCPBENCH_OUTPUT: refused/reset + timeouts + I/O errors (empty output: "-")
+  local c t i
+  c=$(field err_conn "$1"); t=$(field err_timeout "$1"); i=$(field err_io "$1")
+  [ -n "$c$t$i" ] && echo $(( ${c:-0} + ${t:-0} + ${i:-0} )) || echo -
+}
+# contaminated FOREIGN_PCT NEW_PIDS: cpuacct.py only sees processes alive at both snapshots, so a build
+# running next to us (many short compiler processes) can hide from it; the number of pids created
+# during the run (ours: about 5) catches that.
+contaminated() {
+  awk -v f="$1" -v m="$MAX_FOREIGN" -v p="$2" -v pm="$MAX_NEW_PIDS" 'BEGIN{exit !(f == "" || f > m || p > pm || p < 0)}'
+}
+# acct_begin / acct_end [LOG LABEL]: snapshot around a run; acct_end sets ACCT="dut_busy gen_busy
+# foreign_pct" and NEW_PIDS, and appends the full diff to LOG.
+acct_begin() {
+  PID0=$(cut -d' ' -f5 /proc/loadavg)
+  $CPUACCT snap "$WORK/acct-a.json"
+}
+acct_end() {
+  $CPUACCT snap "$WORK/acct-b.json"
+  local pid1 d
+  pid1=$(cut -d' ' -f5 /proc/loadavg)
+  NEW_PIDS=$((pid1 - PID0))
+  d=$($CPUACCT diff "$WORK/acct-a.json" "$WORK/acct-b.json")
+  [ -n "${1:-}" ] && echo "$2 new_pids=$NEW_PIDS $d" >>"$1"
+  ACCT=$($PYTHON -c "import json,sys;d=json.loads(sys.argv[1]);print(d['cpu$DUT_CPU']['busy'],d['cpu$GEN_CPU']['busy'],d['foreign_pct'])" "$d")
+}
+
+# ------------------------------------------------------------------ one packet-rate run
+# packet_run GATEWAY TRAFFIC SECONDS [RATE] [ACCT_LOG LABEL]
+#   GATEWAY xsk_fwd (perf-lab's C AF_XDP forwarder: NSP-g0 -> MAC rewrite -> NSP-g1, the copy-mode
+#           ceiling), sluice (`sluice run`, the services of SLUICE_SERVICES) or nft_syn (nftables synproxy)
+#   TRAFFIC udp (xsk_gen UDP CIP:1024-5119 -> VIP:9) or syn (xsk_gen -p syn -r, random sources -> VIP:80)
+# Counted by perf-lab's xdpcnt (native XDP_DROP): at the sink NSP-b0 for what is forwarded, at the
+# client NSP-c0 for SYN-ACKs (sluice/nft_syn answering syn). The counter is attached before the gateway
+# starts and prints one sample per second; PK_COUNT is the median of the samples that lie wholly inside
+# the generator's run (the one it started in is dropped). Sluice with udp first gets a 2 s warm-up at
+# 20 kpps that opens all 4096 flows, so what is measured is established traffic. Sluice with syn and XDP
+# answering on waits (up to 8 s) until its gauge xdp_syn_answering says the XDP path is live: it checks
+# every 5 s that XDP_TX can reach the client veth, which needs the counter's XDP program there.
+# Sets PK_COUNT, PK_GEN_TX, ACCT, NEW_PIDS, PK_EXTRA (Sluice's counter deltas) and PK_WHERE; returns 1
+# if the run could not be made. Leaves the gateway stopped.
+packet_run() {
+  local gw=$1 traffic=$2 secs=$3 rate=${4:-0} fp= cp counter_ns=$BE counter_if=$IF_B0 c0= c1= n0 n1 _
+  PK_COUNT= PK_GEN_TX= PK_EXTRA=- ACCT= NEW_PIDS=
+  [ "$gw" != xsk_fwd ] && [ "$traffic" = syn ] && counter_ns=$CLI counter_if=$IF_C0
+  PK_WHERE=$counter_if
+  ip netns exec $counter_ns "$BIN/xdpcnt" -i $counter_if -p xdp_drop_cnt -m native -t 0 >"$WORK/count.log" 2>&1 &
+  cp=$!
+  wait_ready "$WORK/count.log" || { kill $cp 2>/dev/null; return 1; }
+  napi_threaded $counter_ns $counter_if "$GEN_CPU"
+  case $gw in
+    xsk_fwd)
+      gw_mode none
+      ip netns exec $GW taskset -c "$DUT_CPU" "$BIN/xsk_fwd" -i $IF_G0 -o $IF_G1 -d $MAC_B0 -m native \
+        -t $((secs + 2)) >"$WORK/fwd.log" 2>&1 &
+      fp=$!
+      wait_ready "$WORK/fwd.log" || { kill $fp $cp 2>/dev/null; return 1; }
+      napi_threaded $GW $IF_G0 "$DUT_CPU" ;;
+    sluice)
+      start_sluice || { kill $cp 2>/dev/null; return 1; }
+      [ "$traffic" = udp ] && gen_udp 2 20000 >"$WORK/warm.log" 2>&1
+      if [ "$traffic" = syn ] && [ "$SLUICE_ANSWER_IN_XDP" != false ]; then
+        for _ in $(seq 40); do [ "$(sstat xdp_syn_answering)" = 1 ] && break; sleep 0.2; done
+      fi
+      sleep 1.2; c0=$(counters) ;;
+    nft_syn)
+      start_nft synproxy ;;
+    *) echo "packet_run: unknown gateway $gw" >&2; kill $cp 2>/dev/null; return 1 ;;
+  esac
+  n0=$(grep -c " pps$" "$WORK/count.log")
+  acct_begin
+  if [ "$traffic" = udp ]; then gen_udp "$secs" "$rate"; else syn_flood "$secs" "$rate"; fi >"$WORK/gen.log" 2>&1
+  acct_end "${5:-}" "${6:-}"
+  n1=$(grep -c " pps$" "$WORK/count.log")
+  kill -INT $cp 2>/dev/null; wait $cp 2>/dev/null
+  [ -n "$fp" ] && wait $fp
+  if [ "$gw" = sluice ]; then
+    sleep 1.2; c1=$(counters)
+    PK_EXTRA="xdp_syn_answering=$(sstat xdp_syn_answering),$(deltas "$c0" "$c1")"
+    stop_sluice
+  fi
+  gw_mode none
+  PK_COUNT=$(grep " pps$" "$WORK/count.log" | sed -n "$((n0 + 2)),${n1}p" | awk '{print $2}' | sort -g \
+    | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
+  PK_GEN_TX=$(field median_tx_pps "$(grep SUMMARY "$WORK/gen.log")")
+  return 0
+}
+
+# ------------------------------------------------------------------ one client run
+# client_run TARGET TEST SECONDS [ACCT_LOG LABEL]
+#   TEST cps (wrk -t1 -c32 -H 'Connection: close': new connections/s), rps (wrk -t1 -c32 keep-alive),
+#        lat (tcpbench -c1 -k1: latency including connect), legit (tcpbench -c8 -k1 -T3000),
+#        flood_max / flood_N (the same as legit, inside an xsk_gen random-source SYN flood at TARGET,
+#        flat out or -R N, that starts 1 s before the client and ends 1 s after it)
+# Sets CL_VALUE (conn/s or req/s), CL_ERR, CL_SLOW (>= 1 s), CL_P50, CL_P99 (µs; wrk: average latency in
+# CL_P50), CL_FLOOD (achieved flood pps), ACCT, NEW_PIDS, CL_OUT (the client's output).
+client_run() {
+  local target=$1 t=$2 secs=$3 gp= out
+  CL_VALUE= CL_ERR=- CL_SLOW=- CL_P50=- CL_P99=- CL_FLOOD=- ACCT= NEW_PIDS=
+  case $t in
+    flood_*)
+      syn_flood $((secs + 2)) "$([ "$t" = flood_max ] && echo 0 || echo "${t#flood_}")" "$target" >"$WORK/flood.log" 2>&1 &
+      gp=$!
+      sleep 1 ;;
+  esac
+  acct_begin
+  case $t in
+    cps) out=$(ip netns exec $CLI taskset -c "$GEN_CPU" wrk -t1 -c32 -d"${secs}s" -H 'Connection: close' "http://$target/" 2>&1) ;;
+    rps) out=$(ip netns exec $CLI taskset -c "$GEN_CPU" wrk -t1 -c32 -d"${secs}s" "http://$target/" 2>&1) ;;
+    lat) out=$(ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/tcpbench" -a "$target" -c 1 -k 1 -d "$secs" -T 3000) ;;
+    *) out=$(ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/tcpbench" -a "$target" -c 8 -k 1 -d "$secs" -T 3000) ;;
+  esac
+  acct_end "${4:-}" "${5:-}"
+  CL_OUT=$out
+  if [ -n "$gp" ]; then
+    wait $gp
+    CL_FLOOD=$(field median_tx_pps "$(grep SUMMARY "$WORK/flood.log")")
+  fi
+  case $t in
+    cps|rps)
+      CL_VALUE=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+      local e n2
+      e=$(awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10}' <<<"$out")
+      n2=$(awk '/Non-2xx/{print $5}' <<<"$out")
+      CL_ERR=$(( ${e:-0} + ${n2:-0} ))
+      CL_P50=$(awk '$1=="Latency"{v=$2; if (v ~ /ms$/) {sub("ms","",v); v*=1000} else if (v ~ /us$/) {sub("us","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1e6}; print v}' <<<"$out") ;;
+    *)
+      CL_VALUE=$(field rate "$out")
+      CL_ERR=$(errors "$out")
+      CL_SLOW=$(field slow_ge_1s "$out")
+      CL_P50=$(field p50_us "$out")
+      CL_P99=$(field p99_us "$out") ;;
+  esac
+  [ -n "$CL_VALUE" ]
+}

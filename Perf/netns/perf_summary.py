@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+# perf_summary.py -- the tables of `make perf` (Perf/perf.sh): per-run rows in, markdown and the
+# aggregates for Perf/chart.py out.
+#
+#   perf_summary.py RUNS.tsv META.json OUT.md OUT.json
+#
+# Kept apart from perf.sh because the statistics (the last clean attempt of each run, medians with
+# min–max, ratios taken within one round, the targets) are easier to read and check in Python than in
+# shell; the chart reads OUT.json so that it never re-derives a number the table shows.
+#
+# Rules: a run is the last attempt of (part, case, test, run) whose row is clean (foreign CPU and new
+# processes under the limits perf.sh applied). A cell with no clean run shows the contaminated runs
+# instead, marked †, so that a noisy development run still says something; the targets are judged on
+# clean runs only. Ratios to the same peer's no-flood rate are taken per round (same topology, same
+# minute) and then summarised.
+import json
+import os
+import re
+import statistics
+import sys
+
+tsv, meta_path, md_path, json_path = sys.argv[1:5]
+meta = json.load(open(meta_path))
+lines = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
+head, rows = lines[0], [dict(zip(lines[0], l)) for l in lines[1:]]
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def runs(part, case, test=None):
+    """{run: row} of the last clean attempt per run, and whether they are clean (else the last attempts)."""
+    last, clean = {}, {}
+    for r in rows:
+        if r["part"] != part or r["case"] != case or (test is not None and r["test"] != test):
+            continue
+        last[r["run"]] = r
+        if r["clean"] == "1":
+            clean[r["run"]] = r
+    return (clean, True) if clean else (last, False)
+
+
+def made(part, case, test=None):
+    return len({r["run"] for r in rows if r["part"] == part and r["case"] == case
+                and (test is None or r["test"] == test)})
+
+
+def kept(case, test):
+    rs, ok = runs("conn", case, test)
+    return len(rs) if ok else 0
+
+
+def stats(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return {"median": statistics.median(v), "min": min(v), "max": max(v), "n": len(v)}
+
+
+def fmt(s, f="{:,.0f}", noisy=False):
+    if not s:
+        return "–"
+    mark = "†" if noisy else ""
+    if s["n"] == 1:
+        return f"{f.format(s['median'])}{mark}"
+    return f"{f.format(s['median'])} ({f.format(s['min'])}–{f.format(s['max'])}){mark}"
+
+
+def extra(r, name):
+    for kv in r.get("extra", "").split(","):
+        k, _, v = kv.partition("=")
+        if k == name:
+            return num(v)
+    return None
+
+
+out, agg, targets = [], {"meta": meta, "packet": {}, "conn": {}, "flood": {}, "derived": {}}, []
+out.append(f"# Sluice against its peers — `make perf`, {meta['stamp']} UTC\n")
+out.append(
+    f"Machine: {meta['host']}, {meta['cpus']} vCPUs ({meta['cpu_model']}), {meta['mem_gib']} GiB, kernel "
+    f"{meta['kernel']}; generator, client and nginx on CPU0, the gateway and its interfaces' kernel work on "
+    f"CPU1. {meta['params']}. Whole run {int(meta['elapsed_s']) // 60} min {int(meta['elapsed_s']) % 60} s"
+    + (f" (plus {meta['waited_ns_s']} s waiting for other namespace labs to finish)" if meta['waited_ns_s'] != "0" else "")
+    + ". Cells: median (min–max) over the runs kept; a run is redone when processes outside the test used "
+    f"more than {meta['max_foreign']} % of one CPU or more than {meta['max_new_pids']} processes were created "
+    "while it ran; † marks a cell that had no clean run (contaminated figures, not judged).\n")
+out.append(f"Command: `{meta['command']}`. Sluice: `{meta['sluice']}`, {meta['client_address']}, syn_proxy on.\n")
+
+# ------------------------------------------------------------------ packet path
+PK = [("xsk_fwd_udp", "C AF_XDP forwarder `xsk_fwd` (ceiling), UDP flat out", "sink"),
+      ("sluice_udp", "Sluice forwarding established UDP flows (4096)", "sink"),
+      ("xsk_fwd_syn", "C AF_XDP forwarder `xsk_fwd` (ceiling), random-source SYN flood", "sink"),
+      ("sluice_syn", "Sluice answering that SYN flood (cookie SYN-ACKs; its XDP program answers)", "client"),
+      ("sluice_synw", "Sluice answering that SYN flood in its worker (`answer_in_xdp: false`)", "client")]
+if any(r["part"] == "packet" for r in rows):
+    out.append("## Packet path: pps counted at the receiver (60-byte frames, gateway on one core)\n")
+    out.append("| case | pps | counted at | runs kept / made | gateway CPU % | generator tx pps | ratio to the ceiling |")
+    out.append("|---|---|---|---|---|---|---|")
+    for case, label, _ in PK:
+        rs, ok = runs("packet", case)
+        if not rs:
+            continue
+        s = stats([num(r["value"]) for r in rs.values()])
+        agg["packet"][case] = dict(s or {}, clean=ok, label=label)
+        ceiling = "xsk_fwd_udp" if case.endswith("udp") else "xsk_fwd_syn"
+        ratio = "–"
+        if case.startswith("sluice") and agg["packet"].get(ceiling, {}).get("median"):
+            ratio = f"**{s['median'] / agg['packet'][ceiling]['median']:.2f}**"
+            agg["derived"][case + "_ratio"] = s["median"] / agg["packet"][ceiling]["median"]
+        where = {"b0": "sink (backend veth)", "c0": "client veth (SYN-ACKs)"}.get(next(iter(rs.values()))["test"], "?")
+        out.append(f"| {label} | {fmt(s, noisy=not ok)} | {where} | {len(rs) if ok else 0} / {made('packet', case)} | "
+                   f"{fmt(stats([num(r['dut_cpu_busy']) for r in rs.values()]))} | "
+                   f"{fmt(stats([num(r['flood_tx_pps']) for r in rs.values()]))} | {ratio} |")
+    for case in ("sluice_udp", "sluice_syn", "sluice_synw"):
+        rs, ok = runs("packet", case)
+        secs = None
+        m = re.search(r"D_P=(\d+)", meta["params"])
+        secs = float(m.group(1)) if m else None
+        if rs and secs and extra(next(iter(rs.values())), "xdp_redirected_vip") is not None:
+            per = lambda n: fmt(stats([(extra(r, n) or 0) / secs for r in rs.values()]))
+            out.append(f"\n{case}, Sluice's counters per second of traffic: XDP steered to the socket "
+                       f"{per('xdp_redirected_vip')}, received {per('received_external')}"
+                       + (f", SYNs answered by the XDP program {per('xdp_syn_answered')}, cookie SYN-ACKs sent in all "
+                          f"{per('syn_proxy_cookies_sent')}" if case.startswith("sluice_syn") else "")
+                       + f", TX ring full {per('drop_tx_ring_full')} (steered − received was dropped by the kernel: RX ring full).")
+    out.append("")
+    for case, what in (("sluice_udp", "Established forwarding"), ("sluice_syn", "SYN answering")):
+        r = agg["derived"].get(case + "_ratio")
+        clean = agg["packet"].get(case, {}).get("clean") and agg["packet"].get("xsk_fwd_" + case[-3:], {}).get("clean")
+        detail = "not measured" if r is None else f"{r:.2f}" + ("" if clean else " (noisy runs only)")
+        w = agg["derived"].get("sluice_synw_ratio")
+        if case == "sluice_syn" and w is not None:
+            detail += f" (answered in XDP); in the worker: {w:.2f}" + ("" if agg["packet"]["sluice_synw"]["clean"] else " (noisy)")
+        targets.append((f"{what} ≥ 0.9 of the C forwarder ceiling", None if r is None or not clean else r >= 0.9, detail))
+
+# ------------------------------------------------------------------ connections
+PEERS = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice")
+         if any(r["part"] == "conn" and r["case"] == p for r in rows)]
+LABEL = {"route": "routing only", "nft_fullnat": "nftables FULLNAT", "nft_synproxy": "nftables synproxy",
+         "haproxy": "HAProxy (PROXY v2)", "sluice": "**Sluice**"}
+
+
+def cell(peer, test, key="value", f="{:,.0f}"):
+    rs, ok = runs("conn", peer, test)
+    s = stats([num(r[key]) for r in rs.values()])
+    return s, ok, fmt(s, f, noisy=not ok)
+
+
+def per_op(peer, test):
+    """Gateway CPU µs per operation, per run: DUT busy fraction × 10^6 / rate."""
+    rs, ok = runs("conn", peer, test)
+    return stats([num(r["dut_cpu_busy"]) / 100 * 1e6 / num(r["value"]) for r in rs.values()
+                  if num(r["value"]) and num(r["dut_cpu_busy"]) is not None]), ok
+
+
+if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows):
+    out.append("## Connections: client → gateway → nginx (\"ok\\n\"), gateway on CPU1\n")
+    out.append("| peer | new conn/s (wrk -c32, close) | req/s keep-alive (wrk -c32) | latency incl. connect p50 / p99 µs (tcpbench -c1) | added p50 vs routing µs | gateway CPU % cps / rps | gateway µs per connection | gateway µs per request | client CPU % (cps) | runs kept cps / rps / lat |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    route_p50 = cell("route", "lat", "p50_us")[0] if "route" in PEERS else None
+    for p in PEERS:
+        cps, cps_ok, cps_s = cell(p, "cps")
+        rps, rps_ok, rps_s = cell(p, "rps")
+        p50, p50_ok, p50_s = cell(p, "lat", "p50_us")
+        p99, _, p99_s = cell(p, "lat", "p99_us")
+        added = "–"
+        if p50 and route_p50:
+            a = p50["median"] - route_p50["median"]
+            agg["derived"][f"{p}_added_us"] = a
+            added = f"{a:+,.0f}" if p != "route" else "0"
+        upc, upc_ok = per_op(p, "cps")
+        upr, upr_ok = per_op(p, "rps")
+        agg["conn"][p] = {"cps": cps, "rps": rps, "lat_p50": p50, "lat_p99": p99, "us_per_conn": upc,
+                          "us_per_req": upr, "clean": cps_ok and rps_ok and p50_ok}
+        out.append(f"| {LABEL[p]} | {cps_s} | {rps_s} | {p50_s} / {p99_s} | {added} | "
+                   f"{cell(p, 'cps', 'dut_cpu_busy')[2]} / {cell(p, 'rps', 'dut_cpu_busy')[2]} | "
+                   f"{fmt(upc, '{:,.1f}', not upc_ok)} | {fmt(upr, '{:,.1f}', not upr_ok)} | {cell(p, 'cps', 'gen_cpu_busy')[2]} | "
+                   + " / ".join(f"{kept(p, t)}/{made('conn', p, t)}" for t in ("cps", "rps", "lat")) + " |")
+    out.append("\nGateway µs per connection = CPU1 busy fraction × 10⁶ ÷ new conn/s, per run; it includes the "
+               "kernel's receive work and wake-ups (routing alone costs tens of µs here, perf-lab §4.6). When the "
+               "client core (CPU0) is ≥ 95 % busy the conn/s figure is the client's limit, not the gateway's.\n")
+    s, h = agg["conn"].get("sluice", {}), agg["conn"].get("haproxy", {})
+    if s.get("us_per_conn") and h.get("us_per_conn"):
+        f = h["us_per_conn"]["median"] / s["us_per_conn"]["median"]
+        agg["derived"]["haproxy_over_sluice_us_per_conn"] = f
+        targets.append(("Gateway CPU per connection below HAProxy's by ≥ 3×", f >= 3 if s["clean"] and h["clean"] else None,
+                        f"Sluice {s['us_per_conn']['median']:.1f} µs, HAProxy {h['us_per_conn']['median']:.1f} µs: {f:.2f}×"))
+    else:
+        targets.append(("Gateway CPU per connection below HAProxy's by ≥ 3×", None, "not measured"))
+    sa, na = agg["derived"].get("sluice_added_us"), agg["derived"].get("nft_synproxy_added_us")
+    if sa is not None and na is not None:
+        ok = agg["conn"]["sluice"]["clean"] and agg["conn"]["nft_synproxy"]["clean"] and agg["conn"]["route"]["clean"]
+        targets.append(("Added latency per new connection below nftables synproxy's", sa < na if ok else None,
+                        f"Sluice {sa:+.0f} µs, nft synproxy {na:+.0f} µs (p50 vs routing)"))
+    else:
+        targets.append(("Added latency per new connection below nftables synproxy's", None, "not measured"))
+
+# ------------------------------------------------------------------ floods
+FLOODS = sorted({r["test"] for r in rows if r["part"] == "conn" and r["test"].startswith("flood_")},
+                key=lambda t: (t == "flood_max", int(t[6:]) if t[6:].isdigit() else 0))
+if FLOODS:
+    out.append("## SYN flood: legitimate clients (tcpbench -c8, a new connection per request, 3 s timeout) inside a random-source SYN flood\n")
+    out.append("Survival = legit conn/s under the flood ÷ the same peer's legit conn/s without flood in the same round. "
+               "Errors = refused/reset + timeouts + I/O errors, ≥ 1 s = connections that took a second or more "
+               "(a lost SYN), both summed over the runs; table = the gateway's state after the flood (nft: "
+               "conntrack entries, Sluice: connections in its table, HAProxy/routing: half-open SYN-RECV sockets of the "
+               "gateway/backend, read right after the flood). "
+               "The flood's achieved rate differs per peer: the flooder shares CPU0 with the client and nginx.\n")
+    hdr = "| peer | legit conn/s, no flood | " + " | ".join(
+        f"{'flat out' if t == 'flood_max' else t[6:] + ' pps requested'}: achieved pps → survival, errors, ≥ 1 s, p99 µs, table"
+        for t in FLOODS) + " |"
+    out.append(hdr[:-1] + "| runs kept legit / floods |")
+    out.append("|---|---|" + "---|" * len(FLOODS) + "---|")
+    for p in PEERS:
+        base, base_ok = runs("conn", p, "legit")
+        cells = [fmt(stats([num(r["value"]) for r in base.values()]), noisy=not base_ok)]
+        agg["flood"][p] = {"legit": stats([num(r["value"]) for r in base.values()])}
+        for t in FLOODS:
+            rs, ok = runs("conn", p, t)
+            if not rs:
+                cells.append("–")
+                continue
+            ratios = stats([num(r["value"]) / num(base[k]["value"]) for k, r in rs.items()
+                            if k in base and num(base[k]["value"]) and num(r["value"]) is not None])
+            err = sum(int(num(r["errors"]) or 0) for r in rs.values())
+            slow = sum(int(num(r["slow_ge_1s"]) or 0) for r in rs.values())
+            agg["flood"][p][t] = {"survival": ratios, "errors": err, "slow": slow,
+                                  "achieved": stats([num(r["flood_tx_pps"]) for r in rs.values()]),
+                                  "clean": ok and base_ok}
+            cells.append(f"{fmt(stats([num(r['flood_tx_pps']) for r in rs.values()]))} → "
+                         f"**{fmt(ratios, '{:.2f}', not (ok and base_ok))}**, {err}, {slow}, "
+                         f"{fmt(stats([num(r['p99_us']) for r in rs.values()]))}, "
+                         f"{fmt(stats([extra(r, 'table_after') for r in rs.values()]))}")
+        out.append(f"| {LABEL[p]} | " + " | ".join(cells) + f" | {kept(p, 'legit')}/{made('conn', p, 'legit')} / "
+                   + ", ".join(f"{kept(p, t)}/{made('conn', p, t)}" for t in FLOODS) + " |")
+    out.append("")
+    sf = agg["flood"].get("sluice", {}).get("flood_max")
+    if sf and sf["survival"]:
+        ok = sf["survival"]["median"] >= 0.8 and sf["errors"] == 0
+        targets.append(("Under the strongest flood: legit rate ≥ 0.8 of no-flood, zero errors", ok if sf["clean"] else None,
+                        f"survival {sf['survival']['median']:.2f} at {sf['achieved']['median'] / 1000:,.0f} kpps achieved, {sf['errors']} errors"
+                        if sf["achieved"] else f"survival {sf['survival']['median']:.2f}, {sf['errors']} errors"))
+    else:
+        targets.append(("Under the strongest flood: legit rate ≥ 0.8 of no-flood, zero errors", None, "not measured"))
+    srs, _ = runs("conn", "sluice", "flood_max")
+    if srs and extra(next(iter(srs.values())), "xdp_redirected_vip") is not None:
+        secs = int(re.search(r"LD=(\d+)", meta["params"]).group(1)) + 2
+        per = lambda n: fmt(stats([(extra(r, n) or 0) / secs for r in srs.values()]))
+        live = [extra(r, "xdp_syn_answering") for r in srs.values()]
+        out.append(f"Sluice under the flat-out flood, its counters per second: SYNs answered by the XDP program "
+                   f"{per('xdp_syn_answered')}, XDP steered to the socket {per('xdp_redirected_vip')}, received "
+                   f"{per('received_external')}, cookie SYN-ACKs in all {per('syn_proxy_cookies_sent')}, valid-cookie "
+                   f"ACKs {per('syn_proxy_acks_valid')}, handshakes with the RS {per('syn_proxy_handshakes_completed')}; "
+                   f"XDP SYN answering live (gauge) in {sum(1 for v in live if v)} of {len(live)} runs.\n")
+
+# ------------------------------------------------------------------ memory
+out.append("## Memory per connection (1 million connections)\n")
+mem_bytes = None
+if meta.get("memory_file"):
+    text = open(os.path.join(os.path.dirname(md_path), meta["memory_file"])).read()
+    m = re.search(r"(?i)result: ([0-9.]+) B/connection", text) \
+        or re.search(r"(?i)measured: ([0-9.]+) bytes per connection", text)
+    mem_bytes = num(m.group(1)) if m else None
+    out.append("`memory-probe` output:\n\n```\n" + text.strip()[:1500] + "\n```\n")
+else:
+    out.append(f"Not measured: {meta['memory']}.\n")
+agg["derived"]["bytes_per_connection"] = mem_bytes
+targets.append(("≤ 160 bytes of memory per connection", None if mem_bytes is None else mem_bytes <= 160,
+                "not measured" if mem_bytes is None else f"{mem_bytes:,.0f} bytes"))
+targets.append(("0 heap allocations per packet on every path", None,
+                "not measured by `make perf`: the micro benchmarks' allocation gate (Perf/README.md)"))
+
+# ------------------------------------------------------------------ targets
+out.insert(3, "## Targets\n\n| target | | measured |\n|---|---|---|\n" + "\n".join(
+    f"| {t} | {'**met**' if v else '**NOT met**' if v is False else 'not judged'} | {d} |" for t, v, d in targets) + "\n")
+agg["targets"] = [{"target": t, "met": v, "detail": d} for t, v, d in targets]
+out.append(f"Smoke: {meta['smoke']}. Sluice binary: {meta['sluice_status']}. Memory: {meta['memory']}.")
+out.append(f"Per-run rows: `{os.path.basename(tsv)}`; CPU accounting per run: `{os.path.basename(tsv)[:-4]}-acct.log`; "
+           f"chart: `{os.path.basename(json_path)[:-5]}.png`.")
+open(md_path, "w").write("\n".join(out) + "\n")
+json.dump(agg, open(json_path, "w"), indent=1)
