@@ -88,7 +88,7 @@ demo: deps build
 
 # Benchmarks (Perf/ is a package of its own; see Perf/README.md). Not part of `make test`.
 perf-micro:
-	cd Perf && ./micro.sh --callgrind --check
+	cd Perf && ./micro-all.sh --callgrind
 
 perf-netns: build
 	bash Perf/netns/forwarding.sh
