@@ -147,29 +147,7 @@ if [ "$CALLGRIND" = 1 ]; then
       echo "| instructions / packet | function |"
       echo "|---|---|"
     } >>"$MD"
-    python3 - "$TMP/$c.out" "$N" >>"$MD" <<'EOF'
-import subprocess, sys, re
-out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", sys.argv[1]],
-                     capture_output=True, text=True).stdout
-n = int(sys.argv[2])
-d = {}
-for line in out.splitlines():
-    m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S+?):(\S+)", line)
-    if m:
-        name = m.group(3)
-        try:
-            name = subprocess.run(["swift", "demangle", "--simplified", "--compact", name],
-                                  capture_output=True, text=True).stdout.strip() or name
-        except OSError:
-            pass
-        d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
-total = sum(d.values()) / n
-for k, v in sorted(d.items(), key=lambda kv: -kv[1]):
-    if v / n < total * 0.02:
-        break
-    print(f"| {v / n:.0f} | `{k[:110]}` |")
-print(f"\nTotal {total:.0f} instructions per packet (restore included).\n")
-EOF
+    python3 "$PERFDIR/callgrind_top.py" "$TMP/$c.out" "$N" --min-share 0.02 --note "(restore included)" >>"$MD"
   done
 fi
 

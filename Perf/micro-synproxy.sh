@@ -120,44 +120,12 @@ if [ "$CALLGRIND" = 1 ]; then
       echo "| instructions / packet | function |"
       echo "|---|---|"
     } >>"$MD"
-    python3 - "$TMP/$1.$2.out" "$2" >>"$MD" <<'EOF'
-import subprocess, sys, re
-out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", sys.argv[1]],
-                     capture_output=True, text=True).stdout
-n = int(sys.argv[2])
-d = {}
-for line in out.splitlines():
-    m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S+?):(\S+)", line)
-    if m:
-        name = m.group(3)
-        try:
-            name = subprocess.run(["swift", "demangle", "--simplified", "--compact", name],
-                                  capture_output=True, text=True).stdout.strip() or name
-        except OSError:
-            pass
-        d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
-total = sum(d.values()) / n
-for k, v in sorted(d.items(), key=lambda kv: -kv[1]):
-    if v / n < total * 0.01:
-        break
-    print(f"| {v / n:.0f} | `{k[:110]}` |")
-print(f"\nTotal {total:.0f} instructions per packet.\n")
-EOF
+    python3 "$PERFDIR/callgrind_top.py" "$TMP/$1.$2.out" "$2" >>"$MD"
   done
   rm -rf "$TMP"
 fi
 # Join the callgrind counts onto the benchmark rows of the TSV.
-python3 - "$TSV" "$CGTSV" <<'EOF'
-import sys
-rows = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()}
-for l in open(sys.argv[2]):
-    name, n = l.rstrip("\n").split("\t")
-    r = rows.get(name, [name])
-    rows[name] = (r + [""] * 5)[:5] + [n]
-with open(sys.argv[1], "w") as f:
-    for name in sorted(rows):
-        f.write("\t".join(rows[name]) + "\n")
-EOF
+python3 "$PERFDIR/callgrind_join.py" "$TSV" "$CGTSV"
 rm -f "$CGTSV"
 echo
 cat "$MD"

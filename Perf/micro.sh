@@ -128,46 +128,12 @@ if [ "$CALLGRIND" = 1 ]; then
     echo "| instructions / packet | function |"
     echo "|---|---|"
   } >>"$MD"
-  python3 - "$TMP/swift.inbound.$N2.out" "$TMP/swift.inbound.$N1.out" $((N2 - N1)) >>"$MD" <<'EOF'
-import subprocess, sys, re
-def costs(path):
-    out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", path],
-                         capture_output=True, text=True).stdout
-    d = {}
-    for line in out.splitlines():
-        m = re.match(r"\s*([\d,]+) \([ \d.]+%\)\s+(\S+?):(\S+)", line)
-        if m:
-            name = m.group(3)
-            try:
-                name = subprocess.run(["swift", "demangle", "--simplified", "--compact", name],
-                                      capture_output=True, text=True).stdout.strip() or name
-            except OSError:
-                pass
-            d[name] = d.get(name, 0) + int(m.group(1).replace(",", ""))
-    return d
-big, small, n = costs(sys.argv[1]), costs(sys.argv[2]), int(sys.argv[3])
-per = {k: (v - small.get(k, 0)) / n for k, v in big.items()}
-total = sum(v for v in per.values() if v > 0)
-for k, v in sorted(per.items(), key=lambda kv: -kv[1]):
-    if v < total * 0.01:
-        break
-    print(f"| {v:.0f} | `{k[:110]}` |")
-print(f"\nTotal {total:.0f} instructions per packet.")
-EOF
+  python3 "$PERFDIR/callgrind_top.py" "$TMP/swift.inbound.$N2.out" $((N2 - N1)) \
+    --baseline "$TMP/swift.inbound.$N1.out" >>"$MD"
   rm -rf "$TMP"
 fi
 # Join the callgrind counts onto the benchmark rows of the TSV.
-python3 - "$TSV" "$CGTSV" <<'EOF'
-import sys
-rows = {l.split("\t")[0]: l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()}
-for l in open(sys.argv[2]):
-    name, n = l.rstrip("\n").split("\t")
-    r = rows.get(name, [name])
-    rows[name] = (r + [""] * 5)[:5] + [n]
-with open(sys.argv[1], "w") as f:
-    for name in sorted(rows):
-        f.write("\t".join(rows[name]) + "\n")
-EOF
+python3 "$PERFDIR/callgrind_join.py" "$TSV" "$CGTSV"
 rm -f "$CGTSV"
 echo
 cat "$MD"
