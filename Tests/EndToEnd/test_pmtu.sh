@@ -156,10 +156,17 @@ for family in 4 6; do
 done
 
 # The client's TCP accepts an ICMP error only when the quoted sequence number is one it has in flight
-# (RFC 5927 §4.1; Linux counts the others as OutOfWindowIcmps), so this also checks the quoted seq.
-check_eq "the client's TCP accepted every translated ICMP error (quoted seq in window)" "0 0" \
-    "$(ns_exec sl-cli nstat -az TcpExtOutOfWindowIcmps Icmp6InErrors | awk '$1 == "TcpExtOutOfWindowIcmps" { a = $2 }
-        $1 == "Icmp6InErrors" { b = $2 } END { print a + 0, b + 0 }')"
+# (RFC 5927 §4.1; Linux counts the others as OutOfWindowIcmps), so this also checks the quoted seq. An
+# error that arrives after the segment it quotes was already resent smaller and acknowledged is out of
+# window too, so a few late ones are legitimate; a wrong translation would put every one of them out.
+# TcpExt counters are shared by IPv4 and IPv6, so the comparison is against both families' errors.
+errors=$(awk '$1 == 4 || $1 == 6 { n++ } END { print n + 0 }' "$WORK/icmp.txt")
+read -r oow v6_errors < <(ns_exec sl-cli nstat -az TcpExtOutOfWindowIcmps Icmp6InErrors |
+    awk '$1 == "TcpExtOutOfWindowIcmps" { a = $2 } $1 == "Icmp6InErrors" { b = $2 } END { print a + 0, b + 0 }')
+log "    client: $errors ICMP errors, $oow out of window; Icmp6InErrors $v6_errors"
+check "the client's TCP accepted the translated ICMP errors (quoted seq in window; $oow of $errors late)" \
+    test "$errors" -gt 0 -a "$oow" -lt "$errors"
+check_eq "the client found no ICMPv6 error malformed (Icmp6InErrors)" 0 "$v6_errors"
 stop_sluice || fail "sluice exits 0 on SIGTERM"
 translated=$(stat_value "$SLUICE_STATS" icmp_translated)
 log "    icmp_translated ${translated:-absent}, drop_too_big $(stat_value "$SLUICE_STATS" drop_too_big)," \
