@@ -66,6 +66,7 @@ let package = Package(
         .target(
             name: "SynProxyFixtures",
             dependencies: [
+                "FullNATFixtures",
                 .product(name: "SluiceCore", package: "Sluice"),
                 .product(name: "SluicePacket", package: "Sluice"),
                 .product(name: "SluiceTestKit", package: "Sluice"),
@@ -93,6 +94,7 @@ let package = Package(
         .target(
             name: "PathFixtures",
             dependencies: [
+                "FullNATFixtures",
                 .product(name: "SluiceCore", package: "Sluice"),
                 .product(name: "SluicePacket", package: "Sluice"),
                 .product(name: "SluiceTestKit", package: "Sluice"),

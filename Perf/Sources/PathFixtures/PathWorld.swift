@@ -16,6 +16,7 @@
 // what the fixtures need to build later segments: the local port and the RS-leg sequence offset the
 // data plane chose, and the client-side sequence offset (none without SYNPROXY).
 
+import FullNATFixtures
 import SluiceCore
 import SluicePacket
 import SluiceTestKit
@@ -91,30 +92,9 @@ public enum PathWorld {
     /// A zeroed buffer of one UMEM chunk.
     public static func makeBuffer() -> [UInt8] { [UInt8](repeating: 0, count: chunkSize) }
 
-    /// Connected /24s on both sides, a default route back to the client side, permanent neighbours.
-    public static func network() -> NetworkView {
-        NetworkView(
-            interfaces: [
-                InterfaceInfo(index: externalIndex, mac: externalMAC, mtu: 1500),
-                InterfaceInfo(index: internalIndex, mac: internalMAC, mtu: 1500),
-            ],
-            routes: [
-                Route(
-                    prefix: IPAddress(v4: 0x0AD2_0100), prefixLength: 24, interfaceIndex: externalIndex, gateway: nil),
-                Route(
-                    prefix: IPAddress(v4: 0x0AD2_0200), prefixLength: 24, interfaceIndex: internalIndex, gateway: nil),
-                Route(prefix: IPAddress(v4: 0), prefixLength: 0, interfaceIndex: externalIndex, gateway: client),
-            ],
-            neighbours: [
-                NeighbourEntry(
-                    interfaceIndex: externalIndex, address: client, mac: clientMAC,
-                    state: NeighbourEntry.State.permanent),
-                NeighbourEntry(
-                    interfaceIndex: internalIndex, address: realServer, mac: realServerMAC,
-                    state: NeighbourEntry.State.permanent),
-            ],
-            generation: 1)
-    }
+    /// BenchTopology's network (the same addresses, MACs and ifindexes): connected /24s on both sides,
+    /// a default route back to the client side, permanent neighbours.
+    public static func network() -> NetworkView { BenchTopology.network() }
 
     /// A connection after its three-way handshake.
     public struct Handshake: Sendable {

@@ -11,6 +11,7 @@
 // pending connection (RS never answers) expire at the first timer tick after 100 ms, so a manual
 // clock advanced between batches removes every connection a batch created.
 
+import FullNATFixtures
 import SluiceCore
 import SluicePacket
 
@@ -51,30 +52,9 @@ public enum SynProxyTopology {
             connectionCapacity: connectionCapacity, synProxy: synProxy)
     }
 
-    /// Connected /24s on both sides and a default route back to the client side, as in the lab.
-    public static func network() -> NetworkView {
-        NetworkView(
-            interfaces: [
-                InterfaceInfo(index: externalIndex, mac: externalMAC, mtu: 1500),
-                InterfaceInfo(index: internalIndex, mac: internalMAC, mtu: 1500),
-            ],
-            routes: [
-                Route(
-                    prefix: IPAddress(v4: 0x0AD2_0100), prefixLength: 24, interfaceIndex: externalIndex, gateway: nil),
-                Route(
-                    prefix: IPAddress(v4: 0x0AD2_0200), prefixLength: 24, interfaceIndex: internalIndex, gateway: nil),
-                Route(prefix: IPAddress(v4: 0), prefixLength: 0, interfaceIndex: externalIndex, gateway: client),
-            ],
-            neighbours: [
-                NeighbourEntry(
-                    interfaceIndex: externalIndex, address: client, mac: clientMAC,
-                    state: NeighbourEntry.State.permanent),
-                NeighbourEntry(
-                    interfaceIndex: internalIndex, address: realServer, mac: realServerMAC,
-                    state: NeighbourEntry.State.permanent),
-            ],
-            generation: 1)
-    }
+    /// BenchTopology's network (the same addresses, MACs and ifindexes): connected /24s on both sides
+    /// and a default route back to the client side, as in the lab.
+    public static func network() -> NetworkView { BenchTopology.network() }
 
     /// Worker 0 of 1 with the topology's interfaces and secret.
     public static func makeDataplane() -> Dataplane {
