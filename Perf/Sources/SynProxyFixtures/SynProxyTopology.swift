@@ -17,17 +17,17 @@ import SluicePacket
 
 /// Fixed addresses, interfaces, the SYN-proxied service and the data plane built from them.
 public enum SynProxyTopology {
-    public static let externalIndex: Int32 = 2
-    public static let internalIndex: Int32 = 3
-    public static let externalMAC = MACAddress(0x0200_0000_0101)
-    public static let internalMAC = MACAddress(0x0200_0000_0201)
-    public static let clientMAC = MACAddress(0x0200_0000_0102)
-    public static let realServerMAC = MACAddress(0x0200_0000_0202)
+    public static let externalIndex = BenchTopology.externalIndex
+    public static let internalIndex = BenchTopology.internalIndex
+    public static let externalMAC = BenchTopology.externalMAC
+    public static let internalMAC = BenchTopology.internalMAC
+    public static let clientMAC = BenchTopology.clientMAC
+    public static let realServerMAC = BenchTopology.realServerMAC
 
-    public static let client = IPAddress(v4: 0x0AD2_0102)  // 10.210.1.2
-    public static let vip = IPAddress(v4: 0x0AD2_090A)  // 10.210.9.10
-    public static let local = IPAddress(v4: 0x0AD2_0264)  // 10.210.2.100 (LIP, on no interface)
-    public static let realServer = IPAddress(v4: 0x0AD2_0202)  // 10.210.2.2
+    public static let client = BenchTopology.client
+    public static let vip = BenchTopology.vip
+    public static let local = BenchTopology.local
+    public static let realServer = BenchTopology.realServer
     public static let vport: UInt16 = 80
     public static let realPort: UInt16 = 8080
 
