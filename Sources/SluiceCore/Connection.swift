@@ -35,8 +35,10 @@ public struct Connection: Sendable, Equatable {
     public var local: IPAddress
     /// Local port (lport) from this worker's slice of the LIP's port range.
     public var localPort: UInt16
-    /// SYNPROXY: the highest acknowledgement number the real server sent (RS-leg sequence space, RFC
-    /// 5961 check of the client's RSTs); while the RS handshake is pending, our SYN's ISN + 1.
+    /// TCP: starts as the RS-leg ISN + 1, the first sequence number of the client's stream, which the
+    /// client-address modes use while `connectionClientAddressPending` is set. SYNPROXY then tracks in
+    /// it the highest acknowledgement number the real server sent (RFC 5961 check of the client's
+    /// RSTs).
     public var serverAck: UInt32
     /// Real-server address (RIP).
     public var real: IPAddress

@@ -97,27 +97,15 @@ extension Dataplane {
         }
         counters.count(.synProxyAcksValid)
         guard synProxy.queue.freeSlots > 0 else { return .drop(.holdQueueFull) }
-        guard table.count < table.capacity else { return .drop(.connectionTableFull) }
-        guard let serverIndex = services.services[service].scheduler.pick() else { return .drop(.noRealServer) }
-        let server = services.services[service].configuration.realServers[serverIndex]
-        guard server.address.isV6 == info.isV6 else { return .drop(.familyMismatch) }
-        let poolIndex = services.services[service].poolIndex
-        guard let local = services.pools[poolIndex].allocate(v6: info.isV6) else {
-            return .drop(.localPortsExhausted)
-        }
         let settings = synProxy.configuration
-        var c = Connection(
-            client: info.source, clientPort: info.sourcePort, vip: info.destination, vport: info.destinationPort,
-            local: local.address, localPort: local.port, real: server.address, realPort: server.port,
-            transport: 6, state: .synSent, serviceIndex: UInt16(truncatingIfNeeded: service),
-            realServerIndex: UInt16(truncatingIfNeeded: serverIndex),
-            expiresAt: now &+ settings.retransmitMilliseconds)
-        let isn = isnGenerator.isn(
-            local: local.address, localPort: local.port, remote: server.address, remotePort: server.port,
-            nowMilliseconds: now)
-        c.seqDelta = isn &- (seq &- 1)  // wraps: ISN_rs-leg − ISN_client
+        var failure = DropReason.connectionTableFull
+        // The ACK continues at client ISN + 1.
+        guard
+            var c = draftConnection(
+                service: service, state: .synSent, expiresAt: now &+ settings.retransmitMilliseconds,
+                clientISN: seq &- 1, now: now, failure: &failure)
+        else { return .drop(failure) }
         c.ackDelta = ack &- 1  // the cookie, until the RS's ISN is known
-        c.serverAck = isn &+ 1
         // The RS's segments travel to the client: its MSS, its path MTU and the configured clamp.
         let pathLimit = UInt16(clamping: max(pathMTU(to: info.source, network: network) - (info.isV6 ? 60 : 40), 536))
         c.clientMSS = min(cookieOptions.mss, pathLimit)
@@ -134,15 +122,8 @@ extension Dataplane {
             connectionFlags |= connectionClientScaled | UInt16(min(settings.windowScale, 14)) &<< connectionProxyShift
             c.synProxyNibbles = min(shift, 14)
         }
-        c.flags = connectionFlags
-        prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
-        guard let id = table.insert(c) else {
-            services.pools[poolIndex].release(address: local.address, port: local.port)
-            return .drop(.connectionTableFull)
-        }
-        wheel.schedule(id, at: c.expiresAt)
-        services.services[service].scheduler.connectionOpened(serverIndex, active: false)
-        counters.count(.connectionsCreated)
+        c.flags |= connectionFlags
+        guard let id = commitConnection(c) else { return .drop(.connectionTableFull) }
         let segment = synProxyHeldSegment(frame.span)
         // A slot is free (checked above) and the list is empty: this cannot fail.
         _ = synProxy.queue.append(id, frame: frame.span, segment: segment, limit: settings.queueLength)

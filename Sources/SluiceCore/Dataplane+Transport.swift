@@ -84,37 +84,13 @@ extension Dataplane {
             // Only a SYN opens a FULLNAT connection; anything else is a stray for a lost entry.
             return .drop(.noConnection)
         }
-        guard table.count < table.capacity else { return .drop(.connectionTableFull) }
-        guard let serverIndex = services.services[service].scheduler.pick() else { return .drop(.noRealServer) }
-        let server = services.services[service].configuration.realServers[serverIndex]
-        guard server.address.isV6 == info.isV6 else { return .drop(.familyMismatch) }
-        let poolIndex = services.services[service].poolIndex
-        guard let local = services.pools[poolIndex].allocate(v6: info.isV6) else {
-            return .drop(.localPortsExhausted)
-        }
-        var c = Connection(
-            client: info.source, clientPort: info.sourcePort, vip: info.destination, vport: info.destinationPort,
-            local: local.address, localPort: local.port, real: server.address, realPort: server.port,
-            transport: info.l4Protocol, state: .none, serviceIndex: UInt16(truncatingIfNeeded: service),
-            realServerIndex: UInt16(truncatingIfNeeded: serverIndex), expiresAt: now &+ 3000)
-        if isTCP {
-            let clientISN = frame.u32(info.l4Offset + 4)
-            let isn = isnGenerator.isn(
-                local: local.address, localPort: local.port, remote: server.address, remotePort: server.port,
-                nowMilliseconds: now)
-            c.seqDelta = isn &- clientISN  // wraps: a difference of sequence numbers
-            prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
-        } else {
-            c.state = .udpOneway
-        }
-        guard let id = table.insert(c) else {
-            services.pools[poolIndex].release(address: local.address, port: local.port)
-            return .drop(.connectionTableFull)
-        }
-        wheel.schedule(id, at: c.expiresAt)
-        // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
-        services.services[service].scheduler.connectionOpened(serverIndex, active: false)
-        counters.count(.connectionsCreated)
+        var failure = DropReason.connectionTableFull
+        guard
+            let c = draftConnection(
+                service: service, state: isTCP ? .none : .udpOneway, expiresAt: now &+ 3000,
+                clientISN: isTCP ? frame.u32(info.l4Offset + 4) : nil, now: now, failure: &failure)
+        else { return .drop(failure) }
+        guard let id = commitConnection(c) else { return .drop(.connectionTableFull) }
         return translateInbound(id, frame: &frame, length: &length, now: now, network: network)
     }
 

@@ -1,0 +1,67 @@
+// Opening a connection: the steps FULLNAT (on a client SYN or first UDP datagram) and SYNPROXY (on
+// a proven cookie ACK) share. Picking the real server, taking a LIP port, choosing the RS-leg ISN
+// (RFC 6528, pitfall 5) and marking the client-address state happen in `draftConnection`; the
+// caller then adds its own translation state, and `commitConnection` indexes the entry, arms its
+// timer and tells the scheduler. One place, so the two paths cannot drift apart in what a failure
+// gives back (the port) or in how a new connection is counted.
+
+import SluicePacket
+
+extension Dataplane {
+    /// A new entry for the packet `info` describes, to service `service`: real server scheduled,
+    /// local port taken, and for TCP `seqDelta` (RS-leg ISN − `clientISN`), `serverAck` (the RS-leg
+    /// ISN + 1) and the client-address marks set. Returns nil with `failure` set, holding nothing.
+    @inlinable
+    mutating func draftConnection(
+        service: Int, state: ConnectionState, expiresAt: UInt64, clientISN: UInt32?, now: UInt64,
+        failure: inout DropReason
+    ) -> Connection? {
+        guard table.count < table.capacity else {
+            failure = .connectionTableFull
+            return nil
+        }
+        guard let serverIndex = services.services[service].scheduler.pick() else {
+            failure = .noRealServer
+            return nil
+        }
+        let server = services.services[service].configuration.realServers[serverIndex]
+        guard server.address.isV6 == info.isV6 else {
+            failure = .familyMismatch
+            return nil
+        }
+        guard let local = services.pools[services.services[service].poolIndex].allocate(v6: info.isV6) else {
+            failure = .localPortsExhausted
+            return nil
+        }
+        var c = Connection(
+            client: info.source, clientPort: info.sourcePort, vip: info.destination, vport: info.destinationPort,
+            local: local.address, localPort: local.port, real: server.address, realPort: server.port,
+            transport: info.l4Protocol, state: state, serviceIndex: UInt16(truncatingIfNeeded: service),
+            realServerIndex: UInt16(truncatingIfNeeded: serverIndex), expiresAt: expiresAt)
+        if let clientISN {
+            let isn = isnGenerator.isn(
+                local: local.address, localPort: local.port, remote: server.address, remotePort: server.port,
+                nowMilliseconds: now)
+            c.seqDelta = isn &- clientISN  // wraps: a difference of sequence numbers
+            c.serverAck = isn &+ 1
+            prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
+        }
+        return c
+    }
+
+    /// Indexes a drafted entry, arms its timer and counts it; nil (its port given back) when the
+    /// table refuses it.
+    @inlinable
+    mutating func commitConnection(_ c: Connection) -> ConnectionID? {
+        let service = Int(c.serviceIndex)
+        guard let id = table.insert(c) else {
+            services.pools[services.services[service].poolIndex].release(address: c.local, port: c.localPort)
+            return nil
+        }
+        wheel.schedule(id, at: c.expiresAt)
+        // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
+        services.services[service].scheduler.connectionOpened(Int(c.realServerIndex), active: false)
+        counters.count(.connectionsCreated)
+        return id
+    }
+}
