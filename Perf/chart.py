@@ -20,7 +20,7 @@ agg = json.load(open(src))
 meta = agg["meta"]
 SLUICE, PEER, CEIL = "#d95f02", "#7f8c8d", "#34495e"
 NAMES = {"route": "routing", "nft_fullnat": "nft FULLNAT", "nft_synproxy": "nft synproxy",
-         "haproxy": "HAProxy", "sluice": "Sluice"}
+         "haproxy": "HAProxy", "sluice": "Sluice", "bound": "lab bound"}
 
 
 def bars(ax, labels, stats, colours, title, unit, clean=None, fmt="{:,.0f}", target=None):
@@ -72,7 +72,7 @@ tests = sorted({t for p in fl.values() for t in p if t.startswith("flood_")},
                key=lambda t: (t == "flood_max", int(t[6:]) if t[6:].isdigit() else 0))
 if fl and tests:
     def flood_panel(ax):
-        fpeers = [p for p in peers if p in fl] or list(fl)
+        fpeers = [p for p in ("route", "bound", "nft_fullnat", "nft_synproxy", "haproxy", "sluice") if p in fl]
         width = 0.8 / len(tests)
         shades = ["#bdc3c7", "#95a5a6", "#2c3e50", "#1a252f"]
         for j, t in enumerate(tests):

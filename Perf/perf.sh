@@ -18,7 +18,11 @@
 #             cps (wrk -c32, Connection: close), rps (wrk -c32 keep-alive), lat (tcpbench -c1, a new
 #             connection per request, latency including connect)
 #   flood   per peer: legit (tcpbench -c8 -k1, no flood), then the same inside a random-source SYN flood
-#           at each rate of FLOOD_RATES and flat out (flood_max); table size after each flood
+#           at each rate of FLOOD_RATES and flat out (flood_max); table size after each flood. One more
+#           peer runs here only: `bound`, routing with an XDP program on the gateway's client-side veth
+#           that drops the whole flood at its first instruction (Perf/netns/lab_sinks.bpf.c). No gateway
+#           spends less on a flood, so its survival is the most this 2-core lab lets any gateway show: the
+#           flooder shares the client's CPU, and its transmit path and the replies land there.
 # The conn and flood tests run R rounds; every round brings each peer up in a fresh topology (a flood
 # leaves state behind) and runs its tests, so a burst of foreign load spreads over all peers.
 #
@@ -36,9 +40,10 @@
 # Output: Perf/results/perf-<UTC stamp>.{tsv,md,json,png} (+ -acct.log, -sluice.log, -memory.txt).
 # usage: sudo Perf/perf.sh      (make perf)
 #   env: R=5 D_P=5 D_C=4 LD=4 FLOOD_RATES="100000 300000" PARTS="memory packet conn flood"
-#        PEERS="route nft_fullnat nft_synproxy haproxy sluice" TESTS="cps rps lat legit flood_..." (default:
+#        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice" TESTS="cps rps lat legit flood_..." (default:
 #        from PARTS and FLOOD_RATES) PACKET_CASES="xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"
-#        CLIENT_XDP=1
+#        CLIENT_XDP=1 (a native XDP_PASS program on the client's veth; 0: none; sink: lab_sinks.bpf.c's
+#        xdp_client_sink, which drops the replies to the flood's spoofed sources at XDP cost)
 #        SLUICE=.build/release/sluice MEMORY_PROBE=(built here) CLIENT_ADDRESS=auto MAX_FOREIGN=10 MAX_NEW_PIDS=25 ATTEMPTS=2
 #        QUIET_TIMEOUT=10 MAX_MINUTES=27 (from PERF_START, default now) WAIT_NS=600 GEN_CPU=0 DUT_CPU=1 KEEP=0 (leave pp-* up)
 set -u
@@ -53,7 +58,7 @@ D_C=${D_C:-4}
 LD=${LD:-4}
 FLOOD_RATES=${FLOOD_RATES:-"100000 300000"}
 PARTS=${PARTS:-"memory packet conn flood"}
-PEERS=${PEERS:-"route nft_fullnat nft_synproxy haproxy sluice"}
+PEERS=${PEERS:-"route bound nft_fullnat nft_synproxy haproxy sluice"}
 PACKET_CASES=${PACKET_CASES:-"xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"}
 CLIENT_XDP=${CLIENT_XDP:-1}
 SLUICE=${SLUICE:-$ROOT/.build/release/sluice}
@@ -208,7 +213,12 @@ choose_client_address() {
 # leave); without it Sluice falls back to answering SYNs in its worker (gauge xdp_syn_answering = 0).
 peer_up() {
   net_up || return 1
-  if [ "$CLIENT_XDP" = 1 ]; then
+  if [ "$CLIENT_XDP" = sink ]; then
+    ip netns exec $CLI "$BIN/xdpcnt" -i $IF_C0 -o "$LABBIN/bpf/lab_sinks.o" -p xdp_client_sink -m native -t 86400 -q \
+      >"$WORK/client-xdp.log" 2>&1 &
+    wait_ready "$WORK/client-xdp.log" || return 1
+    napi_threaded $CLI $IF_C0 "$GEN_CPU"
+  elif [ "$CLIENT_XDP" = 1 ]; then
     ip netns exec $CLI "$BIN/xdpcnt" -i $IF_C0 -p xdp_pass_cnt -m native -t 86400 -q >"$WORK/client-xdp.log" 2>&1 &
     wait_ready "$WORK/client-xdp.log" || return 1
     napi_threaded $CLI $IF_C0 "$GEN_CPU"
@@ -217,6 +227,12 @@ peer_up() {
   TARGET=$VIP
   case $1 in
     route) gw_mode forward; TARGET=$RIP ;;
+    bound)
+      gw_mode forward; TARGET=$RIP
+      ip netns exec $GW "$BIN/xdpcnt" -i $IF_G0 -o "$LABBIN/bpf/lab_sinks.o" -p xdp_flood_drop -m native -t 86400 -q \
+        >"$WORK/bound-xdp.log" 2>&1 &
+      wait_ready "$WORK/bound-xdp.log" || return 1
+      napi_threaded $GW $IF_G0 "$DUT_CPU" ;;
     nft_fullnat) start_nft fullnat ;;
     nft_synproxy) start_nft synproxy ;;
     haproxy) start_haproxy ;;
@@ -247,6 +263,12 @@ table_size() {
   esac
 }
 
+# xdp_tx_errors: frames the gateway's XDP program sent back out of its client-side veth with XDP_TX
+# that the client's veth refused (its receive ring full): SYN-ACKs lost before they left the gateway.
+xdp_tx_errors() {
+  ip netns exec $GW ethtool -S $IF_G0 2>/dev/null | awk '/xdp_tx_errors/{n += $2} END{print n + 0}'
+}
+
 conn_tests() {
   local t= n
   [ -n "${TESTS:-}" ] && { echo "$TESTS"; return; }
@@ -256,18 +278,19 @@ conn_tests() {
 }
 
 part_conn() {
-  local tests r p t attempt secs unit extra s0
+  local tests r p t attempt secs unit extra s0 e0
   tests=$(conn_tests)
   for r in $(seq "$R"); do
     for p in $PEERS; do
       over_time && { echo "time budget spent: connection part stops at round $r" >&2; return; }
       if ! peer_up "$p"; then echo "$p: not up ($SMOKE)" >&2; peer_down "$p"; continue; fi
       for t in $tests; do
+        case $p/$t in bound/cps|bound/rps|bound/lat) continue ;; esac   # the bound peer is for floods only
         for attempt in $(seq "$ATTEMPTS"); do
           over_time && break 3
           quiet_before "$attempt"
           case $p in nft_*) ip netns exec $GW conntrack -F >/dev/null 2>&1 ;; esac
-          [ "$p" = sluice ] && s0=$(counters)
+          [ "$p" = sluice ] && { s0=$(counters); e0=$(xdp_tx_errors); }
           secs=$D_C; unit=conn/s
           case $t in legit|flood_*) secs=$LD ;; esac
           [ "$t" = rps ] && unit=req/s
@@ -277,7 +300,7 @@ part_conn() {
           case $t in
             flood_*)
               extra="table_after=$(table_size "$p")"
-              [ "$p" = sluice ] && extra="$extra,xdp_syn_answering=$(sstat xdp_syn_answering),$(deltas "$s0" "$(counters)")" ;;
+              [ "$p" = sluice ] && extra="$extra,xdp_syn_answering=$(sstat xdp_syn_answering),$(deltas "$s0" "$(counters)"),xdp_tx_errors=$(( $(xdp_tx_errors) - e0 ))" ;;
           esac
           row conn "$p" "$t" "$r" "$attempt" "$CL_VALUE" "$unit" "$CL_ERR" "$CL_SLOW" "$CL_P50" "$CL_P99" \
             "$CL_FLOOD" "$extra"

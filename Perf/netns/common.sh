@@ -40,6 +40,7 @@ MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
 # contamination check would count (and which cost CPU of their own).
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 NGX_PID="" HAP_PID="" SLUICE_PID=""
+NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # ------------------------------------------------------------------ perf-lab tools, built here
 # lab_build [MAKE TARGETS]: copy perf-lab's sources, configs, lib.sh and cpuacct.py into LABBIN, point
@@ -56,6 +57,12 @@ lab_build() {
   BIN=$LABBIN/bin
   source "$LABBIN/lib.sh"   # napi_threaded, rps, wait_ready; GEN_CPU / DUT_CPU (RES is already set)
   CPUACCT="$PYTHON $LABBIN/cpuacct.py"
+  # The flood tests' XDP sinks (lab_sinks.bpf.c), built for this lab's client address.
+  local cip_int
+  cip_int=$(awk -F. '{printf "0x%02x%02x%02x%02x", $1, $2, $3, $4}' <<<"$CIP")
+  "${CLANG:-/opt/swift/usr/bin/clang}" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -DCLIENT_IP="$cip_int" \
+    -c "$NETNS_DIR/lab_sinks.bpf.c" -o "$LABBIN/bpf/lab_sinks.o" 2>>"$WORK/make.log" \
+    || { cat "$WORK/make.log" >&2; echo "building lab_sinks.bpf.c failed" >&2; exit 1; }
   GEN_MASK=$(printf %x $((1 << GEN_CPU)))
   DUT_MASK=$(printf %x $((1 << DUT_CPU)))
   local f
@@ -320,11 +327,12 @@ gen_udp() {
     -D $VIP -t "$1" $ropt
 }
 
-# syn_flood SECONDS RATE(0 = flat out) [TARGET]: xsk_gen random-source 60-byte SYNs to TARGET:80 (VIP).
+# syn_flood SECONDS RATE(0 = flat out) [TARGET]: xsk_gen random-source 60-byte SYNs to TARGET:80 (VIP),
+# from NSP-c0, on FLOOD_CPU (default GEN_CPU).
 syn_flood() {
   local ropt=
   [ "$2" != 0 ] && ropt="-R $2"
-  ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i $IF_C0 -p syn -r -s $MAC_C0 -d $MAC_G0 \
+  ip netns exec $CLI taskset -c "${FLOOD_CPU:-$GEN_CPU}" "$BIN/xsk_gen" -i $IF_C0 -p syn -r -s $MAC_C0 -d $MAC_G0 \
     -D "${3:-$VIP}" -t "$1" $ropt
 }
 

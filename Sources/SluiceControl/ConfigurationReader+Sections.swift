@@ -25,7 +25,7 @@ extension ConfigurationReader {
     static let realServerKeys = ["address", "port", "weight"]
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
-        "decrement_ttl", "timeouts",
+        "decrement_ttl", "idle_spin_rounds", "timeouts",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -390,6 +390,7 @@ extension ConfigurationReader {
             }
         }
         set("decrement_ttl", \.decrementTTL) { boolean($0, at: at("decrement_ttl")) }
+        set("idle_spin_rounds", \.idleSpinRounds) { integer($0, at: at("idle_spin_rounds"), in: 0...1_000_000) }
         set("timeouts", \.timeouts) { readTimeouts($0, at: at("timeouts")) }
         return complete ? options : nil
     }

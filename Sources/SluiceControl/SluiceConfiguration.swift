@@ -46,6 +46,8 @@ public struct SluiceConfiguration: Sendable {
         public var mssClamp: UInt16 = 0
         /// Decrement TTL / hop limit on forwarded packets.
         public var decrementTTL: Bool = true
+        /// Empty rounds a worker polls its rings before it sleeps in poll(); 0 = sleep at once.
+        public var idleSpinRounds: Int = 0
         /// Per-state idle timeouts, dpvs defaults overridden by `dataplane.timeouts`.
         public var timeouts: TimeoutTable = .dpvsDefaults
 

@@ -25,11 +25,16 @@ public struct DataPlaneOptions: Sendable, Hashable {
     public var forceReplace: Bool
     /// Longest sleep in poll() when a worker is idle (1...100 ms).
     public var idlePollMilliseconds: Int32
+    /// Rounds a worker keeps polling its rings after finding no work before it sleeps in poll(). 0 (the
+    /// default) sleeps at once: in copy mode the kernel copies received frames on the worker's core, and
+    /// spinning there takes that core from the copy (on veth, 64 rounds cost 15-25 % of the forwarding rate
+    /// and about 40 µs of CPU per connection; Perf/README.md). Worth raising only on a core of its own.
+    public var idleSpinRounds: Int
 
     public init(
         externalInterface: String, internalInterface: String? = nil, mode: XDPMode = .auto, queues: Int = 1,
         cpus: [Int] = [], frameSize: Int = 4096, frameCount: Int = 4096, socket: XSKSocket.Options = .init(),
-        forceReplace: Bool = false, idlePollMilliseconds: Int32 = 10
+        forceReplace: Bool = false, idlePollMilliseconds: Int32 = 10, idleSpinRounds: Int = 0
     ) {
         self.externalInterface = externalInterface
         self.internalInterface = internalInterface ?? externalInterface
@@ -41,5 +46,6 @@ public struct DataPlaneOptions: Sendable, Hashable {
         self.socket = socket
         self.forceReplace = forceReplace
         self.idlePollMilliseconds = idlePollMilliseconds
+        self.idleSpinRounds = idleSpinRounds
     }
 }

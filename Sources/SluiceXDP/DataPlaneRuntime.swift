@@ -168,7 +168,8 @@ public final class DataPlaneRuntime: Sendable {
                         internalSocket: internalSocket,
                         cpu: options.cpus.isEmpty ? nil : options.cpus[queue % options.cpus.count],
                         configuration: configurationBox, network: network, resolver: resolver,
-                        idlePollMilliseconds: options.idlePollMilliseconds, cookieKeys: cookieKeys
+                        idlePollMilliseconds: options.idlePollMilliseconds, idleSpinRounds: options.idleSpinRounds,
+                        cookieKeys: cookieKeys
                     ) { configuration, keys in
                         Dataplane(
                             configuration: configuration, worker: queue, workerCount: workerCount,

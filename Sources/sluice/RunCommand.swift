@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
                 internalInterface: configuration.interfaces.internal, mode: configuration.interfaces.xdpMode,
                 queues: configuration.dataplane.queues ?? configuration.dataplane.workers,
                 frameSize: configuration.dataplane.frameSize, frameCount: configuration.dataplane.frames,
-                forceReplace: force)
+                forceReplace: force, idleSpinRounds: configuration.dataplane.idleSpinRounds)
             runtime = try DataPlaneRuntime(
                 options: options, configuration: configuration.dataplaneConfiguration(), network: mirror.snapshot(),
                 resolver: NeighbourResolver { address, index in

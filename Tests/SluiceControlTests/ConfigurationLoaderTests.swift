@@ -73,6 +73,7 @@ import Testing
         #expect(dp.frames == 4096)
         #expect(dp.mssClamp == 0)
         #expect(dp.decrementTTL == true)
+        #expect(dp.idleSpinRounds == 0)
         #expect(dp.timeouts == TimeoutTable.dpvsDefaults)
         #expect(config.global.logLevel == .info)
         #expect(config.global.statsFile == nil)
@@ -91,6 +92,7 @@ import Testing
                       frames: 8192
                       mss_clamp: 1400
                       decrement_ttl: false
+                      idle_spin_rounds: 256
                       timeouts: { established: 15m, syn_sent: 5, udp_normal: "1h30m" }
                     global:
                       log_level: debug
@@ -107,6 +109,7 @@ import Testing
         #expect(dp.frames == 8192)
         #expect(dp.mssClamp == 1400)
         #expect(dp.decrementTTL == false)
+        #expect(dp.idleSpinRounds == 256)
         #expect(dp.timeouts[.established] == 900)
         #expect(dp.timeouts[.synSent] == 5)
         #expect(dp.timeouts[.udpNormal] == 5400)

@@ -340,6 +340,8 @@ import Testing
         ("frame_size: 1024", "dataplane.frame_size"),
         ("frames: 10", "dataplane.frames"),
         ("mss_clamp: 100", "dataplane.mss_clamp"),
+        ("idle_spin_rounds: -1", "dataplane.idle_spin_rounds"),
+        ("idle_spin_rounds: 1000001", "dataplane.idle_spin_rounds"),
         ("timeouts: { established: 0 }", "dataplane.timeouts.established"),
         ("timeouts: { syn_sent: 31d }", "dataplane.timeouts.syn_sent"),
         ("timeouts: { close: 10x }", "dataplane.timeouts.close"),
