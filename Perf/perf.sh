@@ -45,7 +45,8 @@
 #        CLIENT_XDP=1 (a native XDP_PASS program on the client's veth; 0: none; sink: lab_sinks.bpf.c's
 #        xdp_client_sink, which drops the replies to the flood's spoofed sources at XDP cost)
 #        SLUICE=.build/release/sluice MEMORY_PROBE=(built here) CLIENT_ADDRESS=auto MAX_FOREIGN=10 MAX_NEW_PIDS=25 ATTEMPTS=2
-#        QUIET_TIMEOUT=10 MAX_MINUTES=27 (from PERF_START, default now) WAIT_NS=600 GEN_CPU=0 DUT_CPU=1 KEEP=0 (leave pp-* up)
+#        QUIET_TIMEOUT=10 MAX_MINUTES=27 (from PERF_START, default now) WAIT_NS=600 GEN_CPU=0 DUT_CPU=1
+#        FLOOD_CPU=GEN_CPU (where the flooder runs) KEEP=0 (leave pp-* up)
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$PERFDIR")
