@@ -48,8 +48,9 @@ static __always_inline int drop_counted(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
-/* The IPv4 header of the frame, or NULL when it is not an IPv4 frame long enough to have one. */
-static __always_inline struct iphdr *ipv4_header(struct xdp_md *ctx)
+/* Passes every frame but IPv4 ones whose source (by_source) or destination address is not the client's,
+ * which it drops and counts. */
+static __always_inline int keep_client(struct xdp_md *ctx, int by_source)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -57,28 +58,22 @@ static __always_inline struct iphdr *ipv4_header(struct xdp_md *ctx)
 	struct iphdr *ip = (void *)(eth + 1);
 
 	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return NULL;
-	return ip;
+		return XDP_PASS;
+	if ((by_source ? ip->saddr : ip->daddr) == bpf_htonl(CLIENT_IP))
+		return XDP_PASS;
+	return drop_counted(ctx);
 }
 
 SEC("xdp")
 int xdp_client_sink(struct xdp_md *ctx)
 {
-	struct iphdr *ip = ipv4_header(ctx);
-
-	if (!ip || ip->daddr == bpf_htonl(CLIENT_IP))
-		return XDP_PASS;
-	return drop_counted(ctx);
+	return keep_client(ctx, 0);
 }
 
 SEC("xdp")
 int xdp_flood_drop(struct xdp_md *ctx)
 {
-	struct iphdr *ip = ipv4_header(ctx);
-
-	if (!ip || ip->saddr == bpf_htonl(CLIENT_IP))
-		return XDP_PASS;
-	return drop_counted(ctx);
+	return keep_client(ctx, 1);
 }
 
 char _license[] SEC("license") = "GPL";
