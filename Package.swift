@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluicePacket", targets: ["SluicePacket"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceXDP", targets: ["SluiceXDP"]),
         .library(name: "SluiceTestKit", targets: ["SluiceTestKit"]),
     ],
     dependencies: [

@@ -15,6 +15,7 @@
 //                       fixtures in PathFixtures.
 //   path-probe          those loops as a plain executable, for callgrind instruction counts.
 //   memory-probe        bytes per connection with 10^6 connections in a data plane, from RSS and by formula.
+//   xdp-syn-probe       ns per frame of the XDP program's SYN answer (BPF_PROG_TEST_RUN; root, micro-xdp.sh).
 //
 // Run from Perf/:  swift package benchmark            (see Perf/README.md for thresholds and scripts)
 import PackageDescription
@@ -117,6 +118,17 @@ let package = Package(
                 .product(name: "SluiceTestKit", package: "Sluice"),
             ],
             path: "Sources/memory-probe",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "xdp-syn-probe",
+            dependencies: [
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "SluiceTestKit", package: "Sluice"),
+                .product(name: "SluiceXDP", package: "Sluice"),
+            ],
+            path: "Sources/xdp-syn-probe",
             swiftSettings: strict
         ),
         .executableTarget(

@@ -21,6 +21,24 @@ extension XDPProgram {
     /// program: rewritten in place, possibly shorter or longer (`bpf_xdp_adjust_tail`).
     /// The corresponding C function is `bpf_prog_test_run_opts`.
     public func testRunWithOutput(frame: [UInt8]) throws(XDPError) -> (action: UInt32, frame: [UInt8]) {
+        let result = try testRun(frame: frame, repeat: 1)
+        return (result.action, result.frame)
+    }
+
+    /// Runs the program `repeat` times on `frame` and returns the XDP action of the last run and the
+    /// kernel's measure of one run in nanoseconds (the mean over the runs, taken around the program
+    /// alone). A program that rewrites the frame sees its own output from the second run on, so time a
+    /// SYN answer with `repeat` 1 and many calls. The corresponding C function is `bpf_prog_test_run_opts`.
+    public func timedTestRun(frame: [UInt8], repeat: UInt32 = 1) throws(XDPError) -> (
+        action: UInt32, nanoseconds: UInt32
+    ) {
+        let result = try testRun(frame: frame, repeat: Swift.max(1, `repeat`))
+        return (result.action, result.nanoseconds)
+    }
+
+    private func testRun(frame: [UInt8], repeat: UInt32) throws(XDPError) -> (
+        action: UInt32, frame: [UInt8], nanoseconds: UInt32
+    ) {
         guard frame.count >= 14 else {
             throw XDPError(operation: "test-run XDP program", code: EINVAL, detail: "frame shorter than Ethernet")
         }
@@ -28,7 +46,8 @@ extension XDPProgram {
         var input = frame
         // The kernel's test buffer is one page; an answer is never longer than that.
         var output = [UInt8](repeating: 0, count: 4096)
-        let result: (rc: Int32, action: UInt32, length: Int) = unsafe input.withUnsafeMutableBytes { bytes in
+        typealias Outcome = (rc: Int32, action: UInt32, length: Int, nanoseconds: UInt32)
+        let result: Outcome = unsafe input.withUnsafeMutableBytes { bytes in
             unsafe output.withUnsafeMutableBytes { out in
                 var options = unsafe bpf_test_run_opts()
                 unsafe options.sz = MemoryLayout<bpf_test_run_opts>.size
@@ -36,12 +55,12 @@ extension XDPProgram {
                 unsafe options.data_size_in = UInt32(bytes.count)
                 unsafe options.data_out = out.baseAddress
                 unsafe options.data_size_out = UInt32(out.count)
-                unsafe options.repeat = 1
+                unsafe options.repeat = Int32(truncatingIfNeeded: `repeat`)
                 let rc = unsafe bpf_prog_test_run_opts(fd, &options)
-                return unsafe (rc, options.retval, Int(options.data_size_out))
+                return unsafe (rc, options.retval, Int(options.data_size_out), options.duration)
             }
         }
         guard result.rc == 0 else { throw XDPError.fromReturn(result.rc, "test-run XDP program", interfaceName) }
-        return (result.action, Array(output.prefix(min(result.length, output.count))))
+        return (result.action, Array(output.prefix(min(result.length, output.count))), result.nanoseconds)
     }
 }

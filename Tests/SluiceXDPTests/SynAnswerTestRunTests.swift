@@ -407,6 +407,28 @@ struct SynAnswerTestRunTests {
             ])
     }
 
+    /// The timed run Perf's xdp-syn-probe uses: the action of the run and a duration from the kernel; with
+    /// `repeat`, the program sees its own answer from the second run on: a SYN-ACK to the client, which
+    /// is no VIP, so the kernel gets it (XDP_PASS).
+    @Test func timedRunsReportTheActionAndADuration() throws {
+        try lab.create()
+        defer { lab.destroy() }
+        let (runs, shortRefused) = try lab.inGateway {
+            () throws -> ([(action: UInt32, nanoseconds: UInt32)], Bool) in
+            let (program, socket) = try Self.program(
+                SynLab.configuration(SynProxyConfiguration()), keys: SynCookieKeyring(key: SynLab.key))
+            defer { try? program.detach() }
+            _ = socket
+            let frame = Self.syn(v6: false, offer: SynOffer(mss: 1460, windowScale: 7, sack: true, timestamps: true))
+            let runs = [try program.timedTestRun(frame: frame), try program.timedTestRun(frame: frame, repeat: 2)]
+            return (runs, (try? program.timedTestRun(frame: Array(frame.prefix(13)))) == nil)
+        }
+        #expect(runs[0].action == Self.xdpTX)
+        #expect(runs[0].nanoseconds > 0)
+        #expect(runs[1].action == 2)
+        #expect(shortRefused)
+    }
+
     /// Rotation: the program makes cookies with the new key at once; a data plane that took the same
     /// rotation accepts the ACK to a cookie made before it (previous key) and after it (current key).
     @Test func rotatedKeysAgreeWithTheWorkers() throws {
