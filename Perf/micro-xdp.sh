@@ -4,12 +4,13 @@
 # it loads the program on a veth in a namespace of its own (px-xdp), removed on exit.
 #
 # usage: sudo Perf/micro-xdp.sh [CALLS]      (default 200000 timed runs per case)
-#   env SCRATCH=.build-mb (the Perf package's scratch path), STAMP (default now, UTC)
+#   env SCRATCH=.build-mb (the Perf package's scratch path), STAMP (default now, UTC), CPU=1 (where it runs)
 # Writes Perf/results/micro-xdp-<stamp>.txt; exit status non-zero when the probe failed.
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$PERFDIR"
 CALLS=${1:-200000}
+CPU=${CPU:-1}
 SCRATCH=${SCRATCH:-.build-mb}
 STAMP=${STAMP:-$(date -u +%Y%m%d-%H%M%S)}
 NS=px-xdp
@@ -24,7 +25,7 @@ ip -n $NS link add pxg0 type veth peer name pxc0
 for dev in lo pxg0 pxc0; do ip -n $NS link set $dev up; done
 mkdir -p results
 {
-  echo "# micro-xdp.sh $STAMP UTC: $(uname -r), $(nproc) CPUs, code $(git -C .. rev-parse --short HEAD)"
-  ip netns exec $NS "$SCRATCH/release/xdp-syn-probe" pxg0 "$CALLS"
+  echo "# micro-xdp.sh $STAMP UTC: $(uname -r), $(nproc) CPUs, on CPU $CPU, code $(git -C .. rev-parse --short HEAD)$(git -C .. diff --quiet HEAD -- Sources || echo ' + working tree')"
+  ip netns exec $NS taskset -c "$CPU" "$SCRATCH/release/xdp-syn-probe" pxg0 "$CALLS"
 } | tee "$OUT"
 exit "${PIPESTATUS[0]}"
