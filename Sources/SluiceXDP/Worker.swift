@@ -8,8 +8,8 @@
 //   - runs `advance(now:network:)` every millisecond;
 //   - publishes counters every 100 ms;
 //   - when a round found no work (after idleSpinRounds more empty rounds, 0 by default), checks the stop
-//     flag and sleeps in poll() on its sockets (≤ idlePollMilliseconds while the data plane is quiescent,
-//     else 1 ms, so its timers run). It does not spin by default: in copy mode the kernel copies received
+//     flag and sleeps in poll() on its sockets (≤ idlePollMilliseconds, 1 ms while transmitted frames are
+//     still outstanding). It does not spin by default: in copy mode the kernel copies received
 //     frames in NAPI on the worker's own core, and a spinning worker competes with that copy (measured on
 //     veth: no spinning forwarded 15-25 % more and cost less CPU per connection).
 //
