@@ -185,63 +185,19 @@ extension Dataplane {
         }
     }
 
-    /// Opens `headerLength` bytes at the start of the payload and writes the header there.
-    ///
-    /// The TCP checksum is updated incrementally (RFC 1624, DESIGN §4.6), so a payload that arrived
-    /// corrupted stays detectably corrupted: the header's bytes, the flags word (PSH) and the
-    /// pseudo-header length are folded in, and when the header's length is odd (a v1 line can be) the
-    /// moved payload's contribution is byte-swapped (RFC 1071 §2(B)): ~S + swap(S).
+    /// Opens `headerLength` bytes at the start of the payload and writes the header there
+    /// (`TCPPayloadPrefix.insert`: incremental checksums, PSH on an empty payload).
     @inlinable
     mutating func insertProxyHeader(
         _ c: Connection, frame: inout MutableSpan<UInt8>, length: inout Int, headerLength: Int
     ) {
-        let l4 = info.l4Offset
-        let start = info.payloadOffset
-        let payloadLength = info.ipEnd &- start
-        let odd = headerLength & 1 == 1
-        let payloadSum =
-            odd && payloadLength > 0
-            ? InternetChecksum.fold(InternetChecksum.sum(frame.span, from: start, count: payloadLength)) : 0
-        let oldChecksum = frame.u16(l4 &+ 16)
-        let oldFlagsWord = frame.u16(l4 &+ 12)
-        frame.moveBytes(from: start, to: start &+ headerLength, count: payloadLength)
-        guard writeProxyHeader(c, into: &frame, at: start, expected: headerLength) == headerLength else {
-            // The service changed under a reload: put the payload back and send it as it was.
-            frame.moveBytes(from: start &+ headerLength, to: start, count: payloadLength)
-            counters.count(.proxyHeadersSkipped)
-            return
+        var segment = info
+        let inserted = TCPPayloadPrefix.insert(count: headerLength, into: &frame, length: &length, info: &segment) {
+            frame, at in writeProxyHeader(c, into: &frame, at: at, expected: headerLength)
         }
-        if payloadLength == 0 {
-            // PSH: hand the header to the application now (RFC 9293 §3.9.1).
-            frame[l4 &+ 13] |= TCPFlag.psh
-        }
-        let oldTCPLength = UInt32(truncatingIfNeeded: info.ipEnd &- l4)
-        info.ipEnd &+= headerLength
-        info.payloadLength &+= headerLength
-        length = info.ipEnd
-        let newTCPLength = UInt32(truncatingIfNeeded: info.ipEnd &- l4)
-        var acc = UInt64(~oldChecksum)
-        acc &+= UInt64(~oldFlagsWord) &+ UInt64(frame.u16(l4 &+ 12))
-        acc &+= UInt64(~oldTCPLength) &+ UInt64(newTCPLength)
-        acc &+= InternetChecksum.sum(frame.span, from: start, count: headerLength)
-        if odd { acc &+= UInt64(~payloadSum) &+ UInt64(payloadSum.byteSwapped) }
-        frame.set16(~InternetChecksum.fold(acc), at: l4 &+ 16)
-        setIPLength(frame: &frame)
-        counters.count(.proxyHeadersInserted)
-    }
-
-    /// Rewrites the IP length (and the IPv4 header checksum, RFC 1624) for the new `info.ipEnd`.
-    @inlinable
-    mutating func setIPLength(frame: inout MutableSpan<UInt8>) {
-        let l3 = info.l3Offset
-        if info.isV6 {
-            frame.set16(UInt16(truncatingIfNeeded: info.ipEnd &- l3 &- 40), at: l3 &+ 4)
-        } else {
-            let old = frame.u16(l3 &+ 2)
-            let new = UInt16(truncatingIfNeeded: info.ipEnd &- l3)
-            frame.set16(new, at: l3 &+ 2)
-            frame.set16(InternetChecksum.update(frame.u16(l3 &+ 10), old: old, new: new), at: l3 &+ 10)
-        }
+        info = segment
+        // Not inserted: the service changed under a reload; the segment goes as it was.
+        counters.count(inserted ? .proxyHeadersInserted : .proxyHeadersSkipped)
     }
 
     /// Builds the header-only segment of connection `c` from the translated client segment `frame`

@@ -1,19 +1,8 @@
-// PROXY header insertion into a TCP segment, as SluicePacket pieces compose it: make room at the
-// start of the payload (`MutableSpan.moveBytes`), write the header there (`ProxyProtocolV1.write` /
-// `ProxyProtocolV2.write`), fix the IPv4 total length (`rewrite16`, header checksum updated), and
-// update the TCP checksum incrementally (RFC 1624; never a recomputation, DESIGN §4.6):
-//
-//   new = ~(~old + sum(header) + payload shift + ~oldTCPLength + newTCPLength)
-//
-// where "payload shift" is zero when the header length is even (the payload keeps its 16-bit word
-// alignment) and, when it is odd (a v1 line can be), ~S + swap(S) with S the payload's sum: data
-// moved to an odd offset contributes its bytes swapped (RFC 1071 §2(B)). Only then is the payload
-// read.
-//
-// This is the benchmark's model of the per-packet work, written before the data plane had its own
-// (issue 4); it covers what every implementation must do on the first data segment and nothing
-// else (no sequence-number shifting: the first segment keeps its sequence number, later ones move).
-// The result is checked against FrameChecker (independent checksum code) at set-up.
+// PROXY header insertion into a TCP segment without a data plane around it: the header's length,
+// the room check (MTU, buffer), and the insertion itself through `TCPPayloadPrefix.insert`, the function
+// the data plane uses, so the pure-packet benchmarks measure the gateway's own code. No sequence-number
+// shifting: the first segment keeps its sequence number, later ones move. The result is checked against
+// FrameChecker (independent checksum code) at set-up.
 
 import SluicePacket
 
@@ -42,48 +31,20 @@ public enum ProxyHeaderInsertion {
         case .v2(let uniqueID, let crc32c):
             n = ProxyProtocolV2.length(v6: source.isV6 || destination.isV6, uniqueID: uniqueID, crc32c: crc32c)
         }
-        let l3 = info.l3Offset
-        let l4 = info.l4Offset
-        let start = info.payloadOffset
-        let ipEnd = info.ipEnd
-        guard info.l4Protocol == 6, ipEnd &+ n <= min(frame.count, l3 &+ mtu) else { return 0 }
-        let payloadLength = ipEnd &- start
-        let odd = n & 1 == 1
-        let payloadSum: UInt16 =
-            odd ? InternetChecksum.fold(InternetChecksum.sum(frame.span, from: start, count: payloadLength)) : 0
-        let oldChecksum = frame.u16(l4 &+ 16)
-
-        frame.moveBytes(from: start, to: start &+ n, count: payloadLength)
-        let written: Int
-        switch version {
-        case .v1:
-            written = ProxyProtocolV1.write(
-                into: &frame, at: start, source: source, sourcePort: sourcePort, destination: destination,
-                destinationPort: destinationPort)
-        case .v2(let uniqueID, let crc32c):
-            written = ProxyProtocolV2.write(
-                into: &frame, at: start, source: source, sourcePort: sourcePort, destination: destination,
-                destinationPort: destinationPort, uniqueID: uniqueID, crc32c: crc32c)
+        guard info.l4Protocol == 6, info.ipEnd &+ n <= min(frame.count, info.l3Offset &+ mtu) else { return 0 }
+        let inserted = TCPPayloadPrefix.insert(count: n, into: &frame, length: &length, info: &info) { frame, at in
+            switch version {
+            case .v1:
+                return ProxyProtocolV1.write(
+                    into: &frame, at: at, source: source, sourcePort: sourcePort, destination: destination,
+                    destinationPort: destinationPort)
+            case .v2(let uniqueID, let crc32c):
+                return ProxyProtocolV2.write(
+                    into: &frame, at: at, source: source, sourcePort: sourcePort, destination: destination,
+                    destinationPort: destinationPort, uniqueID: uniqueID, crc32c: crc32c)
+            }
         }
-        precondition(written == n, "PROXY header length mismatch")
-
-        // The payload starts at an even offset of the TCP header (its length is a multiple of 4).
-        var acc = UInt64(~oldChecksum) &+ InternetChecksum.sum(frame.span, from: start, count: n)
-        if odd { acc &+= UInt64(~payloadSum) &+ UInt64(payloadSum.byteSwapped) }
-        let oldTCPLength = UInt64(ipEnd &- l4)
-        acc &+= UInt64(~UInt16(truncatingIfNeeded: oldTCPLength)) &+ (oldTCPLength &+ UInt64(n))
-        frame.set16(~InternetChecksum.fold(acc), at: l4 &+ 16)
-
-        let newIPEnd = ipEnd &+ n
-        if info.isV6 {
-            frame.set16(UInt16(truncatingIfNeeded: newIPEnd &- l3 &- 40), at: l3 &+ 4)
-        } else {
-            frame.rewrite16(
-                UInt16(truncatingIfNeeded: newIPEnd &- l3), at: l3 &+ 2, checksumAt: l3 &+ 10, dataStart: l3)
-        }
-        length = newIPEnd
-        info.ipEnd = newIPEnd
-        info.payloadLength = payloadLength &+ n
+        precondition(inserted, "PROXY header length mismatch")
         return n
     }
 }

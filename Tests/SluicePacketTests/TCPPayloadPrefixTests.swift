@@ -1,0 +1,68 @@
+import SluicePacket
+import SluiceTestKit
+import Testing
+
+/// `TCPPayloadPrefix.insert` on its own (the data plane's PROXY tests cover it in context): checksums
+/// stay right for odd and even lengths in both families, PSH only on an empty payload, and a writer that
+/// falls short leaves the frame as it was.
+struct TCPPayloadPrefixTests {
+    static func segment(v6: Bool, payload: [UInt8]) -> [UInt8] {
+        let ethernet = PacketBuilder().ethernet()
+        let ip =
+            v6
+            ? ethernet.ipv6(src: IPAddress("fd00::1")!, dst: IPAddress("fd00::2")!)
+            : ethernet.ipv4(src: IPAddress("10.0.0.1")!, dst: IPAddress("10.0.0.2")!)
+        return ip.tcp(sport: 40000, dport: 80, seq: 1, ack: 1, flags: TCPFlag.ack, payload: payload).build()
+    }
+
+    /// Inserts `prefix` through a writer that writes `written` of its bytes.
+    static func insert(_ frame: [UInt8], prefix: [UInt8], written: Int? = nil) -> (Bool, [UInt8], PacketInfo) {
+        let (reason, parsed) = parse(frame)
+        #expect(reason == nil)
+        var info = parsed
+        var buffer = frame + [UInt8](repeating: 0, count: 128)
+        var length = frame.count
+        let inserted: Bool
+        do {
+            var span = buffer.mutableSpan
+            inserted = TCPPayloadPrefix.insert(count: prefix.count, into: &span, length: &length, info: &info) {
+                frame, at in
+                let n = written ?? prefix.count
+                for i in 0..<n { frame[at + i] = prefix[i] }
+                return n
+            }
+        }
+        return (inserted, Array(buffer[..<length]), info)
+    }
+
+    @Test(arguments: [false, true], [5, 16])
+    func prefixGoesInFrontOfThePayload(v6: Bool, count: Int) {
+        let payload = Array((0..<101).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let frame = Self.segment(v6: v6, payload: payload)
+        let prefix = (0..<count).map { UInt8(0xA0 + $0) }
+        let (inserted, out, info) = Self.insert(frame, prefix: prefix)
+        #expect(inserted)
+        #expect(FrameChecker.problem(out) == nil)
+        #expect(Array(out[info.payloadOffset..<info.ipEnd]) == prefix + payload)
+        #expect(info.payloadLength == payload.count + count)
+        #expect(out[info.l4Offset + 13] & TCPFlag.psh == 0)
+        let (reason, reparsed) = parse(out)
+        #expect(reason == nil)
+        #expect(reparsed.ipEnd == info.ipEnd)
+    }
+
+    @Test func anEmptyPayloadGetsPSH() {
+        let (inserted, out, info) = Self.insert(Self.segment(v6: false, payload: []), prefix: Array("PROXY".utf8))
+        #expect(inserted)
+        #expect(FrameChecker.problem(out) == nil)
+        #expect(out[info.l4Offset + 13] & TCPFlag.psh != 0)
+    }
+
+    @Test func aShortWriteLeavesTheFrameAsItWas() {
+        let frame = Self.segment(v6: false, payload: Array(repeating: 0x55, count: 40))
+        let (inserted, out, info) = Self.insert(frame, prefix: Array(repeating: 0x11, count: 12), written: 3)
+        #expect(!inserted)
+        #expect(out == frame)
+        #expect(info.ipEnd == frame.count)
+    }
+}
