@@ -191,13 +191,17 @@ extension Dataplane {
     mutating func insertProxyHeader(
         _ c: Connection, frame: inout MutableSpan<UInt8>, length: inout Int, headerLength: Int
     ) {
-        var segment = info
-        let inserted = TCPPayloadPrefix.insert(count: headerLength, into: &frame, length: &length, info: &segment) {
+        let inserted = TCPPayloadPrefix.insert(count: headerLength, into: &frame, length: &length, info: info) {
             frame, at in writeProxyHeader(c, into: &frame, at: at, expected: headerLength)
         }
-        info = segment
-        // Not inserted: the service changed under a reload; the segment goes as it was.
-        counters.count(inserted ? .proxyHeadersInserted : .proxyHeadersSkipped)
+        guard inserted else {
+            // The service changed under a reload: the segment goes as it was.
+            counters.count(.proxyHeadersSkipped)
+            return
+        }
+        info.ipEnd &+= headerLength
+        info.payloadLength &+= headerLength
+        counters.count(.proxyHeadersInserted)
     }
 
     /// Builds the header-only segment of connection `c` from the translated client segment `frame`

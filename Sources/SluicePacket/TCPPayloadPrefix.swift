@@ -13,13 +13,15 @@
 public enum TCPPayloadPrefix {
     /// Makes `count` bytes of room at the start of the payload of the TCP segment `info` describes and
     /// lets `write` fill them (it gets the frame and the offset, and returns how many bytes it wrote);
-    /// then updates the TCP checksum, the IP length (and the IPv4 header checksum), `length` and `info`.
+    /// then updates the TCP checksum, the IP length (and the IPv4 header checksum) and `length`. The
+    /// caller moves its `info.ipEnd` and `info.payloadLength` on by `count` when this returns true (`info`
+    /// is only read, so a caller whose `write` reads its own state can pass its `info` without a copy).
     /// An empty payload gets PSH, so the receiver hands the bytes to the application now (RFC 9293
     /// §3.9.1). When `write` returns anything but `count` the payload is moved back, the frame is as it
     /// was, and the result is false. The caller has checked that `count` more bytes fit the frame.
     @inlinable
     public static func insert(
-        count: Int, into frame: inout MutableSpan<UInt8>, length: inout Int, info: inout PacketInfo,
+        count: Int, into frame: inout MutableSpan<UInt8>, length: inout Int, info: PacketInfo,
         write: (inout MutableSpan<UInt8>, Int) -> Int
     ) -> Bool {
         let l3 = info.l3Offset
@@ -39,10 +41,9 @@ public enum TCPPayloadPrefix {
         }
         if payloadLength == 0 { frame[l4 &+ 13] |= TCPFlag.psh }
         let oldTCPLength = UInt32(truncatingIfNeeded: info.ipEnd &- l4)
-        info.ipEnd &+= count
-        info.payloadLength &+= count
-        length = info.ipEnd
-        let newTCPLength = UInt32(truncatingIfNeeded: info.ipEnd &- l4)
+        let ipEnd = info.ipEnd &+ count
+        length = ipEnd
+        let newTCPLength = UInt32(truncatingIfNeeded: ipEnd &- l4)
         var acc = UInt64(~oldChecksum)
         acc &+= UInt64(~oldFlagsWord) &+ UInt64(frame.u16(l4 &+ 12))
         acc &+= UInt64(~oldTCPLength) &+ UInt64(newTCPLength)
@@ -50,10 +51,10 @@ public enum TCPPayloadPrefix {
         if odd { acc &+= UInt64(~payloadSum) &+ UInt64(payloadSum.byteSwapped) }
         frame.set16(~InternetChecksum.fold(acc), at: l4 &+ 16)
         if info.isV6 {
-            frame.set16(UInt16(truncatingIfNeeded: info.ipEnd &- l3 &- 40), at: l3 &+ 4)
+            frame.set16(UInt16(truncatingIfNeeded: ipEnd &- l3 &- 40), at: l3 &+ 4)
         } else {
             let old = frame.u16(l3 &+ 2)
-            let new = UInt16(truncatingIfNeeded: info.ipEnd &- l3)
+            let new = UInt16(truncatingIfNeeded: ipEnd &- l3)
             frame.set16(new, at: l3 &+ 2)
             frame.set16(InternetChecksum.update(frame.u16(l3 &+ 10), old: old, new: new), at: l3 &+ 10)
         }

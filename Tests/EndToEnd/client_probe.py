@@ -48,13 +48,22 @@ def dialogue(vip, port, mode):
             reply = reader.readline().decode().split()
     except OSError as error:
         return "fail " + f"{type(error).__name__}:{error}".replace(" ", "_"), 1
-    if len(greeting) != 4 or greeting[0] != "220":
-        return f"fail greeting={'_'.join(greeting) or 'none'}", 1
-    if greeting[2] != me[0] or greeting[3] != str(me[1]):
-        return f"fail greeting_names_{greeting[2]},{greeting[3]}_not_{me[0]},{me[1]}", 1
+    problem = greeting_problem(greeting, me)
+    if problem:
+        return problem, 1
     if len(reply) != 5 or reply[0] != "250" or reply[1:4] != greeting[1:4]:
         return f"fail reply={'_'.join(reply) or 'none'}", 1
     return f"ok {greeting[1]} {greeting[2]} {greeting[3]} {reply[4]}", 0
+
+
+def greeting_problem(greeting, me):
+    """What is wrong with the backend's "220 NAME ADDRESS PORT" greeting, or None: ADDRESS and PORT
+    (the client address the PROXY header carried) must be this socket's own."""
+    if len(greeting) != 4 or greeting[0] != "220":
+        return f"fail greeting={'_'.join(greeting) or 'none'}"
+    if greeting[2] != me[0] or greeting[3] != str(me[1]):
+        return f"fail greeting_names_{greeting[2]},{greeting[3]}_not_{me[0]},{me[1]}"
+    return None
 
 
 def spoof_header(vip, port, version):
@@ -73,10 +82,9 @@ def spoof_header(vip, port, version):
             greeting = s.makefile("rb").readline().decode().split()
     except OSError as error:
         return "fail " + f"{type(error).__name__}:{error}".replace(" ", "_"), 1
-    if len(greeting) != 4 or greeting[0] != "220":
-        return f"fail greeting={'_'.join(greeting) or 'none'}", 1
-    if greeting[2] != me[0] or greeting[3] != str(me[1]):
-        return f"fail greeting_names_{greeting[2]},{greeting[3]}_not_{me[0]},{me[1]}", 1
+    problem = greeting_problem(greeting, me)
+    if problem:
+        return problem, 1
     return f"ok {greeting[1]} {greeting[2]} {greeting[3]}", 0
 
 

@@ -32,7 +32,7 @@ public enum ProxyHeaderInsertion {
             n = ProxyProtocolV2.length(v6: source.isV6 || destination.isV6, uniqueID: uniqueID, crc32c: crc32c)
         }
         guard info.l4Protocol == 6, info.ipEnd &+ n <= min(frame.count, info.l3Offset &+ mtu) else { return 0 }
-        let inserted = TCPPayloadPrefix.insert(count: n, into: &frame, length: &length, info: &info) { frame, at in
+        let inserted = TCPPayloadPrefix.insert(count: n, into: &frame, length: &length, info: info) { frame, at in
             switch version {
             case .v1:
                 return ProxyProtocolV1.write(
@@ -45,6 +45,8 @@ public enum ProxyHeaderInsertion {
             }
         }
         precondition(inserted, "PROXY header length mismatch")
+        info.ipEnd &+= n
+        info.payloadLength &+= n
         return n
     }
 }
