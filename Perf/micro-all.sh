@@ -129,7 +129,7 @@ with open(out, "w") as f:
             f.write(f"| {comment.strip()} | `{kv['name']}` | {kv['median_ns']} | {kv['p90_ns']} | {kv['runs']} | "
                     f"{kv.get('ratio_to_pass', '100%')} |\n")
     else:
-        f.write("\nThe XDP program's SYN path: not measured (`micro-xdp.sh` needs root).\n")
+        f.write("\nThe XDP program's SYN path: not measured (`micro-xdp.sh` runs only as root; if it failed, its output says why).\n")
 EOF
 echo
 cat "$SUMMARY"

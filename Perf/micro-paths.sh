@@ -52,31 +52,8 @@ trap 'rm -rf "$TMP"' EXIT
 
 if [ "$BENCH" = 1 ]; then
   swift package --scratch-path "$SCRATCH" benchmark --target PathBenchmarks --no-progress 2>&1 | tee -a "$RAW"
-  python3 - "$RAW" "$TMP/bench.tsv" >>"$MD" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-rows = {}
-for name, body in re.findall(r"\n((?:paths|icmp|table|packet|dataplane)-\S+)\n(.*?)(?=\n\n|\Z)", text, re.S):
-    for line in body.splitlines():
-        cells = [c.strip() for c in line.strip("│").split("│")]
-        if len(cells) >= 9 and cells[0].startswith(("Time (wall clock)", "Malloc (total)", "Instructions")):
-            rows.setdefault(name, {})[cells[0].split(" (")[0]] = cells[1:9]
-print("## package-benchmark (wall clock per packet or lookup, 10^6 per sample)\n")
-print("| benchmark | p50 ns | p90 ns | samples | mallocs per packet (p100, scaled) | instructions p50 |")
-print("|---|---|---|---|---|---|")
-with open(sys.argv[2], "w") as tsv:
-    for name in sorted(rows):
-        r = rows[name]
-        t, m, i = r.get("Time", ["?"] * 8), r.get("Malloc", ["?"] * 8), r.get("Instructions", ["n/a"] * 8)
-        print(f"| {name} | {t[2]} | {t[4]} | {t[7]} | {m[6]} | {i[2]} |")
-        tsv.write(f"{name}\t{t[2]}\t{t[4]}\t{t[7]}\t{m[6]}\n")
-skipped = re.findall(r"PathBenchmarks: (\S+) skipped: (.*)", text)
-if skipped:
-    print()
-    for name, why in skipped:
-        print(f"- {name} skipped: {why}")
-print()
-EOF
+  python3 bench_table.py "$RAW" "$TMP/bench.tsv" '(?:paths|icmp|table|packet|dataplane)-\S+' \
+    "package-benchmark (wall clock per packet or lookup, 10^6 per sample)" >>"$MD"
 fi
 
 if [ "$CHECK" = 1 ]; then

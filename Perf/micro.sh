@@ -48,35 +48,17 @@ STATUS=0
 
 if [ "$BENCH" = 1 ]; then
   swift package --scratch-path "$SCRATCH" benchmark --target FullNATBenchmarks --no-progress 2>&1 | tee "$RAW"
-  python3 - "$RAW" "$TSV" >>"$MD" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-rows = {}
-for name, body in re.findall(r"\n(established-\S+)\n(.*?)(?=\n\n|\Z)", text, re.S):
-    for line in body.splitlines():
-        cells = [c.strip() for c in line.strip("│").split("│")]
-        if len(cells) >= 9 and cells[0].startswith(("Time (wall clock)", "Malloc (total)", "Instructions")):
-            key = cells[0].split(" (")[0]
-            rows.setdefault(name, {})[key] = cells[1:9]
-print("## package-benchmark (wall clock per packet, 10^6 packets per sample)\n")
-print("| benchmark | p50 ns | p90 ns | samples | mallocs per packet (p100, scaled) | instructions p50 |")
-print("|---|---|---|---|---|---|")
-tsv = open(sys.argv[2], "w")
-for name in sorted(rows):
-    r = rows[name]
-    t = r.get("Time", ["?"] * 8)
-    m = r.get("Malloc", ["?"] * 8)
-    i = r.get("Instructions", ["n/a"] * 8)
-    print(f"| {name} | {t[2]} | {t[4]} | {t[7]} | {m[6]} | {i[2]} |")
-    tsv.write(f"{name}\t{t[2]}\t{t[4]}\t{t[7]}\t{m[6]}\n")
-tsv.close()
-print()
+  python3 bench_table.py "$RAW" "$TSV" 'established-\S+' \
+    "package-benchmark (wall clock per packet, 10^6 packets per sample)" >>"$MD"
+  python3 - "$TSV" >>"$MD" <<'EOF'
+import sys
+p50 = {line.split("\t")[0]: line.split("\t")[1] for line in open(sys.argv[1])}
 for direction in ("inbound", "outbound"):
-    s, c = rows.get(f"established-{direction}-swift"), rows.get(f"established-{direction}-c")
-    if s and c and "Time" in s and "Time" in c:
-        sp, cp = float(s["Time"][2]), float(c["Time"][2])
+    s, c = p50.get(f"established-{direction}-swift"), p50.get(f"established-{direction}-c")
+    try:
+        sp, cp = float(s), float(c)
         print(f"- {direction}: Swift / C = {sp:.0f} / {cp:.0f} ns = **{sp / cp:.2f}x** (p50)")
-    else:
+    except (TypeError, ValueError):
         print(f"- {direction}: ratio not available (a benchmark was skipped or failed)")
 print()
 EOF

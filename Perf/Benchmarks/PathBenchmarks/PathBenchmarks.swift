@@ -51,39 +51,13 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
 
-    // ICMP translation. Registration builds each fixture once: a data plane that cannot translate
-    // has the benchmark skipped with the reason instead of timing a drop.
+    // ICMP translation.
     for fromServerSide in [true, false] {
-        let name = fromServerSide ? "icmp-from-rs-side" : "icmp-from-client-side"
-        var configuration = base
-        do {
-            var dataplane = PathWorld.makeDataplane()
-            _ = try ICMPErrorFixture.make(
-                fromServerSide: fromServerSide, dataplane: &dataplane, network: PathWorld.network())
-        } catch {
-            print("PathBenchmarks: \(name) skipped: \(error)")
-            configuration.skip = true
-        }
-        Benchmark(name, configuration: configuration) { benchmark in
-            let network = PathWorld.network()
-            var dataplane = PathWorld.makeDataplane()
-            var buffer = PathWorld.makeBuffer()
-            let replay: FrameReplay
-            do {
-                replay = try ICMPErrorFixture.make(
-                    fromServerSide: fromServerSide, dataplane: &dataplane, network: network)
-            } catch {
-                fatalError("\(error)")
-            }
-            var translated = 0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations where replay.step(&dataplane, &buffer, network: network) {
-                translated &+= 1
-            }
-            benchmark.stopMeasurement()
-            if translated != benchmark.scaledIterations.count {
-                benchmark.error("\(benchmark.scaledIterations.count - translated) errors were not translated")
-            }
+        replayBenchmark(
+            fromServerSide ? "icmp-from-rs-side" : "icmp-from-client-side", configuration: base,
+            failure: "errors were not translated"
+        ) { dataplane, network in
+            try ICMPErrorFixture.make(fromServerSide: fromServerSide, dataplane: &dataplane, network: network)
         }
     }
 
@@ -146,34 +120,46 @@ let benchmarks: @Sendable () -> Void = {
 
     // Client-address insertion through the data plane.
     for c in ClientAddressReplay.Case.allCases {
-        let name = "dataplane-\(c.rawValue)"
-        var configuration = base
-        do {
-            var dataplane = PathWorld.makeDataplane()
-            _ = try ClientAddressReplay.make(c, dataplane: &dataplane, network: PathWorld.network())
-        } catch {
-            print("PathBenchmarks: \(name) skipped: \(error)")
-            configuration.skip = true
+        replayBenchmark("dataplane-\(c.rawValue)", configuration: base, failure: "segments were not forwarded") {
+            dataplane, network in
+            try ClientAddressReplay.make(c, dataplane: &dataplane, network: network)
         }
-        Benchmark(name, configuration: configuration) { benchmark in
-            let network = PathWorld.network()
-            var dataplane = PathWorld.makeDataplane()
-            var buffer = PathWorld.makeBuffer()
-            let replay: FrameReplay
-            do {
-                replay = try ClientAddressReplay.make(c, dataplane: &dataplane, network: network)
-            } catch {
-                fatalError("\(error)")
-            }
-            var forwarded = 0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations where replay.step(&dataplane, &buffer, network: network) {
-                forwarded &+= 1
-            }
-            benchmark.stopMeasurement()
-            if forwarded != benchmark.scaledIterations.count {
-                benchmark.error("\(benchmark.scaledIterations.count - forwarded) segments were not forwarded")
-            }
+    }
+}
+
+/// Registers `name`: the frames `make` prepares, replayed through a data plane 10^6 times per sample.
+/// Registration builds the fixture once: a data plane that cannot handle the frames has the benchmark
+/// skipped with the reason instead of timing drops; every replayed frame must come out, else `failure`.
+func replayBenchmark(
+    _ name: String, configuration base: Benchmark.Configuration, failure: String,
+    make: @escaping @Sendable (inout Dataplane, NetworkView) throws -> FrameReplay
+) {
+    var configuration = base
+    do {
+        var dataplane = PathWorld.makeDataplane()
+        _ = try make(&dataplane, PathWorld.network())
+    } catch {
+        print("PathBenchmarks: \(name) skipped: \(error)")
+        configuration.skip = true
+    }
+    Benchmark(name, configuration: configuration) { benchmark in
+        let network = PathWorld.network()
+        var dataplane = PathWorld.makeDataplane()
+        var buffer = PathWorld.makeBuffer()
+        let replay: FrameReplay
+        do {
+            replay = try make(&dataplane, network)
+        } catch {
+            fatalError("\(error)")
+        }
+        var done = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations where replay.step(&dataplane, &buffer, network: network) {
+            done &+= 1
+        }
+        benchmark.stopMeasurement()
+        if done != benchmark.scaledIterations.count {
+            benchmark.error("\(benchmark.scaledIterations.count - done) \(failure)")
         }
     }
 }
