@@ -27,13 +27,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C: libxdp/libbpf headers and the structs shared with the BPF program.
         .systemLibrary(name: "CXDP", path: "Sources/CXDP", pkgConfig: "libxdp"),
         // Host tool + build plugin that compile Sources/BPF/*.bpf.c and embed the object as Swift source.
         .executableTarget(name: "bpf-embed", path: "Sources/bpf-embed"),
-        .plugin(name: "BPFPlugin", capability: .buildTool(), dependencies: ["bpf-embed"]),
+        .plugin(
+            name: "BPFPlugin", capability: .buildTool(), dependencies: ["bpf-embed"], path: "Sources/BPFPlugin"),
         .target(name: "SluiceBPF", path: "Sources/SluiceBPF", swiftSettings: strict, plugins: ["BPFPlugin"]),
 
         .target(name: "SluicePacket", swiftSettings: strict),
@@ -49,6 +52,10 @@ let package = Package(
                 "SluiceCore", "SluicePacket", "SluiceXDP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -58,6 +65,7 @@ let package = Package(
                 "SluiceControl", "SluiceCore", "SluiceXDP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -66,7 +74,8 @@ let package = Package(
         .testTarget(name: "SluicePacketTests", dependencies: ["SluicePacket", "SluiceTestKit"], swiftSettings: strict),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestKit"], swiftSettings: strict),
         .testTarget(name: "SluiceXDPTests", dependencies: ["SluiceXDP", "SluiceTestKit"], swiftSettings: strict),
-        .testTarget(name: "SluiceControlTests", dependencies: ["SluiceControl"], swiftSettings: strict),
+        .testTarget(
+            name: "SluiceControlTests", dependencies: ["SluiceControl", "SluiceTestKit"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

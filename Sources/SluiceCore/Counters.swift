@@ -90,6 +90,10 @@ public struct Counters: Sendable {
         case proxyHeadersPassedThrough
         /// Headers not written because the service's mode changed under a reload.
         case proxyHeadersSkipped
+        /// Connections expired because their real server went down (IPVS `expire_nodest_conn`).
+        case connectionsExpiredNoDestination
+        /// RSTs sent for connections of a down real server (at expiry and to late segments).
+        case noDestinationResets
     }
 
     public init() {

@@ -281,6 +281,7 @@ extension Dataplane {
                 }
             }
         }
+        if noDestinationSweep >= 0 { sweepDownServers(now: now, network: network) }
         advance(now: now)
     }
 

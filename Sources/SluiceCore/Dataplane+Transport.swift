@@ -36,6 +36,9 @@ extension Dataplane {
             found = nil
         }
         if let hit = found {
+            if table[hit.id].realServerIndex == Self.goneRealServer {
+                return answerGone(hit.id, frame: &frame, length: &length, network: network)
+            }
             if table[hit.id].flags & connectionSynProxy != 0 {
                 if let verdict = synProxyExisting(
                     hit.id, direction: hit.direction, frame: &frame, length: &length, now: now, network: network)
@@ -151,6 +154,11 @@ extension Dataplane {
             let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
             table[id].aux0 = timestampOffset
+            // SYNPROXY keeps the highest in its own translation; plain FULLNAT (ackDelta 0) keeps the
+            // last, which is what a RST to the client must carry if the real server goes away.
+            if flags & tcpACK != 0 && connectionFlags & connectionSynProxy == 0 {
+                table[id].clientAck = frame.u32(l4 + 8)
+            }
             // Only this function sets these two bits; clientAddressInbound may clear the pending one.
             table[id].flags =
                 connectionFlags & ~connectionClientAddressPending | table[id].flags

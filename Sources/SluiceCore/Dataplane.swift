@@ -39,6 +39,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var synProxy: SynProxy
     /// PROXY headers Sluice sent itself (`send_on_connect`), kept until acknowledged.
     @usableFromInline var proxyResends = ProxyHeaderResends(capacity: 1024)
+    /// The next entry the sweep for down real servers examines; -1 when no sweep runs.
+    @usableFromInline var noDestinationSweep: ConnectionID = -1
 
     /// - Parameters:
     ///   - configuration: the services, LIPs and limits.
@@ -94,6 +96,7 @@ public struct Dataplane: ~Copyable {
         self.configuration.mssClamp = configuration.mssClamp
         self.configuration.decrementTTL = configuration.decrementTTL
         self.configuration.synProxy = configuration.synProxy
+        startNoDestinationSweep()
     }
 
     /// Number of connections in this worker's table.

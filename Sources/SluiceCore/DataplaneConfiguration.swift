@@ -33,12 +33,21 @@ public struct RealServerConfiguration: Sendable, Hashable {
     public var port: UInt16
     /// 0 = quiescent: existing connections continue, no new ones are scheduled.
     public var weight: UInt32
+    /// False when the control plane took the server out (failed health check without
+    /// `inhibit_on_failure`): it gets no new connections and its connections are expired, the client
+    /// getting a RST (IPVS's `expire_nodest_conn`). A server that is merely quiescent keeps `isUp`.
+    public var isUp: Bool
 
-    public init(address: IPAddress, port: UInt16, weight: UInt32) {
+    public init(address: IPAddress, port: UInt16, weight: UInt32, isUp: Bool = true) {
         self.address = address
         self.port = port
         self.weight = weight
+        self.isUp = isUp
     }
+
+    /// The weight the scheduler uses: 0 while the server is down.
+    @inlinable
+    public var schedulingWeight: UInt32 { isUp ? weight : 0 }
 }
 
 /// One virtual service (VIP:port/protocol).

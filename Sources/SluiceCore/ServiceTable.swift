@@ -71,7 +71,7 @@ public struct ServiceTable {
                 poolByAddresses[lips] = poolIndex
                 for lip in lips where localAddresses[lip] == nil { localAddresses[lip] = poolIndex }
             }
-            let weights = vs.realServers.map(\.weight)
+            let weights = vs.realServers.map(\.schedulingWeight)
             var scheduler = Scheduler(kind: vs.scheduler, weights: weights)
             if let old = previous,
                 let oldService = old.services.first(where: {

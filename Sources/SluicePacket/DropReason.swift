@@ -76,4 +76,6 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case ackStorm
     /// A RST whose sequence number lies outside the receiver's window (RFC 5961 §3).
     case rstOutOfWindow
+    /// A segment of a connection whose real server went down; answered with a RST where possible.
+    case realServerGone
 }
