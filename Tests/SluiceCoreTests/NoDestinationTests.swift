@@ -23,7 +23,9 @@ import Testing
             .build()
         _ = dp.run(synAck, from: .internal, now: now, network: network)
         let ack = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
-            .ipv4(src: Topology.client, dst: Topology.vip).tcp(sport: port, dport: 80, seq: 5001, ack: 9001, flags: TCPFlag.ack)
+            .ipv4(src: Topology.client, dst: Topology.vip).tcp(
+                sport: port, dport: 80, seq: 5001, ack: 9001, flags: TCPFlag.ack
+            )
             .build()
         _ = dp.run(ack, from: .external, now: now, network: network)
         return (out.info.destination, out.info.source, out.info.sourcePort)
