@@ -23,6 +23,27 @@ public struct VirtualServer: Sendable, Hashable {
     public var establishTimeout: UInt32?
     /// Real servers in file order; `port` already defaulted to the virtual server's port.
     public var realServers: [RealServerConfiguration]
+    /// `health_check:` for every real server that does not override it.
+    public var healthCheck = HealthCheck()
+    /// Real servers' own `health_check:`, by address and port.
+    public var healthCheckOverrides: [Endpoint: HealthCheck] = [:]
+    /// `inhibit_on_failure`: a failed server keeps its connections at weight 0 instead of losing them.
+    public var inhibitOnFailure = false
+    /// `quorum`: fewer live real servers than this and the virtual server counts as down.
+    public var quorum = 1
+    /// `sorry_server`: gets new connections while no real server is live.
+    public var sorryServer: Endpoint?
+
+    /// An address and port.
+    public struct Endpoint: Sendable, Hashable {
+        public var address: IPAddress
+        public var port: UInt16
+
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
+    }
 
     public init(
         name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
@@ -41,6 +62,11 @@ public struct VirtualServer: Sendable, Hashable {
         self.clientAddressOptions = clientAddressOptions
         self.establishTimeout = establishTimeout
         self.realServers = realServers
+    }
+
+    /// The check of one of its real servers: its own, else the virtual server's.
+    public func healthCheck(for server: RealServerConfiguration) -> HealthCheck {
+        healthCheckOverrides[Endpoint(address: server.address, port: server.port)] ?? healthCheck
     }
 
     /// `tcp 203.0.113.10:80` or `tcp [2001:db8::10]:80`.
