@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * sluice_steer: the XDP program that decides, per frame, whether the Sluice data plane or the kernel
- * stack gets it (DESIGN §1).
+ * stack gets it (docs/design.md §1).
  *
  * The kernel stays the control plane for L2/L3, so the default is XDP_PASS. A frame is redirected to the
  * AF_XDP socket of its own rx queue (sluice_xsks[rx_queue_index]) only when it is
@@ -13,7 +13,7 @@
  *       source. The data plane translates these back (FULLNAT ICMP handling).
  * Everything else (ARP/ND, ping to the host, SSH, BGP, health checks sourced from a LIP with ports outside
  * the range) goes to the kernel. A socket can only receive from the queue it is bound to, so the program
- * never redirects across queues; ownership of LIP ports per queue is the runtime's job (DESIGN §2).
+ * never redirects across queues; ownership of LIP ports per queue is the runtime's job (docs/design.md §2).
  *
  * SYN proxy in XDP (sluice_synproxy.h): a pure SYN to a service whose sluice_vips value carries
  * SLUICE_VIP_SYNPROXY_XDP is answered here with the cookie SYN-ACK (XDP_TX), byte for byte what the data
@@ -21,7 +21,7 @@
  * about goes to the data plane as before (counted in SLUICE_STAT_SYN_TO_DATAPLANE).
  *
  * Fragments are passed and counted: only the first fragment carries ports, so they cannot be steered to an
- * owner (pitfall: fragment steering). Malformed headers are passed too (the kernel drops them and counts
+ * owner (docs/protocol.md pitfall 20). Malformed headers are passed too (the kernel drops them and counts
  * them in its own MIBs); XDP never drops here (the one XDP_DROP is for a SYN-ACK that could not be written
  * after its frame was resized, which the bounds make impossible; counted as malformed).
  *

@@ -1,5 +1,5 @@
 /*
- * The only C headers Sluice includes (DESIGN §3): libxdp/libbpf, the AF_XDP and link UAPI, and the
+ * The only C headers Sluice includes (docs/design.md §3): libxdp/libbpf, the AF_XDP and link UAPI, and the
  * structures shared with the XDP program (sluice_shared.h).
  *
  * The xsk ring helpers are static inline in <xdp/xsk.h> and import into Swift as they are (they inline

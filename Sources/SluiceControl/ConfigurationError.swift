@@ -1,5 +1,5 @@
 // Everything wrong with a configuration, reported at once: a file with five typos should take one
-// edit-check cycle, not five (DESIGN.md §5: "reports every problem with its key path").
+// edit-check cycle, not five (docs/design.md §5: "reports every problem with its key path").
 
 /// The configuration could not be loaded; `problems` lists every reason found.
 public struct ConfigurationError: Error, Sendable, CustomStringConvertible {

@@ -3,7 +3,7 @@
 // address families) run on the rest and the operator sees every problem in one pass. Only when no
 // problem was recorded are the drafts assembled into a SluiceConfiguration.
 //
-// Vocabulary follows keepalived/dpvs (ecosystem.md §1): `scheduler`, `weight`,
+// Vocabulary follows keepalived/dpvs (docs/design.md §5): `scheduler`, `weight`,
 // `local_address_group`, `syn_proxy`, `establish_timeout`. The client-address keys of a virtual
 // server (`toa_option_kind`, `proxy_protocol`) are read in ConfigurationReader+ClientAddress.swift.
 

@@ -1,5 +1,5 @@
 // The hand-over from the control plane to the data plane: resolve group names into addresses and
-// copy the limits into SluiceCore's immutable DataplaneConfiguration (DESIGN.md §2: built off the
+// copy the limits into SluiceCore's immutable DataplaneConfiguration (docs/design.md §2: built off the
 // hot path, picked up by each worker at a batch boundary).
 
 import SluiceCore

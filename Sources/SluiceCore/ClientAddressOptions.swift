@@ -1,4 +1,4 @@
-// Per-service settings of the client-address modes (protocol.md §6–7). They live beside
+// Per-service settings of the client-address modes (docs/protocol.md §6–7). They live beside
 // `ClientAddressMode` rather than inside it so that a service's mode stays a plain enum for the
 // config vocabulary, and the data plane reads all of them from one small value per service.
 

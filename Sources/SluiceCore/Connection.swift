@@ -1,5 +1,5 @@
 // One connection-table entry: everything FULLNAT needs to rewrite a packet in either direction
-// without looking anything else up (protocol.md §3, §5). It is a plain value stored inline in the
+// without looking anything else up (docs/protocol.md §3, §5). It is a plain value stored inline in the
 // table's preallocated array, so it holds no references and no variable-length data.
 //
 // Size: 128 bytes (stride 128), i.e. two cache lines. Swift lays fields out in declaration order

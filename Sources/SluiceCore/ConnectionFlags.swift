@@ -2,7 +2,7 @@
 // entry is 128 bytes and every field is spoken for, so per-connection booleans and the two window
 // shifts share this one 16-bit word.
 
-/// FULLNAT: the client uses TCP timestamps; TSval/TSecr are mapped through `aux0` (pitfall 1).
+/// FULLNAT: the client uses TCP timestamps; TSval/TSecr are mapped through `aux0` (docs/protocol.md pitfall 1).
 @usableFromInline let connectionHasTimestamps: UInt16 = 0x0001
 /// The connection was opened by SYNPROXY.
 @usableFromInline let connectionSynProxy: UInt16 = 0x0002

@@ -1,4 +1,4 @@
-// One worker's connection table (protocol.md §5). Like dpvs (`__dp_vs_conn_hash`) every connection
+// One worker's connection table (docs/protocol.md §5). Like dpvs (`__dp_vs_conn_hash`) every connection
 // is indexed twice, under its inbound tuple (CIP:cport → VIP:vport) and its outbound tuple
 // (RIP:rport → LIP:lport), so one lookup with the packet's own tuple finds the entry and says which
 // way the packet travels.

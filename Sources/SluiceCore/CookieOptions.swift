@@ -1,9 +1,9 @@
-// The client SYN options a SYN cookie carries (protocol.md §1), and the per-family MSS tables.
+// The client SYN options a SYN cookie carries (docs/protocol.md §1), and the per-family MSS tables.
 //
 // Eight cookie bits hold them: a 3-bit MSS index, a 4-bit window-scale field and the SACK-permitted
 // bit. Window scale keeps "option absent" (field 15) apart from "shift 0" (field 0), because they
 // differ for the RS leg: absent means neither side scales, shift 0 means the client scales by 1 but
-// accepts our shift (protocol.md pitfall 4; Linux uses the same 0xF marker in its TS-encoded form).
+// accepts our shift (docs/protocol.md pitfall 4; Linux uses the same 0xF marker in its TS-encoded form).
 // Timestamps are not encoded: the client's ACK carries a TS option exactly when it negotiated
 // timestamps (as Linux's `cookie_timestamp_decode` infers it), so the caller reads that off the ACK.
 //
@@ -31,7 +31,7 @@ public struct CookieOptions: Sendable, Equatable {
     /// absent), rounded down to the table there.
     public var mss: UInt16
     /// The client's window-scale shift (clamped to 14, RFC 7323 §2.3), or nil when its SYN had no
-    /// window-scale option. Shift 0 and "absent" are different (protocol.md pitfall 4).
+    /// window-scale option. Shift 0 and "absent" are different (docs/protocol.md pitfall 4).
     public var windowScale: UInt8?
     /// The client's SYN carried SACK-permitted (RFC 2018).
     public var sackPermitted: Bool

@@ -35,7 +35,7 @@ public struct Counters: Sendable {
         case toaStripped
         /// Generated frames lost because the output queue was full.
         case generatedFramesDropped
-        /// SYNPROXY (protocol.md §2): pure SYNs to SYN-proxied services.
+        /// SYNPROXY (docs/protocol.md §2): pure SYNs to SYN-proxied services.
         case synProxySynsReceived
         /// SYN-ACKs with a cookie sent back.
         case synProxyCookiesSent
@@ -67,7 +67,7 @@ public struct Counters: Sendable {
         case synProxyTimestampsStripped
         /// RSTs inside the window but not at the expected sequence number: forwarded, state kept.
         case rstInWindow
-        /// TOA options inserted into client segments (protocol.md §6).
+        /// TOA options inserted into client segments (docs/protocol.md §6).
         case toaInserted
         /// … of which other options had to be pruned to make room.
         case toaPruned

@@ -1,4 +1,4 @@
-// Telling the real server who the client is (protocol.md §6–8): a TOA option, or a PROXY protocol
+// Telling the real server who the client is (docs/protocol.md §6–8): a TOA option, or a PROXY protocol
 // v1/v2 header at the start of the stream. Both modes share one piece of per-connection state, so the
 // 128-byte entry needs no new field:
 //

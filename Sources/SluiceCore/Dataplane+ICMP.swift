@@ -1,4 +1,4 @@
-// ICMP errors about FULLNAT connections, both ways (protocol.md §3 "ICMP errors", pitfall 24).
+// ICMP errors about FULLNAT connections, both ways (docs/protocol.md §3 "ICMP errors", pitfall 24).
 // Only error types are related (v4: destination unreachable incl. fragmentation needed, source
 // quench, time exceeded; v6: destination unreachable, packet too big, time exceeded). The quoted
 // packet is one Sluice sent, so its tuple *reversed* is the connection's tuple as received:
@@ -12,7 +12,7 @@
 // real server that cannot carry the client's segments reports it to the LIP, and the client
 // learns it about the VIP. The ICMP checksum is verified (by parseICMPError) before anything is rewritten, then
 // recomputed over the whole (short) message; a payload that did not verify is never re-summed
-// into a valid one (DESIGN §4.6). The quoted L4 checksum is updated incrementally when quoted.
+// into a valid one (docs/design.md §4.6). The quoted L4 checksum is updated incrementally when quoted.
 
 import SluicePacket
 

@@ -1,6 +1,6 @@
 // Opening a connection: the steps FULLNAT (on a client SYN or first UDP datagram) and SYNPROXY (on
 // a proven cookie ACK) share. Picking the real server, taking a LIP port, choosing the RS-leg ISN
-// (RFC 6528, pitfall 5) and marking the client-address state happen in `draftConnection`; the
+// (RFC 6528, docs/protocol.md pitfall 5) and marking the client-address state happen in `draftConnection`; the
 // caller then adds its own translation state, and `commitConnection` indexes the entry, arms its
 // timer and tells the scheduler. One place, so the two paths cannot drift apart in what a failure
 // gives back (the port) or in how a new connection is counted.

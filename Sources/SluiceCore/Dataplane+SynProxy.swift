@@ -1,4 +1,4 @@
-// SYNPROXY, client side (protocol.md §2 S1–S3): services with `synProxy` answer a client's SYN
+// SYNPROXY, client side (docs/protocol.md §2 S1–S3): services with `synProxy` answer a client's SYN
 // with a SYN cookie and keep no state; only an ACK that returns a valid cookie opens a connection,
 // and only then does a SYN go to a real server. Until the RS answers, the client's segments are
 // held (bounded) and replayed afterwards (Dataplane+SynProxyServer.swift).

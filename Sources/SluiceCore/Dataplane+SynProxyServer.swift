@@ -1,4 +1,4 @@
-// SYNPROXY, real-server side (protocol.md §2 S2 SYN, S4, refusal, silence).
+// SYNPROXY, real-server side (docs/protocol.md §2 S2 SYN, S4, refusal, silence).
 //
 // The RS SYN is built from scratch (TCPSegmentBuilder) from the connection entry and the first held
 // client segment: LIP:lport → RIP:rport, seq = the RS-leg ISN (RFC 6528, as FULLNAT), MSS = the

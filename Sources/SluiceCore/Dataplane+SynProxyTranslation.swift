@@ -1,4 +1,4 @@
-// SYNPROXY, established connections (protocol.md §2 S5, pitfalls 2, 3, 7, 11, 12).
+// SYNPROXY, established connections (docs/protocol.md §2 S5, pitfalls 2, 3, 7, 11, 12).
 //
 // Sequence numbers, acknowledgements and every SACK block are translated by FULLNAT's own code
 // (Dataplane+Transport.swift) with `seqDelta` (δfn) and `ackDelta` (δsp). What SYNPROXY adds:

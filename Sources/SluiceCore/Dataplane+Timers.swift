@@ -1,7 +1,7 @@
 // Connection expiry. Packets only move `expiresAt` forward in the entry; the timer wheel fires at
 // the deadline it was armed with, and an entry whose deadline moved is simply re-armed (lazy
 // refresh: no wheel work per packet). An expired connection gives its local port back to the
-// pool's tail (FIFO reuse, protocol.md §4) and its real server's connection count to the scheduler.
+// pool's tail (FIFO reuse, docs/protocol.md §4) and its real server's connection count to the scheduler.
 
 import SluicePacket
 

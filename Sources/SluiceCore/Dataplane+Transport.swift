@@ -1,4 +1,4 @@
-// TCP and UDP in FULLNAT (protocol.md §3): connection lookup by the packet's own 4-tuple (each
+// TCP and UDP in FULLNAT (docs/protocol.md §3): connection lookup by the packet's own 4-tuple (each
 // connection is indexed under its inbound and its outbound tuple), creation on a client SYN (or
 // first UDP datagram) to a VIP, and the in-place rewrite in both directions.
 //

@@ -1,4 +1,4 @@
-// One worker's FULLNAT data plane (protocol.md §3–5): given a received frame, a clock and the
+// One worker's FULLNAT data plane (docs/protocol.md §3–5): given a received frame, a clock and the
 // kernel's L2/L3 view, it rewrites the frame in place and says where it goes.
 //
 //   client → VIP:vport   ──►  LIP:lport → RIP:rport     (inbound: addresses, ports, seq, options)

@@ -1,7 +1,7 @@
 // The 5-tuple of a packet as it was received, used as a connection-table key. It is a plain value
 // (two 17-byte addresses, two ports, a protocol number: 47 bytes, stride 48), trivially copyable,
 // so building one per packet costs a few register moves and no allocation. Each connection is
-// indexed under two keys (protocol.md §5, dpvs `__dp_vs_conn_hash`): the client→VIP tuple of
+// indexed under two keys (docs/protocol.md §5, dpvs `__dp_vs_conn_hash`): the client→VIP tuple of
 // inbound packets and the RS→LIP tuple of replies; `reversed` gives the tuple an ICMP error quotes.
 
 import SluicePacket

@@ -1,5 +1,5 @@
 // The local addresses (LIPs) of one local_address_group, as seen by one worker: a PortPool per LIP
-// over this worker's slice of the port range (protocol.md §4).
+// over this worker's slice of the port range (docs/protocol.md §4).
 //
 // LIP choice is round-robin (dpvs `__get_laddr`), trying each LIP of the requested family once
 // before giving up, so one exhausted LIP does not fail a connection while another has ports. A

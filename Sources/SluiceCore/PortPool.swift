@@ -1,4 +1,4 @@
-// The local ports of one LIP that one worker may hand out (protocol.md §4, dpvs sa_pool.c).
+// The local ports of one LIP that one worker may hand out (docs/protocol.md §4, dpvs sa_pool.c).
 //
 // Partition: worker k of n owns the ports p of the range with p % n == k (`owner(ofPort:workerCount:)`),
 // so the owner of a reply is computable from its destination port alone, which is what the XDP

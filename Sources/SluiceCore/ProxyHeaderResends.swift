@@ -1,4 +1,4 @@
-// PROXY headers that Sluice sent on its own (`send_on_connect`, protocol.md §7) must reach the real
+// PROXY headers that Sluice sent on its own (`send_on_connect`, docs/protocol.md §7) must reach the real
 // server even if that segment is lost: the client of a server-first protocol sends nothing more until
 // it hears the greeting, so no client retransmission would carry the header again. Each such header
 // is kept here as the exact frame that went out (headers + PROXY header, at most `slotSize` bytes)

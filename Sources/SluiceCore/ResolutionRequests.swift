@@ -1,6 +1,6 @@
 // Next hops that had no usable neighbour entry during a batch. The worker hands them to the
 // kernel (which resolves ARP/ND on its own schedule) and clears the list; the frames themselves
-// were dropped and counted, never sent to a guessed MAC (DESIGN §1).
+// were dropped and counted, never sent to a guessed MAC (docs/design.md §1).
 
 import SluicePacket
 

@@ -1,5 +1,5 @@
 // Initial sequence numbers for the connections the gateway opens towards real servers
-// (protocol.md §3, pitfall 5): RFC 6528 §3, ISN = M + F(localip, localport, remoteip, remoteport,
+// (docs/protocol.md §3, pitfall 5): RFC 6528 §3, ISN = M + F(localip, localport, remoteip, remoteport,
 // secretkey), where M is a 4-microsecond timer and F a keyed PRF (here SipHash-2-4, as Linux's
 // `secure_tcp_seq`). Many clients share one LIP:lport towards the same RS:rport over time; the RS
 // accepts a new SYN on a tuple still in TIME_WAIT only if its sequence number is beyond the old

@@ -3,7 +3,7 @@
 //
 // Built from a DataplaneConfiguration off the hot path (it allocates); lookups do not allocate.
 // Services that share the same list of local addresses share one LocalAddressPool, because a
-// local port is unique per LIP, whatever service uses it (protocol.md §4).
+// local port is unique per LIP, whatever service uses it (docs/protocol.md §4).
 
 import SluicePacket
 

@@ -1,7 +1,7 @@
 // SipHash-2-4 (Aumasson & Bernstein, "SipHash: a fast short-input PRF", 2012): a keyed 64-bit
 // PRF over short inputs. Sluice uses it wherever an attacker picks the input and must not be able
 // to predict the output: connection-table bucket choice (hash flooding) and the RFC 6528 ISN
-// offset for the real-server leg (pitfall 5).
+// offset for the real-server leg (docs/protocol.md pitfall 5).
 //
 // Shape: a plain value with the four state words, a pending partial word and the byte length, so
 // hashing a 5-tuple is a handful of register operations and no allocation. The incremental

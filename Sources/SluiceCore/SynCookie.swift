@@ -1,4 +1,4 @@
-// Stateless SYN cookies for SYNPROXY (protocol.md §1; RFC 4987 §3.6).
+// Stateless SYN cookies for SYNPROXY (docs/protocol.md §1; RFC 4987 §3.6).
 //
 // The cookie is the server ISN of the SYN-ACK that answers a client SYN without keeping state. The
 // client's ACK returns it as ack − 1 (with its own ISN as seq − 1), and only then does the gateway
@@ -9,7 +9,7 @@
 //   21–0   the low 22 bits of SipHash-2-4(key; source address, destination address (all 128 bits
 //          of IPv6), source port, destination port, client ISN, the FULL count, data, family)
 //
-// Why this shape rather than Linux's or dpvs's (protocol.md §1.2, §1.3, pitfall 9):
+// Why this shape rather than Linux's or dpvs's (docs/protocol.md §1.2, §1.3, pitfall 9):
 // - Options travel in the ISN, not in TCP timestamps, so clients without timestamps keep window
 //   scaling and SACK (Linux loses them). The data bits are hashed, so they cannot be altered, and
 //   every bit pattern decodes to valid options: no check bits are wasted on integrity (dpvs keeps

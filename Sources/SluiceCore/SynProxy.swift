@@ -1,4 +1,4 @@
-// One worker's SYNPROXY state (protocol.md §2): the cookie keys, the held-segment pool, a scratch
+// One worker's SYNPROXY state (docs/protocol.md §2): the cookie keys, the held-segment pool, a scratch
 // frame for replaying held segments, the budget for RSTs answering bad cookies, and per-server
 // counts of RS handshakes that timed out.
 //
@@ -8,7 +8,7 @@
 //
 // "Suspect" servers: an RS that lets a handshake time out is counted per (service, server)
 // (`serverTimeouts`). The data plane does not change weights on its own: the health checker owns
-// that decision (DESIGN §5), and a count it can read is the signal (dpvs marks the dest dead,
+// that decision (docs/design.md §5), and a count it can read is the signal (dpvs marks the dest dead,
 // `dp_vs_dest_detected_dead`, without a health check to confirm it).
 
 import SluicePacket

@@ -1,9 +1,9 @@
-// SYNPROXY settings (protocol.md §2), shared by every service with `syn_proxy: true`.
+// SYNPROXY settings (docs/protocol.md §2), shared by every service with `syn_proxy: true`.
 //
 // Defaults, and why they differ from dpvs's:
 // - MSS 1452 (IPv4) / 1432 (IPv6): the SYN-ACK's MSS bound, 1500 − 20 − 20 − 8 so that a TOA
-//   option still fits (protocol.md §3 "MSS clamping"); IPv6 headers are 20 bytes longer.
-// - Window scale 7 (dpvs: 0, which caps windows at 64 KB, protocol.md §2 "Window scaling"): the
+//   option still fits (docs/protocol.md §3 "MSS clamping"); IPv6 headers are 20 bytes longer.
+// - Window scale 7 (dpvs: 0, which caps windows at 64 KB, docs/protocol.md §2 "Window scaling"): the
 //   RS leg gets the client's own shift and RS→client windows are rescaled, so scaling costs nothing.
 // - SACK and timestamps on: SACK blocks and TSval/TSecr are translated on every segment, so the
 //   RS leg negotiates both (dpvs strips TS, pitfalls 1–2).

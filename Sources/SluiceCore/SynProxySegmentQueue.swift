@@ -1,5 +1,5 @@
 // Client segments held while a SYN-proxied connection waits for the real server's SYN-ACK
-// (protocol.md §2 S2/S3). The client believes the connection is open as soon as its ACK leaves,
+// (docs/protocol.md §2 S2/S3). The client believes the connection is open as soon as its ACK leaves,
 // so its first ACK (possibly with data) and anything it sends next must wait and be replayed once
 // the RS handshake completes (S4). dpvs bounds this per connection (`max_ack_saved`); so does Sluice,
 // and also globally, so that a burst of pending connections cannot take more than a fixed budget.

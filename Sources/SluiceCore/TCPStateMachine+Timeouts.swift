@@ -1,4 +1,4 @@
-// The two things a state is for: the idle timeout it allows (protocol.md §5, TimeoutTable) and,
+// The two things a state is for: the idle timeout it allows (docs/protocol.md §5, TimeoutTable) and,
 // for UDP, the ONEWAY → NORMAL step on the first reply (dpvs ip_vs_proto_udp.c).
 
 extension TCPStateMachine {

@@ -1,7 +1,7 @@
 // The connection state a gateway infers from the TCP flags it forwards. It is the IPVS/dpvs table
 // (dpvs src/ipvs/ip_vs_proto_tcp.c `tcp_states`, same as Linux net/netfilter/ipvs/ip_vs_proto_tcp.c
 // except INPUT ACK from NONE, which dpvs sends to CLOSE and mainline to ESTABLISHED), kept as a
-// table rather than code (house-style §3.3.7, protocol.md §5): the state only picks a timeout and
+// table rather than code (docs/design.md §4.5, docs/protocol.md §5): the state only picks a timeout and
 // the wlc active/inactive split, so being exactly as forgiving as IPVS matters more than modelling
 // RFC 793 per side.
 //
@@ -23,7 +23,7 @@
 //
 // A plain FULLNAT handshake therefore goes NONE →(client SYN) SYN_RECV →(RS SYN-ACK, an OUTPUT SYN)
 // SYN_RECV →(client ACK) ESTABLISHED. SYNPROXY connections are created in SYN_SENT and moved to
-// ESTABLISHED by the proxy itself when the RS SYN-ACK arrives (protocol.md §2 S4).
+// ESTABLISHED by the proxy itself when the RS SYN-ACK arrives (docs/protocol.md §2 S4).
 //
 // `next` uses the table packed into eight 64-bit constants (4 bits per state, 11 TCP states per
 // row), so a transition is a shift and a mask: no array access, no global, no reference counting.

@@ -1,4 +1,4 @@
-// Per-state idle timeouts (seconds). Defaults are dpvs's (protocol.md §5): ESTABLISHED 90 s rather
+// Per-state idle timeouts (seconds). Defaults are dpvs's (docs/protocol.md §5): ESTABLISHED 90 s rather
 // than IPVS's 900 s because a gateway that holds dead entries for 15 min exhausts LIP ports; the
 // per-service `establish_timeout` raises it where idle pools need it (pitfall 22).
 

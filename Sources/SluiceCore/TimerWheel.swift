@@ -1,4 +1,4 @@
-// Connection expiry (protocol.md §5) with a hashed timer wheel (Varghese & Lauck, 1987) driven by
+// Connection expiry (docs/protocol.md §5) with a hashed timer wheel (Varghese & Lauck, 1987) driven by
 // the caller's clock: nothing here reads time, so tests advance a ManualClock and the worker passes
 // its monotonic milliseconds.
 //

@@ -1,6 +1,6 @@
 // The data plane's answer for one received frame. It never throws on the hot path: a frame is either
 // transmitted (rewritten in place) on one of the worker's two sockets, or dropped with a reason that
-// has already been counted (DESIGN §4.7).
+// has already been counted (docs/design.md §4.7).
 
 import SluicePacket
 

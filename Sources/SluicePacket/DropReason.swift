@@ -1,4 +1,4 @@
-// Every frame Sluice does not forward has a reason, and every reason has a counter (DESIGN §4.7).
+// Every frame Sluice does not forward has a reason, and every reason has a counter (docs/design.md §4.7).
 // The raw value indexes the per-worker counter array, so cases are only ever appended.
 
 /// Why a frame was dropped. `rawValue` is a stable counter index.
@@ -15,7 +15,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case badIPv6Header
     /// An IPv6 extension header chain that is malformed or too long to walk.
     case badExtensionHeader
-    /// A fragment (IPv4 MF/offset or IPv6 fragment header): cannot be steered to an owner (pitfall 20).
+    /// A fragment (IPv4 MF/offset or IPv6 fragment header): cannot be steered to an owner
+    /// (docs/protocol.md pitfall 20).
     case fragment
     /// A transport protocol the data plane does not handle for this address.
     case unsupportedProtocol

@@ -1,4 +1,4 @@
-// The ICMP errors Sluice originates (protocol.md §3): time exceeded when it decrements TTL to zero,
+// The ICMP errors Sluice originates (docs/protocol.md §3): time exceeded when it decrements TTL to zero,
 // and fragmentation needed / packet too big when a DF packet exceeds the egress MTU.
 
 /// An ICMP error Sluice can send back to a packet's sender.

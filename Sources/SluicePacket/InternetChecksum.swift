@@ -7,7 +7,7 @@
 //
 // NAT rewrites use `update` (RFC 1624 eqn 3, HC' = ~(~HC + ~m + m')), never a recomputation: an
 // incremental update keeps a corrupted packet detectably corrupted, while a full recomputation would
-// launder it (DESIGN §4.6). Eqn 3 yields the same value as a full recomputation, including 0x0000
+// launder it (docs/design.md §4.6). Eqn 3 yields the same value as a full recomputation, including 0x0000
 // where eqn 2 would give 0xFFFF. A field that sits at an odd offset of the checksummed data
 // contributes its bytes swapped (RFC 1071 §2(B)); the `odd:` variants take care of that.
 //

@@ -1,11 +1,11 @@
-// ICMP errors that concern a connection (protocol.md §3 "ICMP errors"): ICMPv4 destination
+// ICMP errors that concern a connection (docs/protocol.md §3 "ICMP errors"): ICMPv4 destination
 // unreachable (incl. fragmentation needed), source quench and time exceeded; ICMPv6 destination
 // unreachable, packet too big and time exceeded. Anything else (echo, redirects, parameter problem,
 // ND) is `.icmpNotRelated`.
 //
 // This is not the hot path, and the data plane recomputes the ICMP checksum after translating the
 // quoted packet, so the received ICMP checksum is verified here first (`.badL4Checksum`): a full
-// recomputation must never launder a corrupted message (DESIGN §4.6). The quoted packet itself is
+// recomputation must never launder a corrupted message (docs/design.md §4.6). The quoted packet itself is
 // usually cut short, so only its headers are checked, against the quoted bytes: IP header, extension
 // headers, and 8 bytes of TCP/UDP (RFC 792 guarantees them). A quoted non-first fragment has no ports
 // (`.fragment`); a quoted protocol other than TCP/UDP belongs to no connection (`.icmpNotRelated`).

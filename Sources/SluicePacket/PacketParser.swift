@@ -6,7 +6,7 @@
 // What is checked, and why:
 // - IPv4: version, IHL ≥ 5, total length within the frame, header checksum (a router must; RFC 1812
 //   §5.2.2). Fragments (MF or a non-zero offset) are dropped: only the first carries ports, so they
-//   cannot be matched to a connection or steered to its owner (protocol.md §3 "Fragments"). DF is fine.
+//   cannot be matched to a connection or steered to its owner (docs/protocol.md §3 "Fragments"). DF is fine.
 // - IPv6: version, payload length within the frame; hop-by-hop (first only), routing (only with
 //   segments left = 0: Sluice rewrites the destination, so a packet still being source-routed cannot
 //   be translated), destination options and atomic fragments (offset 0, M = 0; RFC 6946 says process

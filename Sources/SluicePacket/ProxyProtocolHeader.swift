@@ -1,7 +1,7 @@
 // A parsed PROXY protocol header, as plain offsets and values (no copies of the bytes, no allocation).
 // Filled by `ProxyProtocol.parse`, which Sluice uses in tests and, for services configured to pass a
 // client's header through (LB cascading), to read what the client sent. Never trusted otherwise
-// (protocol.md §7, "Anti-spoofing").
+// (docs/protocol.md §7, "Anti-spoofing").
 
 /// The fields of a parsed PROXY protocol v1 or v2 header.
 public struct ProxyProtocolHeader: Sendable, Equatable {

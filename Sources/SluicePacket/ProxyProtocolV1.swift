@@ -10,7 +10,7 @@
 // IPv4-mapped (::ffff:a.b.c.d) and the line says TCP6, which is what haproxy does in the same case.
 //
 // Addresses always come from the IP header of the connection being proxied, never from a header the
-// client sent (protocol.md §7, "Anti-spoofing").
+// client sent (docs/protocol.md §7, "Anti-spoofing").
 
 /// PROXY protocol v1 (text) encoder.
 public enum ProxyProtocolV1 {

@@ -1,4 +1,4 @@
-// The stateless SYN-ACK of SYNPROXY (protocol.md §2 S1): the client's SYN is turned around in its own
+// The stateless SYN-ACK of SYNPROXY (docs/protocol.md §2 S1): the client's SYN is turned around in its own
 // buffer, no state is created, and the cookie (SluiceCore.SynCookie) is the sequence number.
 //
 // The answer is a new packet built by the gateway, not a forwarded one, so its headers are written

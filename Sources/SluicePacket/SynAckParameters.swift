@@ -1,7 +1,7 @@
-// What the gateway itself puts into a stateless SYN-ACK (protocol.md §2 S1); everything else comes
-// from the client's SYN. Defaults follow the RFCs and protocol.md: TTL 64 (RFC 1700's recommended
+// What the gateway itself puts into a stateless SYN-ACK (docs/protocol.md §2 S1); everything else comes
+// from the client's SYN. Defaults follow the RFCs and docs/protocol.md: TTL 64 (RFC 1700's recommended
 // default, as Linux), timestamps off (offering them requires translating TSval/TSecr on every
-// segment of the connection, protocol.md pitfalls 1 and 2), SACK on (dpvs's default; the blocks are
+// segment of the connection, docs/protocol.md pitfalls 1 and 2), SACK on (dpvs's default; the blocks are
 // translated by the data plane), window scale 7 (Linux's usual shift for its default receive
 // buffer), MSS 1460 (IPv4 Ethernet; the SYN-ACK never announces more than the client's own MSS).
 

@@ -2,7 +2,7 @@
 // a connection's first data segment. The data plane and Perf's pure-packet benchmarks both insert through
 // this one function, so the benchmark measures the code the gateway runs.
 //
-// The TCP checksum is updated incrementally (RFC 1624, DESIGN §4.6), never recomputed, so a payload that
+// The TCP checksum is updated incrementally (RFC 1624, docs/design.md §4.6), never recomputed, so a payload that
 // arrived corrupted stays detectably corrupted: the inserted bytes, the flags word (PSH may change) and
 // the pseudo-header's TCP length are folded in. The payload starts at an even offset of the TCP header
 // (its length is a multiple of 4); when the inserted length is odd (a PROXY v1 line can be), the moved

@@ -1,4 +1,4 @@
-// TCP segments the gateway originates itself (protocol.md §2): the SYNPROXY SYN towards a real
+// TCP segments the gateway originates itself (docs/protocol.md §2): the SYNPROXY SYN towards a real
 // server, the RST that tells a client its real server refused, the RST answering a bad cookie.
 // Nothing of a received packet is reused, so every header is written whole and both checksums are
 // computed from scratch (no incremental update has anything to protect):

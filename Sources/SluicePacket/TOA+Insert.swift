@@ -1,4 +1,4 @@
-// Inserting a TOA option into a TCP segment in place (protocol.md §6, §8 pitfalls 14–16; dpvs
+// Inserting a TOA option into a TCP segment in place (docs/protocol.md §6, §8 pitfalls 14–16; dpvs
 // tcp_in_add_toa / tcp_in_prune_options).
 //
 // Layout: the option goes right after the fixed 20-byte TCP header; the existing options and the
@@ -21,7 +21,7 @@
 // so a client could otherwise spoof its address): replaced with NOPs when there is room, removed when
 // pruning. Ours is first anyway.
 //
-// Checksums are updated incrementally (RFC 1624; DESIGN §4.6), never recomputed over the payload:
+// Checksums are updated incrementally (RFC 1624; docs/design.md §4.6), never recomputed over the payload:
 // the payload moves by a multiple of 4 bytes, so its contribution to the TCP checksum is unchanged, and
 // only the header words that changed are folded in: the data-offset word, the old and new option bytes,
 // and the pseudo-header length. A corrupted payload therefore stays detectably corrupted. The IPv4 total

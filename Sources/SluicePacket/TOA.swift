@@ -1,5 +1,5 @@
 // TOA, "TCP option of address": the client's port and address carried to the real server in a TCP
-// option, read there by the toa.ko kernel module (protocol.md §6; iqiyi/dpvs include/ipvs/proto_tcp.h
+// option, read there by the toa.ko kernel module (docs/protocol.md §6; iqiyi/dpvs include/ipvs/proto_tcp.h
 // and kmod/toa/toa.h):
 //
 //     IPv4:  kind | 8  | port (2, network order) | address (4)

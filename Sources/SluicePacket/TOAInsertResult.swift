@@ -1,4 +1,4 @@
-// The outcome of TOA.insert, so the data plane can count each case (DESIGN §4.7).
+// The outcome of TOA.insert, so the data plane can count each case (docs/design.md §4.7).
 
 /// What `TOA.insert` did to a segment.
 public enum TOAInsertResult: Sendable, Equatable {

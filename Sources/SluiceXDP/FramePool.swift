@@ -1,7 +1,7 @@
 // Who gets a UMEM frame back once the kernel is done with it.
 //
 // A worker's sockets share one UMEM, so a frame received on one socket may be sent on the other. The
-// recycling rule (afxdp-swift.md §3): a frame returns to the fill ring of the socket that received it,
+// recycling rule (docs/afxdp.md §3): a frame returns to the fill ring of the socket that received it,
 // otherwise one-way traffic drains one side's pool into the other. Since every frame is only ever given
 // to one fill ring, that socket is a fixed property of the frame: its *home*. Frames reserved for output
 // the data plane generates itself (RSTs, ICMP errors, SYNs to real servers) have the free stack as home.

@@ -1,4 +1,4 @@
-// The data plane reads no clock of its own (DESIGN §3); the worker passes it CLOCK_MONOTONIC milliseconds,
+// The data plane reads no clock of its own (docs/design.md §3); the worker passes it CLOCK_MONOTONIC milliseconds,
 // read once per loop iteration (vDSO, no syscall).
 
 #if canImport(Glibc)

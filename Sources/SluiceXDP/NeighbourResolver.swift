@@ -1,4 +1,4 @@
-// Workers never resolve neighbours themselves (DESIGN §1: the kernel owns ARP/ND). When the data plane
+// Workers never resolve neighbours themselves (docs/design.md §1: the kernel owns ARP/ND). When the data plane
 // reports a next hop without a MAC, the worker hands it to this hook once per batch; the netlink mirror's
 // `requestResolution(address:interfaceIndex:)` is the intended target. It runs on the worker thread, so
 // it must be quick and thread-safe (queue the request, do not wait for the answer).

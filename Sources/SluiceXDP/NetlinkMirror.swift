@@ -1,4 +1,4 @@
-// The kernel is Sluice's L2/L3 control plane (DESIGN §1): ARP/ND, routes and interfaces live in the kernel
+// The kernel is Sluice's L2/L3 control plane (docs/design.md §1): ARP/ND, routes and interfaces live in the kernel
 // and Sluice only mirrors them. NetlinkMirror dumps links, the routes of one table (main by default,
 // IPv4 and IPv6) and the IPv4/IPv6 neighbour tables over rtnetlink, then follows RTNLGRP_LINK,
 // RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE and RTNLGRP_NEIGH on a background thread, publishing a new

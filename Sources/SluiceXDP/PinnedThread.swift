@@ -1,5 +1,5 @@
 // Workers are OS threads, not Swift concurrency tasks: the loop never yields, so it must not occupy a
-// cooperative pool thread, and it is pinned to one CPU (DESIGN §2). pthreads directly, so SluiceXDP needs no
+// cooperative pool thread, and it is pinned to one CPU (docs/design.md §2). pthreads directly, so SluiceXDP needs no
 // Foundation. The body is boxed and passed through pthread_create's context pointer.
 
 import CXDP

@@ -1,5 +1,5 @@
 // How the control plane hands immutable snapshots (configuration, NetworkView) to worker threads without a
-// lock on the hot path (DESIGN §2): the writer stores the value under a mutex and then bumps an atomic
+// lock on the hot path (docs/design.md §2): the writer stores the value under a mutex and then bumps an atomic
 // generation with release ordering; a worker compares the generation (one acquiring load per batch) and
 // takes the lock only when it changed, to copy the new value out.
 

@@ -1,4 +1,4 @@
-// A UMEM: the packet memory one worker's sockets share (afxdp-swift.md §3). Frames move between the
+// A UMEM: the packet memory one worker's sockets share (docs/afxdp.md §3). Frames move between the
 // external and internal socket by descriptor, so forwarding copies nothing in userspace.
 //
 // - Anonymous mmap, page aligned, frameCount × frameSize bytes. The pages are charged to RLIMIT_MEMLOCK

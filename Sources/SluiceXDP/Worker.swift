@@ -1,5 +1,5 @@
 // One data-plane worker: a pinned OS thread that owns one rx queue's sockets (external and internal, or one
-// socket serving both on a single interface), their UMEM frames and its own data plane (DESIGN §2: nothing
+// socket serving both on a single interface), their UMEM frames and its own data plane (docs/design.md §2: nothing
 // on the hot path is shared or locked).
 //
 // The data plane is created on the worker thread and never leaves it. Between batches the loop:

@@ -1,5 +1,5 @@
 // The body of a worker's hot loop: one iteration moves every ring of the worker's one or two sockets
-// (afxdp-swift.md §3), in this order:
+// (docs/afxdp.md §3), in this order:
 //   1. completions → home fill ring / free stack (FramePool: "a frame returns to whoever received it");
 //   2. rx, in batches of 64 → Dataplane.process on a MutableSpan over the frame, then the descriptor
 //      (same address, new length) goes to the tx ring of the verdict's side, or home on drop;

@@ -1,6 +1,6 @@
 // How the steering program is attached. Generic (skb) mode works on every device, including veth and
 // virtio, at the cost of an skb per frame; native (driver) mode runs before skb allocation where the driver
-// supports it. `auto` tries native and falls back to skb (DESIGN §1: copy mode must work everywhere).
+// supports it. `auto` tries native and falls back to skb (docs/design.md §1: copy mode must work everywhere).
 
 import CXDP
 

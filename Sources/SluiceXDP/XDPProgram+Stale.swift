@@ -1,5 +1,5 @@
 // A crashed or killed run leaves its program attached: netlink attachments belong to the interface, not to
-// the process (afxdp-swift.md §4), and the next attach then fails with EBUSY. At start-up we look at what
+// the process (docs/afxdp.md §4), and the next attach then fails with EBUSY. At start-up we look at what
 // is attached and remove our own leftovers, identified by program name. A program of another tool is left
 // alone unless the operator forces it: in legacy (single-program) mode our attach then fails with a clear
 // message; under libxdp's dispatcher both can coexist.

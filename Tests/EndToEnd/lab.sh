@@ -18,7 +18,7 @@
 #   LIPs 10.20.0.240-241, fd00:20::240-241 -- routed by sl-rtr to int0's addresses, never assigned anywhere;
 #   the backends route the LIP prefixes back via the router and have no default route.
 #
-# Why it is shaped this way (DESIGN.md §1, §6; afxdp-swift.md §4):
+# Why it is shaped this way (docs/design.md §1, §6; docs/afxdp.md §4):
 #   - L3 only: the gateway shares no subnet with the backends, and sl-gw has IPv4 and IPv6 forwarding
 #     turned off (asserted), so any packet that crosses it was forwarded by Sluice, not by the kernel.
 #   - `ethtool -K <veth> tx off` on every veth end: a kernel sender on veth hands out CHECKSUM_PARTIAL

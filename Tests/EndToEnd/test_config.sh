@@ -9,7 +9,7 @@ require_sluice
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# `sluice check FILE` (DESIGN.md §5); accept `--config FILE` too, like `sluice run`.
+# `sluice check FILE` (docs/design.md §5); accept `--config FILE` too, like `sluice run`.
 sluice_check() {
     if "$SLUICE_BIN" check --help 2>&1 | grep -q -- '--config'; then
         "$SLUICE_BIN" check --config "$1"

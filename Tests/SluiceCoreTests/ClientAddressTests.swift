@@ -1,4 +1,4 @@
-// TOA and PROXY protocol through the data plane (protocol.md §6–8), frame by frame, in plain FULLNAT:
+// TOA and PROXY protocol through the data plane (docs/protocol.md §6–8), frame by frame, in plain FULLNAT:
 // where the option or header goes, the MSS room on the SYN-ACK, the sequence shift in both directions,
 // the identical header on a retransmitted first segment, the separate header segment when the MTU leaves
 // no room, send_on_connect with its resends, and client-sent headers. Every output is checked with

@@ -1,5 +1,5 @@
 // FULLNAT TCP through the data plane, frame by frame: every output is parsed back, compared field
-// by field with what protocol.md §3 prescribes, and its checksums recomputed from scratch
+// by field with what docs/protocol.md §3 prescribes, and its checksums recomputed from scratch
 // (incremental updates must equal a full recomputation).
 
 import SluiceCore

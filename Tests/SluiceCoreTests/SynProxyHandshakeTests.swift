@@ -1,4 +1,4 @@
-// SYNPROXY through the data plane, frame by frame (protocol.md §2): the cookie SYN-ACK, the RS SYN
+// SYNPROXY through the data plane, frame by frame (docs/protocol.md §2): the cookie SYN-ACK, the RS SYN
 // in the output queue, the held ACK replayed when the RS answers, and established traffic both
 // ways, for every combination of window scaling, SACK and timestamps on the client's SYN. Every
 // output frame is parsed back, compared field by field and checked with FrameChecker (incremental

@@ -1,4 +1,4 @@
-// SYNPROXY against hostile or broken peers (protocol.md §2, pitfalls 10–12): ACKs with bad or
+// SYNPROXY against hostile or broken peers (docs/protocol.md §2, pitfalls 10–12): ACKs with bad or
 // expired cookies, the optional RST answer and its rate limit, ACK storms, RSTs outside or merely
 // inside the window (RFC 5961 §3), and a truncation sweep over every frame kind SYNPROXY handles.
 

@@ -1,4 +1,4 @@
-// SYNPROXY connection lifetime under a manual clock (protocol.md §2): RS SYN retransmissions and
+// SYNPROXY connection lifetime under a manual clock (docs/protocol.md §2): RS SYN retransmissions and
 // give-up, refusal by the RS, segments held while pending (bounded, deduplicated), a client abort,
 // an unresolved RS next hop, and reuse of a TIME_WAIT entry by a new handshake.
 

@@ -173,7 +173,7 @@ func expectWellFormed(
         #expect(r.frame == segment(options: [toaOption(port: 7, address: Self.client4)], payload: []).build())
     }
 
-    /// A client-sent option of the TOA kind is replaced with NOPs (pitfall 14); ours comes first.
+    /// A client-sent option of the TOA kind is replaced with NOPs (docs/protocol.md pitfall 14); ours comes first.
     @Test(arguments: [UInt8(254), 253])
     func clientTOAIsNeutralised(kind: UInt8) {
         let spoofed: TCPOptionSpec = .raw(kind: kind, bytes: [0, 80, 6, 6, 6, 6])
@@ -311,7 +311,7 @@ func expectWellFormed(
 
     // MARK: checksums
 
-    /// The update is incremental: a corrupted payload stays exactly as corrupted (DESIGN §4.6).
+    /// The update is incremental: a corrupted payload stays exactly as corrupted (docs/design.md §4.6).
     @Test(arguments: [false, true])
     func corruptionIsNotLaundered(v6: Bool) {
         let blocks: [(UInt32, UInt32)] = [(1, 2), (3, 4), (5, 6)]

@@ -1,5 +1,5 @@
 // Per-packet cost of the established FULLNAT path, Swift (`Dataplane.process`) next to a C reference of
-// the same rewrite, in both directions, measured in one run (issue 2; house-style §3.7).
+// the same rewrite, in both directions, measured in one run (issue 2; docs/design.md §6).
 //
 // Each iteration restores the prebuilt TCP data segment from a pristine copy into a UMEM-chunk-sized
 // buffer and processes it (`SwiftReplay.step`, `CReference.step`: the same copy + process on both sides).

@@ -1,4 +1,4 @@
-// Per-packet cost of the two SYNPROXY paths through `Dataplane.process` (issue 3; house-style §3.7):
+// Per-packet cost of the two SYNPROXY paths through `Dataplane.process` (issue 3; docs/design.md §6):
 //
 //   synproxy-syn-answer   client SYN → cookie SYN-ACK, in place (stateless; the SYN's bytes are
 //                         restored every iteration). 10^6 packets per sample.

@@ -1,5 +1,5 @@
 // Path (a) of the SYNPROXY micro benchmark: a client SYN to a SYN-proxied VIP turned into the cookie
-// SYN-ACK by `Dataplane.process` (protocol.md §2 S1), in place, and routed back to the client.
+// SYN-ACK by `Dataplane.process` (docs/protocol.md §2 S1), in place, and routed back to the client.
 //
 // The SYN is what Linux sends (MSS 1460, SACK-permitted, timestamps, NOP, window scale 7: 74 bytes),
 // so the answer carries every option the proxy can offer and the cookie encodes MSS, window scale
