@@ -20,9 +20,10 @@ extension ConfigurationReader {
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
-        "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers",
+        "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers", "health_check",
+        "inhibit_on_failure", "quorum", "sorry_server",
     ]
-    static let realServerKeys = ["address", "port", "weight"]
+    static let realServerKeys = ["address", "port", "weight", "health_check"]
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
         "decrement_ttl", "idle_spin_rounds", "timeouts",
@@ -52,6 +53,8 @@ extension ConfigurationReader {
         var address: IPAddress?
         var port: UInt16?
         var weight: UInt32?
+        /// The server's own `health_check:`, nil when it has none (or it had a problem).
+        var healthCheck: HealthCheck?
     }
 
     /// A virtual server as read; nil fields had a problem (already recorded) or were missing.
@@ -72,6 +75,10 @@ extension ConfigurationReader {
         var establishTimeout: UInt32??
         var realServers: [RealServerDraft] = []
         var realServersComplete = true
+        var healthCheck: HealthCheck? = HealthCheck()
+        var inhibitOnFailure: Bool? = false
+        var quorum: Int? = 1
+        var sorryServer: VirtualServer.Endpoint??
     }
 
     // MARK: - Document
@@ -122,19 +129,30 @@ extension ConfigurationReader {
                 let clientAddress = draft.clientAddress, let clientAddressOptions = draft.clientAddressOptions,
                 let establishTimeout = draft.establishTimeout
             else { return nil }
+            guard let healthCheck = draft.healthCheck, let inhibit = draft.inhibitOnFailure,
+                let quorum = draft.quorum, let sorryServer = draft.sorryServer
+            else { return nil }
             var realServers: [RealServerConfiguration] = []
+            var overrides: [VirtualServer.Endpoint: HealthCheck] = [:]
             for rs in draft.realServers {
                 guard let address = rs.address, let rsPort = rs.port, let weight = rs.weight else { return nil }
                 realServers.append(RealServerConfiguration(address: address, port: rsPort, weight: weight))
+                if let check = rs.healthCheck {
+                    overrides[VirtualServer.Endpoint(address: address, port: rsPort)] = check
+                }
             }
-            virtualServers.append(
-                VirtualServer(
-                    name: name, vip: vip, port: port, transport: transport, scheduler: scheduler,
-                    localAddressGroup: group, synProxy: synProxy, clientAddress: clientAddress,
-                    clientAddressOptions: clientAddressOptions, establishTimeout: establishTimeout,
-                    realServers: realServers
-                )
+            var server = VirtualServer(
+                name: name, vip: vip, port: port, transport: transport, scheduler: scheduler,
+                localAddressGroup: group, synProxy: synProxy, clientAddress: clientAddress,
+                clientAddressOptions: clientAddressOptions, establishTimeout: establishTimeout,
+                realServers: realServers
             )
+            server.healthCheck = healthCheck
+            server.healthCheckOverrides = overrides
+            server.inhibitOnFailure = inhibit
+            server.quorum = quorum
+            server.sorryServer = sorryServer
+            virtualServers.append(server)
         }
         return SluiceConfiguration(
             interfaces: interfaces,
@@ -290,6 +308,16 @@ extension ConfigurationReader {
         }
 
         draft.clientAddressOptions = readClientAddressOptions(f, mode: draft.clientAddress, at: path)
+        draft.healthCheck = optional(f["health_check"], default: HealthCheck()) {
+            readHealthCheck($0, at: at("health_check"))
+        }
+        draft.inhibitOnFailure = optional(f["inhibit_on_failure"], default: false) {
+            boolean($0, at: at("inhibit_on_failure"))
+        }
+        draft.quorum = optional(f["quorum"], default: 1) { integer($0, at: at("quorum"), in: 0...65535) }
+        draft.sorryServer = optional(f["sorry_server"], default: VirtualServer.Endpoint?.none) {
+            readEndpoint($0, at: at("sorry_server"), defaultPort: draft.port).map(Optional.some)
+        }
 
         if draft.transport == .udp {
             if draft.synProxy == true, let node = f["syn_proxy"] {
@@ -304,7 +332,9 @@ extension ConfigurationReader {
             let rsPath = at("real_servers")
             if let items = sequence(list, at: rsPath) {
                 draft.realServers = items.enumerated().map { index, item in
-                    readRealServer(item, at: Self.element(rsPath, index), defaultPort: draft.port)
+                    readRealServer(
+                        item, at: Self.element(rsPath, index), defaultPort: draft.port,
+                        check: draft.healthCheck ?? HealthCheck())
                 }
             } else {
                 draft.realServersComplete = false
@@ -326,7 +356,7 @@ extension ConfigurationReader {
         return name
     }
 
-    func readRealServer(_ node: Node, at path: String, defaultPort: UInt16?) -> RealServerDraft {
+    func readRealServer(_ node: Node, at path: String, defaultPort: UInt16?, check: HealthCheck) -> RealServerDraft {
         var draft = RealServerDraft(path: path, node: node)
         guard let f = fields(of: node, at: path, allowed: Self.realServerKeys, required: ["address"]) else {
             return draft
@@ -343,6 +373,10 @@ extension ConfigurationReader {
         draft.weight = optional(f["weight"], default: 1) {
             integer($0, at: Self.child(path, "weight"), in: 0...65535)
         }.map { UInt32($0) }
+        if let node = f["health_check"] {
+            draft.healthCheck = readHealthCheck(node, at: Self.child(path, "health_check"), base: check)
+            if draft.healthCheck == nil { draft.weight = nil }
+        }
         return draft
     }
 

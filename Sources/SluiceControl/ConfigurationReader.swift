@@ -207,12 +207,20 @@ final class ConfigurationReader {
         return UInt32(seconds)
     }
 
-    /// Seconds in `90s`, `15m`, `1h30m`, `2d`; nil for anything else (including a bare `90`, which
-    /// YAML already types as an integer).
+    /// Seconds in `90s`, `15m`, `1h30m`, `2d` (and `1500ms`-style parts that add up to whole
+    /// seconds); nil for anything else (including a bare `90`, which YAML already types as an integer).
     static func parseDuration(_ text: String) -> Int? {
+        guard let ms = parseMilliseconds(text), ms % 1000 == 0 else { return nil }
+        return ms / 1000
+    }
+
+    /// Milliseconds in `500ms`, `2s`, `1m30s`, `1h`, `2d`; nil for anything else.
+    static func parseMilliseconds(_ text: String) -> Int? {
         var total = 0
         var number: Int?
-        for character in text {
+        var characters = Array(text)[...]
+        while let character = characters.first {
+            characters = characters.dropFirst()
             if let digit = character.wholeNumberValue, character.isASCII {
                 let (shifted, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
                 let (sum, o2) = shifted.addingReportingOverflow(digit)
@@ -222,10 +230,13 @@ final class ConfigurationReader {
             }
             let unit: Int
             switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86400
+            case "m" where characters.first == "s":
+                characters = characters.dropFirst()
+                unit = 1
+            case "s": unit = 1000
+            case "m": unit = 60_000
+            case "h": unit = 3_600_000
+            case "d": unit = 86_400_000
             default: return nil
             }
             guard let value = number else { return nil }
@@ -308,4 +319,12 @@ final class ConfigurationReader {
         }
         return previous[b.count]
     }
+}
+
+/// The duration grammar of the configuration, for tools and tests.
+public enum ConfigurationLoaderDurations {
+    /// Milliseconds in `500ms`, `2s`, `1m30s`; nil when not a duration.
+    public static func milliseconds(_ text: String) -> Int? { ConfigurationReader.parseMilliseconds(text) }
+    /// Whole seconds in `90s`, `15m`, `2000ms`; nil when not a duration of whole seconds.
+    public static func seconds(_ text: String) -> Int? { ConfigurationReader.parseDuration(text) }
 }

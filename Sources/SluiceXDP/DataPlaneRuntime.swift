@@ -15,12 +15,13 @@
 // and nothing here is on the hot path.
 //
 // SYN cookies: one keyring (SynCookieKeyring) for every worker and the steering programs, so a cookie
-// made by XDP verifies in whichever worker gets the ACK. A small thread ("sluice-keys") rotates the key
-// every 120 s (SynCookie's limit: a cookie lives up to 120 s and must stay checkable with the previous
-// key): publish to the workers, wait until each has taken it, then switch the programs, so no worker
-// sees a cookie made with a key it does not hold yet. The same thread re-checks every few seconds whether
-// XDP_TX works on each interface (XDPTransmitCheck: a veth peer can gain or lose its XDP program) and
-// turns the programs' SYN answering on or off accordingly.
+// made by XDP verifies in whichever worker gets the ACK. The control plane's cookie-key service rotates
+// the key every 120 s (SynCookie's limit: a cookie lives up to 120 s and must stay checkable with the
+// previous key) in three steps: `publishCookieKey()` to the workers, wait (without any lock held)
+// until `workersHoldCookieKey` says each has taken it, then `installCookieKeyInPrograms`, so no worker
+// sees a cookie made with a key it does not hold yet. The same service calls `refreshTransmitCheck()`
+// every few seconds: whether XDP_TX works on each interface (XDPTransmitCheck: a veth peer can gain or
+// lose its XDP program) turns the programs' SYN answering on or off.
 
 import CXDP
 import SluiceCore
@@ -59,15 +60,12 @@ public final class DataPlaneRuntime: Sendable {
         var stopped = false
     }
     private let state: Mutex<State>
-    /// The key thread, apart from `state`: it takes the state lock itself, so it is joined without holding it.
-    private let keyThread = Mutex<PinnedThread?>(nil)
-    private let keyThreadStop = Atomic<Bool>(false)
 
     /// How often the SYN-cookie key changes: `SynCookie.maximumAgeMilliseconds`, the shortest interval
     /// that keeps every cookie checkable for its whole life.
     public static let cookieKeyRotationMilliseconds = SynCookie.maximumAgeMilliseconds
-    /// How often the key thread re-checks whether XDP_TX works on each interface.
-    static let transmitCheckMilliseconds: UInt64 = 5000
+    /// How often the control plane re-checks whether XDP_TX works on each interface.
+    public static let transmitCheckMilliseconds: UInt64 = 5000
 
     /// Attaches the steering program, fills its maps and creates sockets and workers (not started).
     /// - Parameters:
@@ -209,16 +207,7 @@ public final class DataPlaneRuntime: Sendable {
                     return error
                 }
             }
-            return keyThread.withLock { thread -> XDPError? in
-                do throws(XDPError) {
-                    thread = try PinnedThread(name: "sluice-keys", cpu: nil) { [weak self] in
-                        self?.maintainKeysAndTransmit()
-                    }
-                    return nil
-                } catch {
-                    return error
-                }
-            }
+            return nil
         }
         if let failure {
             stop()
@@ -231,12 +220,7 @@ public final class DataPlaneRuntime: Sendable {
     /// - Returns: detach failures (the program may still be attached), empty on success.
     @discardableResult
     public func stop() -> [XDPError] {
-        keyThreadStop.store(true, ordering: .releasing)
-        keyThread.withLock { thread in
-            thread?.join()
-            thread = nil
-        }
-        return state.withLock { state in
+        state.withLock { state in
             guard !state.stopped else { return [] }
             state.stopped = true
             for worker in state.workers { worker.stop() }
@@ -322,32 +306,39 @@ public final class DataPlaneRuntime: Sendable {
         }
     }
 
-    /// Starts a new SYN-cookie key generation now: the workers take the new key (and keep the old one as
-    /// the previous), then the programs make cookies with it. The key thread calls this every
-    /// `cookieKeyRotationMilliseconds`; calling it more often than every 120 s makes cookies older than
-    /// the last-but-one rotation fail (their clients retransmit the SYN).
-    public func rotateCookieKey() throws(XDPError) {
+    /// Starts a new SYN-cookie key generation: the workers take the new key (keeping the old one as
+    /// the previous) between batches. The programs keep making cookies with the old key until
+    /// `installCookieKeyInPrograms` is called, after `workersHoldCookieKey` says every worker has it.
+    /// Rotating more often than every 120 s makes cookies older than the last-but-one rotation fail
+    /// (their clients retransmit the SYN).
+    /// - Returns: the new keyring generation.
+    @discardableResult
+    public func publishCookieKey() -> UInt64 {
         var keyring = cookieKeys.read().value
         keyring.rotate(to: SynCookieKeyring.randomKey())
         cookieKeys.publish(keyring)
+        return keyring.generation
+    }
+
+    /// True when every running worker holds keyring `generation` (a stopped worker does not count).
+    public func workersHoldCookieKey(_ generation: UInt64) -> Bool {
+        state.withLock { state in
+            !state.workers.contains { $0.isRunning && $0.cookieKeyGeneration < generation }
+        }
+    }
+
+    /// Makes the steering programs answer with the current keyring.
+    public func installCookieKeyInPrograms() throws(XDPError) {
+        let keyring = cookieKeys.read().value
         try state.withLock { (state) throws(XDPError) in
             guard !state.stopped else { return }
-            // A worker that has not taken the key yet would refuse cookies made with it. Running workers
-            // check between batches (an idle one within its poll timeout); a stalled one is not waited for
-            // longer than a second.
-            let deadline = MonotonicClock.milliseconds() &+ 1000
-            while state.workers.contains(where: { $0.isRunning && $0.cookieKeyGeneration < keyring.generation }),
-                MonotonicClock.milliseconds() < deadline
-            {
-                usleep(1000)
-            }
             for program in state.programs where program.isAttached { try program.setCookieKeys(keyring) }
         }
     }
 
     /// Re-checks whether XDP_TX works on each interface; when that changed, turns the programs' SYN
     /// answering on or off (leaving the SYNs to the workers in between).
-    func refreshTransmitCheck() throws(XDPError) {
+    public func refreshTransmitCheck() throws(XDPError) {
         let current = configuration.read().value
         try state.withLock { (state) throws(XDPError) in
             guard !state.stopped else { return }
@@ -356,24 +347,6 @@ public final class DataPlaneRuntime: Sendable {
                 guard works != program.transmitWorks else { continue }
                 program.transmitWorks = works
                 try program.apply(configuration: current)
-            }
-        }
-    }
-
-    /// The key thread's body: rotate the cookie key and re-check XDP_TX, until stop().
-    private func maintainKeysAndTransmit() {
-        var lastRotation = MonotonicClock.milliseconds()
-        var lastCheck = lastRotation
-        while !keyThreadStop.load(ordering: .acquiring) {
-            usleep(50_000)
-            let now = MonotonicClock.milliseconds()
-            if now &- lastRotation >= Self.cookieKeyRotationMilliseconds {
-                try? rotateCookieKey()
-                lastRotation = now
-            }
-            if now &- lastCheck >= Self.transmitCheckMilliseconds {
-                try? refreshTransmitCheck()
-                lastCheck = now
             }
         }
     }

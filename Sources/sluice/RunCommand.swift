@@ -1,11 +1,13 @@
-// `sluice run --config FILE`: mirrors the kernel's routes and neighbours, attaches the steering
-// program, starts the workers, logs a start-up summary, and then loops on a 20 ms tick: forwards new
-// network snapshots to the workers, reloads on SIGHUP, writes the stats file every second, and on
-// SIGTERM/SIGINT stops the workers and detaches the program (well inside 2 s).
+// `sluice run --config FILE`: a thin composition. It loads the file, checks the host, builds the
+// desired state and the AF_XDP runtime from it, and then runs the daemon as a group of services
+// (swift-service-lifecycle): the data plane, cookie-key rotation, SIGHUP reloads, the stats file, the
+// health checker and the systemd watchdog. SIGTERM/SIGINT start a graceful shutdown in which the
+// services stop in reverse order, the data plane last (workers stopped, programs detached).
 
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SluiceControl
 import SluiceCore
 import SluiceXDP
@@ -14,7 +16,7 @@ import SluiceXDP
     import Glibc
 #endif
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the gateway in the foreground.")
 
@@ -27,7 +29,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Replace any XDP program already attached to the interfaces, not only a stale sluice one.")
     var force = false
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "sluice")
         let configuration: SluiceConfiguration
@@ -38,12 +40,37 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         logger.logLevel = configuration.global.logLevel
-        SignalFlags.install()
+        logger.info("sluice \(SluiceVersion.current) starting, configuration \(config)")
+        for warning in configuration.warnings { logger.warning("\(warning.line(file: config))") }
+        signal(SIGPIPE, SIG_IGN)
 
         let mirror: NetlinkMirror
-        let runtime: DataPlaneRuntime
         do {
             mirror = try NetlinkMirror()
+        } catch {
+            printError("sluice: \(error)")
+            throw ExitCode(1)
+        }
+        let view = mirror.snapshot()
+        let names = Set([configuration.interfaces.external, configuration.interfaces.internal])
+        let interfaces = view.interfaces.compactMap { info -> (name: String, mtu: Int)? in
+            guard let name = view.interfaceName(info.index), names.contains(name) else { return nil }
+            return (name, info.mtu)
+        }
+        let release =
+            (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let host = HostChecks.run(configuration, interfaces: interfaces, kernelRelease: release)
+        for warning in host.warnings { logger.warning("host: \(warning)") }
+        if !host.errors.isEmpty {
+            for error in host.errors { printError("sluice: host: \(error)") }
+            mirror.stop()
+            throw ExitCode(1)
+        }
+
+        let desired = DesiredState(configuration: configuration)
+        let runtime: DataPlaneRuntime
+        do {
             let options = DataPlaneOptions(
                 externalInterface: configuration.interfaces.external,
                 internalInterface: configuration.interfaces.internal, mode: configuration.interfaces.xdpMode,
@@ -51,15 +78,10 @@ struct RunCommand: ParsableCommand {
                 frameSize: configuration.dataplane.frameSize, frameCount: configuration.dataplane.frames,
                 forceReplace: force, idleSpinRounds: configuration.dataplane.idleSpinRounds)
             runtime = try DataPlaneRuntime(
-                options: options, configuration: configuration.dataplaneConfiguration(), network: mirror.snapshot(),
+                options: options, configuration: desired.dataplaneConfiguration(), network: NetworkViewSource(mirror),
                 resolver: NeighbourResolver { address, index in
                     mirror.requestResolution(address: address, interfaceIndex: index)
                 })
-        } catch {
-            printError("sluice: \(error)")
-            throw ExitCode(1)
-        }
-        do {
             try runtime.start()
         } catch {
             printError("sluice: \(error)")
@@ -70,7 +92,6 @@ struct RunCommand: ParsableCommand {
         logger.info(
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
-
         if configuration.virtualServers.contains(where: \.synProxy) {
             // Say which path answers SYN cookies, and why, so an operator is never left guessing.
             for path in runtime.synAnswering() {
@@ -80,46 +101,35 @@ struct RunCommand: ParsableCommand {
             }
         }
 
-        let statsPath = statsFile ?? configuration.global.statsFile
-        var networkGeneration = mirror.currentGeneration()
-        var tick = 0
-        while !stopRequested.load(ordering: .relaxed) {
-            usleep(20_000)
-            tick += 1
-            let generation = mirror.currentGeneration()
-            if generation != networkGeneration {
-                networkGeneration = generation
-                runtime.update(network: mirror.snapshot())
-            }
-            if reloadRequested.exchange(false, ordering: .relaxed) {
-                reload(runtime: runtime, logger: logger)
-            }
-            if tick % 50 == 0, let statsPath {
-                StatsFile.write(runtime: runtime, mirror: mirror, to: statsPath)
-            }
-        }
-        logger.info("stopping")
-        if let statsPath { StatsFile.write(runtime: runtime, mirror: mirror, to: statsPath) }
+        let control = ControlPlane(configuration: configuration, sink: runtime, logger: logger)
         let clock = ContinuousClock()
-        let started = clock.now
-        let failures = runtime.stop()
-        mirror.stop()
-        for failure in failures { logger.error("\(failure)") }
-        logger.info("stopped in \(clock.now - started); XDP program detached")
-        if !failures.isEmpty { throw ExitCode(1) }
-    }
-
-    /// SIGHUP: a bad file leaves the running configuration untouched.
-    func reload(runtime: DataPlaneRuntime, logger: Logger) {
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        let services: [any Service] = [
+            DataPlaneService(runtime: runtime, logger: logger),
+            CookieKeyService(runtime: runtime, clock: clock, logger: logger),
+            ReloadService(path: config, control: control, logger: logger),
+            StatsFileService(
+                runtime: runtime, mirror: mirror, control: control, fixedPath: statsFile, clock: clock, logger: logger),
+            HealthCheckService(control: control, probe: SystemProbe(), clock: clock),
+            WatchdogService(notifier: notifier, heartbeats: { runtime.heartbeats() }, clock: clock, logger: logger),
+        ]
+        var groupLogger = logger
+        groupLogger.logLevel = .notice
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: groupLogger))
+        notifier.notify("READY=1\nSTATUS=forwarding")
+        var failed = false
         do {
-            let fresh = try ConfigurationLoader.load(path: config)
-            try runtime.update(configuration: fresh.dataplaneConfiguration())
-            logger.info("configuration reloaded: \(fresh.virtualServers.count) virtual servers")
-        } catch let error as ConfigurationError {
-            for problem in error.problems { logger.error("reload refused: \(problem.line(file: error.file))") }
+            try await group.run()
         } catch {
-            logger.error("reload failed: \(error)")
+            logger.error("event=service_failed error=\"\(error)\"")
+            failed = true
         }
+        mirror.stop()
+        logger.info("stopped; XDP program detached")
+        if failed { throw ExitCode(1) }
     }
 }
 

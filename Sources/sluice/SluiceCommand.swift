@@ -3,12 +3,14 @@
 // CAP_NET_RAW and CAP_IPC_LOCK.
 
 import ArgumentParser
+import SluiceControl
 
 @main
-struct SluiceCommand: ParsableCommand {
+struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "A FULLNAT layer-4 load-balancing gateway on AF_XDP.",
+        version: SluiceVersion.current,
         subcommands: [RunCommand.self, CheckCommand.self]
     )
 }

@@ -244,9 +244,9 @@ wait_for_log() {
 }
 
 # reload_sluice PATTERN: SIGHUP the running sluice and wait (5 s) for a log line matching PATTERN
-# ("configuration reloaded" by default) that was not in the log before the signal.
+# ("event=reload_applied" by default) that was not in the log before the signal.
 reload_sluice() {
-    local pattern=${1:-configuration reloaded} before i
+    local pattern=${1:-event=reload_applied} before i
     [ -n "$SLUICE_PID" ] || return 1
     before=$(grep -Ec -- "$pattern" "$SLUICE_LOG" 2>/dev/null)
     kill -HUP "$SLUICE_PID" || return 1

@@ -195,7 +195,7 @@ log "    weight restored: $counts"
 check "with its weight restored rs3 receives new connections again" \
     bash -c "[ \"\$(grep -o 'rs3=[0-9]*' <<<'$counts' | cut -d= -f2)\" -gt 0 ]"
 
-grep -E 'reload (refused|failed)' "$SLUICE_LOG" | sed 's/^/    | /'
-check_eq "no reload was refused" "" "$(grep -E 'reload (refused|failed)' "$SLUICE_LOG")"
+grep -E 'event=reload_refused' "$SLUICE_LOG" | sed 's/^/    | /'
+check_eq "no reload was refused" "" "$(grep -E 'event=reload_refused' "$SLUICE_LOG")"
 if stop_sluice; then pass "sluice exits 0 on SIGTERM"; else fail "sluice exits 0 on SIGTERM"; fi
 finish

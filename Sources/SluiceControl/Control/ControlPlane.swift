@@ -54,7 +54,8 @@ public actor ControlPlane {
         guard let transition else { return }
         let vs = state.configuration.virtualServers.first { $0.name == id.service }
         let live = vs.map { state.liveCount(of: $0) } ?? (0, 0)
-        let kind = vs.flatMap { v in v.realServers.first { $0.address == id.address && $0.port == id.port } }
+        let kind =
+            vs.flatMap { v in v.realServers.first { $0.address == id.address && $0.port == id.port } }
             .map { vs!.healthCheck(for: $0).kind.rawValue } ?? "none"
         let line =
             "event=\(transition == .up ? "rs_up" : "rs_down") vs=\(id.service) vip=\(vipText(vs)) rs=\(id.endpoint)"
@@ -123,7 +124,9 @@ public actor ControlPlane {
             let live = state.liveCount(of: vs)
             if below && !belowQuorum.contains(vs.name) {
                 belowQuorum.insert(vs.name)
-                let sorry = vs.sorryServer.map { " sorry_server=\(ConfigurationVocabulary.endpoint($0.address, $0.port))" }
+                let sorry = vs.sorryServer.map {
+                    " sorry_server=\(ConfigurationVocabulary.endpoint($0.address, $0.port))"
+                }
                 let line =
                     "event=vs_quorum_lost vs=\(vs.name) vip=\(vipText(vs)) live=\(live.live)/\(live.total) quorum=\(vs.quorum)"
                     + (sorry ?? "")
@@ -131,7 +134,8 @@ public actor ControlPlane {
             } else if !below && belowQuorum.contains(vs.name) {
                 belowQuorum.remove(vs.name)
                 logger.notice(
-                    "event=vs_quorum_gained vs=\(vs.name) vip=\(vipText(vs)) live=\(live.live)/\(live.total) quorum=\(vs.quorum)")
+                    "event=vs_quorum_gained vs=\(vs.name) vip=\(vipText(vs)) live=\(live.live)/\(live.total) quorum=\(vs.quorum)"
+                )
             }
         }
         belowQuorum.formIntersection(state.configuration.virtualServers.map(\.name))

@@ -93,7 +93,8 @@ public struct DesiredState: Sendable {
     /// Live and total real servers of a virtual server.
     public func liveCount(of service: VirtualServer) -> (live: Int, total: Int) {
         let live = service.realServers.filter { rs in
-            isLive(RealServerID(service: service.name, address: rs.address, port: rs.port), service: service, server: rs)
+            isLive(
+                RealServerID(service: service.name, address: rs.address, port: rs.port), service: service, server: rs)
         }.count
         return (live, service.realServers.count)
     }

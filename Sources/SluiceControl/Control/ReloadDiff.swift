@@ -52,7 +52,8 @@ public struct ReloadDiff: Sendable {
                 if let previous = oldServers[key] {
                     if previous.weight != rs.weight {
                         changes.append(
-                            "event=rs_changed vs=\(vs.name) vip=\(vip) rs=\(rsText) weight=\(previous.weight)->\(rs.weight)")
+                            "event=rs_changed vs=\(vs.name) vip=\(vip) rs=\(rsText) weight=\(previous.weight)->\(rs.weight)"
+                        )
                     }
                     if before.healthCheck(for: previous) != vs.healthCheck(for: rs) {
                         changes.append("event=rs_check_changed vs=\(vs.name) vip=\(vip) rs=\(rsText)")
@@ -61,7 +62,8 @@ public struct ReloadDiff: Sendable {
                     changes.append("event=rs_added vs=\(vs.name) vip=\(vip) rs=\(rsText) weight=\(rs.weight)")
                 }
             }
-            for rs in before.realServers where newServers[VirtualServer.Endpoint(address: rs.address, port: rs.port)] == nil {
+            for rs in before.realServers
+            where newServers[VirtualServer.Endpoint(address: rs.address, port: rs.port)] == nil {
                 let rsText = ConfigurationVocabulary.endpoint(rs.address, rs.port)
                 changes.append("event=rs_removed vs=\(vs.name) vip=\(vip) rs=\(rsText) connections=drained")
             }

@@ -32,7 +32,8 @@ public struct SystemProbe: HealthProbe {
         case .exec: result = await exec(target)
         }
         let elapsed = ContinuousClock.now - started
-        result.durationMilliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        result.durationMilliseconds = Int(
+            elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         return result
     }
 

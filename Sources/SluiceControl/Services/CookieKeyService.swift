@@ -1,0 +1,73 @@
+// SYN-cookie key rotation and the XDP_TX re-check, moved out of the runtime so that no thread holds
+// a lock while it waits: every 120 s a new key goes to the workers, the service waits (on the clock,
+// at most `handoverLimit`) until each worker holds it, and only then do the steering programs answer
+// with it, so no worker meets a cookie made with a key it does not hold. Every 5 s it asks whether
+// XDP_TX works on each interface.
+
+import Logging
+import ServiceLifecycle
+import SluiceXDP
+
+/// What the cookie-key service needs of the data plane (the AF_XDP runtime, or a fake in tests).
+public protocol CookieKeyRuntime: Sendable {
+    func publishCookieKey() -> UInt64
+    func workersHoldCookieKey(_ generation: UInt64) -> Bool
+    func installCookieKeyInPrograms() throws(XDPError)
+    func refreshTransmitCheck() throws(XDPError)
+}
+
+extension DataPlaneRuntime: CookieKeyRuntime {}
+
+/// Rotates the SYN-cookie key and re-checks XDP_TX.
+public struct CookieKeyService<C: Clock>: Service where C.Duration == Duration {
+    let runtime: any CookieKeyRuntime
+    let clock: C
+    let logger: Logger
+    public static var rotationInterval: Duration { .milliseconds(DataPlaneRuntime.cookieKeyRotationMilliseconds) }
+    public static var transmitCheckInterval: Duration { .milliseconds(DataPlaneRuntime.transmitCheckMilliseconds) }
+    /// The longest wait for the workers to take a new key (a stalled worker is not waited for).
+    public static var handoverLimit: Duration { .seconds(1) }
+    static var handoverPoll: Duration { .milliseconds(1) }
+
+    public init(runtime: any CookieKeyRuntime, clock: C, logger: Logger) {
+        self.runtime = runtime
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var nextRotation = clock.now.advanced(by: Self.rotationInterval)
+            var nextCheck = clock.now.advanced(by: Self.transmitCheckInterval)
+            while true {
+                try await clock.sleep(until: min(nextRotation, nextCheck), tolerance: nil)
+                if clock.now >= nextRotation {
+                    try await rotate()
+                    nextRotation = nextRotation.advanced(by: Self.rotationInterval)
+                }
+                if clock.now >= nextCheck {
+                    do { try runtime.refreshTransmitCheck() } catch {
+                        logger.warning("event=xdp_transmit_check_failed error=\"\(error)\"")
+                    }
+                    nextCheck = nextCheck.advanced(by: Self.transmitCheckInterval)
+                }
+            }
+        }
+    }
+
+    /// One rotation: publish, wait for the workers, switch the programs.
+    public func rotate() async throws {
+        let generation = runtime.publishCookieKey()
+        let limit = clock.now.advanced(by: Self.handoverLimit)
+        while !runtime.workersHoldCookieKey(generation) && clock.now < limit {
+            try await clock.sleep(until: clock.now.advanced(by: Self.handoverPoll), tolerance: nil)
+        }
+        if !runtime.workersHoldCookieKey(generation) {
+            logger.warning(
+                "event=cookie_key_handover_late generation=\(generation) a worker did not take the key in time")
+        }
+        do { try runtime.installCookieKeyInPrograms() } catch {
+            logger.error("event=cookie_key_install_failed error=\"\(error)\"")
+        }
+    }
+}
