@@ -102,6 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let control = ControlPlane(configuration: configuration, sink: runtime, logger: logger)
+        await control.start()
         let clock = ContinuousClock()
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         let services: [any Service] = [

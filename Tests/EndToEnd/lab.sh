@@ -16,7 +16,8 @@
 #
 #   VIPs 203.0.113.10, fd00:203::10 -- routed by sl-cli to ext0's addresses, never assigned anywhere.
 #   LIPs 10.20.0.240-241, fd00:20::240-241 -- routed by sl-rtr to int0's addresses, never assigned anywhere;
-#   the backends route the LIP prefixes back via the router and have no default route.
+#   the backends route the LIP prefixes back via the router and have no default route; they also route
+#   the gateway's int0 addresses, the source of its health checks.
 #
 # Why it is shaped this way (docs/design.md §1, §6; docs/afxdp.md §4):
 #   - L3 only: the gateway shares no subnet with the backends, and sl-gw has IPv4 and IPv6 forwarding
@@ -248,6 +249,9 @@ lab_up() {
     for n in $LAB_BACKENDS; do
         ip -n "sl-rs$n" route add "$LIP_PREFIX_V4" via "$RTR_BR_V4"
         ip -n "sl-rs$n" -6 route add "$LIP_PREFIX_V6" via "$RTR_BR_V6"
+        # Health checks leave the gateway from int0's own address (the kernel's stack, not a LIP).
+        ip -n "sl-rs$n" route add "$GW_INT_V4/32" via "$RTR_BR_V4"
+        ip -n "sl-rs$n" -6 route add "$GW_INT_V6/128" via "$RTR_BR_V6"
     done
 
     # Forwarding: only the router forwards. The gateway must not (asserted below).

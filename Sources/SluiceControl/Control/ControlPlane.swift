@@ -22,17 +22,16 @@ public actor ControlPlane {
     public private(set) var lastReloadSucceeded = true
 
     public init(configuration: SluiceConfiguration, sink: any DataPlaneSink, logger: Logger) {
-        let initial = DesiredState(configuration: configuration)
-        self.state = initial
+        self.state = DesiredState(configuration: configuration)
         self.sink = sink
         self.logger = logger
         (targetChanges, targetContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.belowQuorum = Set(configuration.virtualServers.filter { initial.isBelowQuorum($0) }.map(\.name))
     }
 
-    /// Publishes the current desired state (at start, before the first check).
-    public func start() throws {
-        try sink.publish(state.dataplaneConfiguration())
+    /// Publishes the current desired state (at start, before the first check) and logs the virtual
+    /// servers that start below their quorum (servers under checks start down).
+    public func start() {
+        commit()
     }
 
     /// The servers the health checker must check, with their checks.

@@ -36,6 +36,14 @@ public struct CookieKeyService<C: Clock>: Service where C.Duration == Duration {
     }
 
     public func run() async throws {
+        do {
+            try await rotateUntilShutdown()
+        } catch is CancellationError {
+            // The graceful shutdown: nothing to undo.
+        }
+    }
+
+    private func rotateUntilShutdown() async throws {
         try await cancelWhenGracefulShutdown {
             var nextRotation = clock.now.advanced(by: Self.rotationInterval)
             var nextCheck = clock.now.advanced(by: Self.transmitCheckInterval)
