@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .executable(name: "sluicectl", targets: ["sluicectl"]),
         .library(name: "SluicePacket", targets: ["SluicePacket"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceXDP", targets: ["SluiceXDP"]),
@@ -49,7 +50,7 @@ let package = Package(
         .target(
             name: "SluiceControl",
             dependencies: [
-                "SluiceCore", "SluicePacket", "SluiceXDP",
+                "SluiceCore", "SluicePacket", "SluiceXDP", "SluiceAdmin",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -70,11 +71,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The admin API's JSON types and ipvsadm-style listings, shared by the daemon and sluicectl.
+        .target(name: "SluiceAdmin", swiftSettings: strict),
+        .executableTarget(
+            name: "sluicectl",
+            dependencies: [
+                "SluiceAdmin",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "SluiceTestKit", dependencies: ["SluicePacket", "SluiceCore"], swiftSettings: strict),
 
         .testTarget(name: "SluicePacketTests", dependencies: ["SluicePacket", "SluiceTestKit"], swiftSettings: strict),
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestKit"], swiftSettings: strict),
         .testTarget(name: "SluiceXDPTests", dependencies: ["SluiceXDP", "SluiceTestKit"], swiftSettings: strict),
+        .testTarget(name: "SluiceAdminTests", dependencies: ["SluiceAdmin"], swiftSettings: strict),
         .testTarget(
             name: "SluiceControlTests", dependencies: ["SluiceControl", "SluiceTestKit"], swiftSettings: strict),
     ],

@@ -71,6 +71,7 @@ extension ConfigurationReader {
             }
 
             checkRealServers(of: server, lipOwners: lipOwners)
+            checkHealthSettings(of: server, lipOwners: lipOwners)
         }
 
         for group in groups where !usedGroups.contains(group.name) {

@@ -203,4 +203,36 @@ extension ConfigurationReader {
         }
         return value
     }
+
+    /// A sorry server must be of the VIP's family and not a LIP; a check's source must not be a LIP
+    /// (checks leave from the host's own addresses; a LIP's replies belong to the data plane).
+    func checkHealthSettings(of server: VirtualServerDraft, lipOwners: [IPAddress: String]) {
+        let path = server.path
+        if let sorry = server.sorryServer ?? nil, let node = server.nodes["sorry_server"] {
+            if let vip = server.vip, sorry.address.isV6 != vip.isV6 {
+                error(
+                    Self.child(path, "sorry_server.address"),
+                    "\(sorry.address) is not of the VIP's address family (FULLNAT does not translate between IPv4 and IPv6)",
+                    at: node)
+            }
+            if let lip = lipOwners[sorry.address] {
+                error(Self.child(path, "sorry_server.address"), "\(sorry.address) is a local address (\(lip))", at: node)
+            }
+        }
+        var sources: [(String, IPAddress)] = []
+        if let source = (server.healthCheck ?? nil)?.source { sources.append((Self.child(path, "health_check.source"), source)) }
+        for rs in server.realServers {
+            if let source = rs.healthCheck?.source, source != server.healthCheck??.source {
+                sources.append((Self.child(rs.path, "health_check.source"), source))
+            }
+        }
+        for (sourcePath, source) in sources {
+            if let lip = lipOwners[source] {
+                error(
+                    sourcePath,
+                    "\(source) is a local address (\(lip)); checks leave from the host's own addresses, never a LIP",
+                    at: server.nodes["health_check"] ?? server.node)
+            }
+        }
+    }
 }

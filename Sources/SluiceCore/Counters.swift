@@ -127,7 +127,7 @@ public struct Counters: Sendable {
     }
 
     /// `badTCPHeader` → `bad_tcp_header`, `receivedIPv4` → `received_ipv4`.
-    static func snakeCase(_ name: String) -> String {
+    public static func snakeCase(_ name: String) -> String {
         let chars = Array(name)
         var out = ""
         for (i, ch) in chars.enumerated() {

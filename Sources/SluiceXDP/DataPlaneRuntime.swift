@@ -273,6 +273,21 @@ public final class DataPlaneRuntime: Sendable {
         state.withLock { state in state.workers.map(\.cookieKeyGeneration) }
     }
 
+    /// Asks every worker a question through its mailbox; `body` runs on the worker's thread between
+    /// batches, with its data plane. Waits at most `timeout`: a worker that is stalled, stopped or has
+    /// a full mailbox answers nil.
+    public func ask<Answer: Sendable>(
+        timeout: Duration = .seconds(1), _ body: @escaping @Sendable (inout Dataplane) -> Answer
+    ) async -> [Answer?] {
+        let workers = state.withLock { state in state.stopped ? [] : state.workers }
+        let answers = WorkerAnswers<Answer>(workers: workers.count)
+        for (index, worker) in workers.enumerated() {
+            let posted = worker.isRunning && worker.mailbox.post { dataplane in answers.answer(index, body(&dataplane)) }
+            if !posted { answers.skip(index) }
+        }
+        return await answers.wait(timeout: timeout)
+    }
+
     /// Each worker's heartbeat; a value that stops moving means a stalled worker.
     public func heartbeats() -> [UInt64] {
         state.withLock { state in state.workers.map(\.heartbeat) }

@@ -38,6 +38,8 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     public let internalSocket: XSKSocket?
 
     let control = WorkerControl()
+    /// Requests from the control plane, run between batches.
+    public let mailbox = WorkerMailbox<Processor>()
     private let cpu: Int?
     private let configuration: SnapshotBox<DataplaneConfiguration>
     private let network: NetworkViewSource
@@ -99,13 +101,14 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         let spin = self.idleSpinRounds
         let cookieKeys = self.cookieKeys
         let make = self.makeProcessor
+        let mailbox = self.mailbox
         control.running.store(true, ordering: .releasing)
         do {
             thread = try PinnedThread(name: "sluice-w\(index)", cpu: cpu) {
                 unsafe Worker.run(
                     resources: resources, control: control, configuration: configuration, network: network,
                     resolver: resolver, idlePollMilliseconds: idle, idleSpinRounds: spin, cookieKeys: cookieKeys,
-                    makeProcessor: make)
+                    mailbox: mailbox, makeProcessor: make)
             }
         } catch {
             control.running.store(false, ordering: .releasing)
@@ -137,7 +140,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     private static func run(
         resources: WorkerResources, control: WorkerControl, configuration: SnapshotBox<DataplaneConfiguration>,
         network: NetworkViewSource, resolver: NeighbourResolver, idlePollMilliseconds: Int32, idleSpinRounds: Int,
-        cookieKeys: SnapshotBox<SynCookieKeyring>?,
+        cookieKeys: SnapshotBox<SynCookieKeyring>?, mailbox: WorkerMailbox<Processor>,
         makeProcessor: @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
     ) {
         let (initialConfiguration, configurationGeneration) = configuration.read()
@@ -153,8 +156,8 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         loop(
             &core, control: control, configuration: configuration, seenConfiguration: configurationGeneration,
             network: network, seenNetwork: networkGeneration, cookieKeys: cookieKeys,
-            seenKeys: (keys?.generation ?? 0, keys?.value.generation ?? 0), idlePollMilliseconds: idlePollMilliseconds,
-            idleSpinRounds: idleSpinRounds)
+            seenKeys: (keys?.generation ?? 0, keys?.value.generation ?? 0), mailbox: mailbox,
+            idlePollMilliseconds: idlePollMilliseconds, idleSpinRounds: idleSpinRounds)
         control.publish(core.processor.counters)
         control.running.store(false, ordering: .releasing)
     }
@@ -164,7 +167,8 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         _ core: inout WorkerCore<Processor>, control: WorkerControl,
         configuration: SnapshotBox<DataplaneConfiguration>, seenConfiguration: UInt64,
         network: NetworkViewSource, seenNetwork: UInt64, cookieKeys: SnapshotBox<SynCookieKeyring>?,
-        seenKeys: (box: UInt64, keyring: UInt64), idlePollMilliseconds: Int32, idleSpinRounds: Int
+        seenKeys: (box: UInt64, keyring: UInt64), mailbox: WorkerMailbox<Processor>, idlePollMilliseconds: Int32,
+        idleSpinRounds: Int
     ) {
         var seenConfiguration = seenConfiguration
         var seenNetwork = seenNetwork
@@ -196,6 +200,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
                 seenKeys = (generation, keyring.generation)
                 control.cookieKeyGeneration.store(keyring.generation, ordering: .releasing)
             }
+            mailbox.serve(&core.processor)
             let work = core.runOnce(now: now)
             if now &- lastAdvance >= 1 {  // monotonic milliseconds; &- for form's sake
                 core.processor.advance(now: now, network: core.network)

@@ -113,6 +113,7 @@ struct RunCommand: AsyncParsableCommand {
                 runtime: runtime, mirror: mirror, control: control, fixedPath: statsFile, clock: clock, logger: logger),
             HealthCheckService(control: control, probe: SystemProbe(), clock: clock),
             WatchdogService(notifier: notifier, heartbeats: { runtime.heartbeats() }, clock: clock, logger: logger),
+            ProblemLogService(counters: { runtime.counters() }, clock: clock, logger: logger),
         ]
         var groupLogger = logger
         groupLogger.logLevel = .notice

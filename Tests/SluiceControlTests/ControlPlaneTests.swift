@@ -262,3 +262,36 @@ final class FakeKeyRuntime: CookieKeyRuntime {
         #expect(runtime.state.withLock { $0.installed } == [1])
     }
 }
+
+@Suite struct EpisodeTrackerTests {
+    @Test func oneLineWhenItStartsOneWhenItEnds() {
+        var t = EpisodeTracker(quietSamples: 3)
+        #expect(t.sample([("drop_no_route", 5)]).isEmpty)  // baseline
+        #expect(t.sample([("drop_no_route", 5)]).isEmpty)
+        #expect(t.sample([("drop_no_route", 9)]) == [.started(name: "drop_no_route", count: 4)])
+        for v: UInt64 in [20, 40, 80] { #expect(t.sample([("drop_no_route", v)]).isEmpty) }
+        #expect(t.sample([("drop_no_route", 80)]).isEmpty)
+        #expect(t.sample([("drop_no_route", 80)]).isEmpty)
+        #expect(t.sample([("drop_no_route", 80)]) == [.ended(name: "drop_no_route", count: 75)])
+        #expect(t.sample([("drop_no_route", 80)]).isEmpty)
+    }
+}
+
+@Suite struct WatchdogServiceTests {
+    @Test func pingsOnlyWhileWorkersMove() async throws {
+        let clock = TestClock()
+        let beats = Mutex<[UInt64]>([1, 1])
+        // No NOTIFY_SOCKET: the notifier sends nothing, but the stall is still detected and logged.
+        let service = WatchdogService(
+            notifier: SystemdNotifier(environment: [:]), heartbeats: { beats.withLock { $0 } }, clock: clock,
+            logger: Logger(label: "test"))
+        let task = Task { await service.run() }
+        defer { task.cancel() }
+        #expect(await clock.waitForSleepers(1))
+        beats.withLock { $0 = [2, 2] }
+        clock.advance(by: .seconds(1))
+        #expect(await clock.waitForSleepers(1))
+        #expect(service.stalledWorkers(previous: [2, 2], current: [3, 2]) == [1])
+        #expect(service.stalledWorkers(previous: [2, 2], current: [3, 3]).isEmpty)
+    }
+}

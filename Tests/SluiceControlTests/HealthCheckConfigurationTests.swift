@@ -106,3 +106,16 @@ import Testing
         #expect(ConfigurationLoaderDurations.seconds("2000ms") == 2)
     }
 }
+
+@Suite struct HealthCheckCrossCheckTests {
+    @Test func sorryServerAndSourceAreChecked() {
+        let found = problems(
+            HealthCheckConfigurationTests.file(
+                service: """
+                    health_check: { type: tcp, source: 10.20.0.240 }
+                    sorry_server: { address: "fd00::99", port: 80 }
+                    """))
+        #expect(found.contains { $0.keyPath == "virtual_servers[0].health_check.source" })
+        #expect(found.contains { $0.keyPath == "virtual_servers[0].sorry_server.address" })
+    }
+}

@@ -24,6 +24,11 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
     }
 
+    /// The workers whose heartbeat did not move between two samples.
+    public func stalledWorkers(previous: [UInt64], current: [UInt64]) -> [Int] {
+        zip(previous, current).enumerated().filter { $0.element.0 == $0.element.1 }.map(\.offset)
+    }
+
     public func run() async {
         let interval =
             notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) } ?? Self.defaultCheckInterval
@@ -35,7 +40,7 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
                 do { try await clock.sleep(until: next, tolerance: nil) } catch { return }
                 next = next.advanced(by: interval)
                 let current = heartbeats()
-                let stuck = zip(previous, current).enumerated().filter { $0.element.0 == $0.element.1 }.map(\.offset)
+                let stuck = stalledWorkers(previous: previous, current: current)
                 previous = current
                 if stuck.isEmpty {
                     if stalled { logger.notice("event=worker_progress_resumed") }

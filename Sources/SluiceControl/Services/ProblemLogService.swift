@@ -1,0 +1,51 @@
+// Samples the data plane's problem counters every second and logs each episode once (EpisodeTracker):
+// `event=problem_started kind=drop_neighbour_unresolved count=12` and, after ten quiet seconds,
+// `event=problem_ended kind=... count=4711`.
+
+import Logging
+import ServiceLifecycle
+import SluiceCore
+import SluicePacket
+
+/// Logs running data-plane problems once per episode.
+public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration {
+    /// The drop reasons that are operating problems rather than hostile or stray traffic.
+    public static var watched: [DropReason] {
+        [.neighbourUnresolved, .localPortsExhausted, .connectionTableFull, .noRoute, .txRingFull, .noRealServer]
+    }
+    public static var interval: Duration { .seconds(1) }
+
+    let counters: @Sendable () -> Counters
+    let clock: C
+    let logger: Logger
+
+    public init(counters: @escaping @Sendable () -> Counters, clock: C, logger: Logger) {
+        self.counters = counters
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async {
+        var tracker = EpisodeTracker()
+        var next = clock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let current = counters()
+            let values = Self.watched.map { ("drop_" + Counters.snakeCase("\($0)"), current[$0]) }
+            for event in tracker.sample(values) {
+                switch event {
+                case .started(let name, let count):
+                    logger.warning("event=problem_started kind=\(name) count=\(count)")
+                case .ended(let name, let count):
+                    logger.notice("event=problem_ended kind=\(name) count=\(count)")
+                }
+            }
+            next = next.advanced(by: Self.interval)
+            let deadline = next
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline, tolerance: nil) }
+            } catch {
+                return
+            }
+        }
+    }
+}

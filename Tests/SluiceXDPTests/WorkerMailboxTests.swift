@@ -1,0 +1,62 @@
+// The workers' mailbox: requests run in order on the serving side, a full mailbox refuses more,
+// serving an empty mailbox does nothing, and answers gathered from several workers come back when
+// the last one answers or, for a worker that never serves its mailbox, at the deadline.
+
+import Synchronization
+import Testing
+
+@testable import SluiceXDP
+
+struct Tally: ~Copyable {
+    var seen: [Int] = []
+}
+
+@Suite struct WorkerMailboxTests {
+    @Test func requestsRunInOrderBetweenBatches() {
+        let mailbox = WorkerMailbox<Tally>(capacity: 4)
+        var tally = Tally()
+        mailbox.serve(&tally)
+        #expect(tally.seen.isEmpty)
+        for i in 0..<4 { #expect(mailbox.post { $0.seen.append(i) }) }
+        #expect(!mailbox.post { $0.seen.append(99) })
+        #expect(mailbox.count == 4)
+        mailbox.serve(&tally)
+        #expect(tally.seen == [0, 1, 2, 3])
+        #expect(mailbox.count == 0)
+        #expect(mailbox.post { $0.seen.append(4) })
+        mailbox.serve(&tally)
+        #expect(tally.seen == [0, 1, 2, 3, 4])
+    }
+
+    @Test func answersArriveFromEveryWorker() async {
+        let answers = WorkerAnswers<Int>(workers: 3)
+        let boxes = (0..<3).map { _ in WorkerMailbox<Tally>() }
+        for (index, box) in boxes.enumerated() {
+            #expect(box.post { tally in answers.answer(index, index * 10 + tally.seen.count) })
+        }
+        let served = Task.detached {
+            for box in boxes {
+                var tally = Tally()
+                tally.seen = [7]
+                box.serve(&tally)
+            }
+        }
+        let result = await answers.wait(timeout: .seconds(5))
+        await served.value
+        #expect(result == [1, 11, 21])
+    }
+
+    @Test func aStalledWorkerAnswersNilAtTheDeadline() async {
+        let answers = WorkerAnswers<Int>(workers: 2)
+        answers.answer(0, 5)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = await answers.wait(timeout: .milliseconds(50))
+        #expect(result == [5, nil])
+        #expect(clock.now - started < .seconds(2))
+        answers.answer(1, 6)  // late: dropped, no crash
+        let skipped = WorkerAnswers<Int>(workers: 1)
+        skipped.skip(0)
+        #expect(await skipped.wait(timeout: .seconds(5)) == [nil])
+    }
+}
