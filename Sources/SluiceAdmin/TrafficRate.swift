@@ -27,7 +27,8 @@ public struct TrafficRate: Codable, Sendable, Equatable {
         }
         self.init(
             connectionsPerSecond: rate(old.connections, new.connections),
-            inPacketsPerSecond: rate(old.inPackets, new.inPackets), outPacketsPerSecond: rate(old.outPackets, new.outPackets),
+            inPacketsPerSecond: rate(old.inPackets, new.inPackets),
+            outPacketsPerSecond: rate(old.outPackets, new.outPackets),
             inBytesPerSecond: rate(old.inBytes, new.inBytes), outBytesPerSecond: rate(old.outBytes, new.outBytes))
     }
 }

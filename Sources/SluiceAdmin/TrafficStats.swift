@@ -12,7 +12,10 @@ public struct TrafficStats: Codable, Sendable, Equatable {
     public var outPackets: UInt64
     public var outBytes: UInt64
 
-    public init(connections: UInt64 = 0, inPackets: UInt64 = 0, inBytes: UInt64 = 0, outPackets: UInt64 = 0, outBytes: UInt64 = 0) {
+    public init(
+        connections: UInt64 = 0, inPackets: UInt64 = 0, inBytes: UInt64 = 0, outPackets: UInt64 = 0,
+        outBytes: UInt64 = 0
+    ) {
         self.connections = connections
         self.inPackets = inPackets
         self.inBytes = inBytes

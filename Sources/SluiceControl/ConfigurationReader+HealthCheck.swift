@@ -216,13 +216,14 @@ extension ConfigurationReader {
                     at: node)
             }
             if let lip = lipOwners[sorry.address] {
-                error(Self.child(path, "sorry_server.address"), "\(sorry.address) is a local address (\(lip))", at: node)
+                error(
+                    Self.child(path, "sorry_server.address"), "\(sorry.address) is a local address (\(lip))", at: node)
             }
         }
         var sources: [(String, IPAddress)] = []
-        if let source = (server.healthCheck ?? nil)?.source { sources.append((Self.child(path, "health_check.source"), source)) }
+        if let source = server.healthCheck?.source { sources.append((Self.child(path, "health_check.source"), source)) }
         for rs in server.realServers {
-            if let source = rs.healthCheck?.source, source != server.healthCheck??.source {
+            if let source = rs.healthCheck?.source, source != server.healthCheck?.source {
                 sources.append((Self.child(rs.path, "health_check.source"), source))
             }
         }

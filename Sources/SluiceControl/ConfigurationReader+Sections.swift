@@ -15,7 +15,8 @@ import Yams
 
 extension ConfigurationReader {
     static let topLevelKeys = [
-        "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global",
+        "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global", "admin",
+        "metrics",
     ]
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
@@ -106,13 +107,25 @@ extension ConfigurationReader {
             readGlobal($0, at: "global")
         }
 
+        let admin = optional(top["admin"], default: SluiceConfiguration.AdminOptions()) {
+            readAdmin($0, at: "admin")
+        }
+        let metrics = optional(top["metrics"], default: SluiceConfiguration.MetricsOptions()) {
+            readMetrics($0, at: "metrics")
+        }
+
         crossCheck(groups: groups, servers: servers, dataplane: dataplane)
 
-        guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global else { return nil }
-        return assemble(
+        guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global, let admin, let metrics else {
+            return nil
+        }
+        var configuration = assemble(
             interfaces: interfaces, groups: groups, servers: servers, dataplane: dataplane, synProxy: synProxy,
             global: global
         )
+        configuration?.admin = admin
+        configuration?.metrics = metrics
+        return configuration
     }
 
     /// Builds the configuration from drafts known to be complete (no problem was recorded).

@@ -65,7 +65,33 @@ public struct SluiceConfiguration: Sendable {
         public init() {}
     }
 
+    /// `admin:` — the admin API.
+    public struct AdminOptions: Sendable, Hashable {
+        /// The unix socket the admin API listens on (mode 0600).
+        public var socket: String = "/run/sluice/admin.sock"
+
+        public init() {}
+    }
+
+    /// `metrics:` — the Prometheus endpoint.
+    public struct MetricsOptions: Sendable, Hashable {
+        /// `HOST:PORT` (IPv6 in brackets) to serve `/metrics` on; nil = off.
+        public var listen: (host: String, port: Int)? {
+            get { listenHost.map { ($0, listenPort) } }
+            set {
+                listenHost = newValue?.host
+                listenPort = newValue?.port ?? 0
+            }
+        }
+        var listenHost: String?
+        var listenPort = 0
+
+        public init() {}
+    }
+
     public var interfaces: Interfaces
+    public var admin = AdminOptions()
+    public var metrics = MetricsOptions()
     /// Local address groups in file order.
     public var localAddressGroups: [LocalAddressGroup]
     /// Virtual servers in file order.

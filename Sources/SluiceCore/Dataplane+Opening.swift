@@ -62,6 +62,7 @@ extension Dataplane {
         // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
         services.services[service].scheduler.connectionOpened(Int(c.realServerIndex), active: false)
         counters.count(.connectionsCreated)
+        countServerTraffic(service: service, server: Int(c.realServerIndex), field: Self.trafficConnections, bytes: 0)
         return id
     }
 }

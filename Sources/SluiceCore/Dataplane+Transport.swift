@@ -168,6 +168,8 @@ extension Dataplane {
         }
         EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
         counters.count(.forwardedInbound)
+        countServerTraffic(
+            service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficInbound, bytes: length)
         return .transmit(egress.side)
     }
 
@@ -225,6 +227,8 @@ extension Dataplane {
         }
         EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
         counters.count(.forwardedOutbound)
+        countServerTraffic(
+            service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficOutbound, bytes: length)
         return .transmit(egress.side)
     }
 

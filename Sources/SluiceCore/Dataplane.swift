@@ -39,6 +39,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var synProxy: SynProxy
     /// PROXY headers Sluice sent itself (`send_on_connect`), kept until acknowledged.
     @usableFromInline var proxyResends = ProxyHeaderResends(capacity: 1024)
+    /// Per-real-server counters, `trafficFields` words per server (Dataplane+ServerTraffic.swift).
+    @usableFromInline var serverTraffic: [UInt64]
     /// The next entry the sweep for down real servers examines; -1 when no sweep runs.
     @usableFromInline var noDestinationSweep: ConnectionID = -1
 
@@ -60,6 +62,7 @@ public struct Dataplane: ~Copyable {
         self.counters = Counters()
         self.configuration = configuration
         self.services = ServiceTable(configuration: configuration, worker: worker, workerCount: workerCount)
+        self.serverTraffic = Self.remapTraffic([], from: nil, to: services)
         let capacity = max(configuration.connectionCapacity, 16)
         self.table = ConnectionTable(capacity: capacity, seed: secret)
         self.wheel = TimerWheel(capacity: capacity)
@@ -91,6 +94,7 @@ public struct Dataplane: ~Copyable {
             previous: previous.services.map(\.configuration))
         services = ServiceTable(
             configuration: configuration, worker: worker, workerCount: workerCount, previous: previous)
+        serverTraffic = Self.remapTraffic(serverTraffic, from: previous, to: services)
         self.configuration.services = configuration.services
         self.configuration.timeouts = configuration.timeouts
         self.configuration.mssClamp = configuration.mssClamp
@@ -98,6 +102,9 @@ public struct Dataplane: ~Copyable {
         self.configuration.synProxy = configuration.synProxy
         startNoDestinationSweep()
     }
+
+    /// This worker's index.
+    public var workerIndex: Int { worker }
 
     /// Number of connections in this worker's table.
     public var connectionCount: Int { table.count }

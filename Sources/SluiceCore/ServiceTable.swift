@@ -39,6 +39,10 @@ public struct ServiceTable {
     /// `ServiceState` (whose configuration holds strings and arrays: reading through it retains them).
     @usableFromInline var establishedTimeouts: [UInt64]
     @usableFromInline var realServerCounts: [Int]
+    /// Per service, the slot of its first real server in the data plane's per-server counters.
+    @usableFromInline var trafficBase: [Int]
+    /// Real servers over all services (slots in the per-server counters).
+    public var totalRealServers: Int
     @usableFromInline var byKey: [ServiceKey: Int]
     /// Local address → pool index, for recognising replies addressed to a LIP.
     @usableFromInline var localAddresses: [IPAddress: Int]
@@ -98,6 +102,14 @@ public struct ServiceTable {
         self.pools = pools
         self.establishedTimeouts = services.map(\.establishedTimeout)
         self.realServerCounts = services.map(\.configuration.realServers.count)
+        var base = 0
+        var bases: [Int] = []
+        for count in realServerCounts {
+            bases.append(base)
+            base += count
+        }
+        self.trafficBase = bases
+        self.totalRealServers = base
         self.byKey = byKey
         self.localAddresses = localAddresses
     }

@@ -282,7 +282,8 @@ public final class DataPlaneRuntime: Sendable {
         let workers = state.withLock { state in state.stopped ? [] : state.workers }
         let answers = WorkerAnswers<Answer>(workers: workers.count)
         for (index, worker) in workers.enumerated() {
-            let posted = worker.isRunning && worker.mailbox.post { dataplane in answers.answer(index, body(&dataplane)) }
+            let posted =
+                worker.isRunning && worker.mailbox.post { dataplane in answers.answer(index, body(&dataplane)) }
             if !posted { answers.skip(index) }
         }
         return await answers.wait(timeout: timeout)

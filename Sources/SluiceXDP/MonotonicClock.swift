@@ -6,9 +6,9 @@
 #endif
 
 /// CLOCK_MONOTONIC in milliseconds.
-enum MonotonicClock {
+public enum MonotonicClock {
     @inline(__always)
-    static func milliseconds() -> UInt64 {
+    public static func milliseconds() -> UInt64 {
         var now = timespec()
         _ = unsafe clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec) / 1_000_000

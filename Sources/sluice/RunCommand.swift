@@ -1,7 +1,8 @@
 // `sluice run --config FILE`: a thin composition. It loads the file, checks the host, builds the
 // desired state and the AF_XDP runtime from it, and then runs the daemon as a group of services
 // (swift-service-lifecycle): the data plane, cookie-key rotation, SIGHUP reloads, the stats file, the
-// health checker and the systemd watchdog. SIGTERM/SIGINT start a graceful shutdown in which the
+// health checker, the systemd watchdog, problem logging, the traffic sampler, the admin API on its
+// unix socket and, when `metrics.listen` is set, the Prometheus endpoint. SIGTERM/SIGINT start a graceful shutdown in which the
 // services stop in reverse order, the data plane last (workers stopped, programs detached).
 
 import ArgumentParser
@@ -40,7 +41,6 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.logLevel = configuration.global.logLevel
-        logger.info("sluice \(SluiceVersion.current) starting, configuration \(config)")
         for warning in configuration.warnings { logger.warning("\(warning.line(file: config))") }
         signal(SIGPIPE, SIG_IGN)
 
@@ -68,6 +68,14 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        do {
+            try await AdminAPIService.claim(path: configuration.admin.socket)
+        } catch {
+            printError("sluice: \(error)")
+            mirror.stop()
+            throw ExitCode(1)
+        }
+
         let desired = DesiredState(configuration: configuration)
         let runtime: DataPlaneRuntime
         do {
@@ -88,7 +96,12 @@ struct RunCommand: AsyncParsableCommand {
             mirror.stop()
             throw ExitCode(1)
         }
-        for line in StartupSummary.describe(configuration) { logger.info("\(line)") }
+        // Only now: a start-up that fails says one line, the reason.
+        logger.info("sluice \(SluiceVersion.current) starting, configuration \(config)")
+        // Warnings were logged at warning level above; the summary repeats them otherwise.
+        for line in StartupSummary.describe(configuration) where !line.hasPrefix("warning: ") {
+            logger.info("\(line)")
+        }
         logger.info(
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
@@ -105,16 +118,28 @@ struct RunCommand: AsyncParsableCommand {
         await control.start()
         let clock = ContinuousClock()
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
-        let services: [any Service] = [
+        let reload = ReloadService(path: config, control: control, logger: logger)
+        let sampler = TrafficSampler()
+        let gateway = RuntimeGateway(runtime: runtime) {
+            let groups = await control.state.configuration.localAddressGroups
+            return Dictionary(groups.map { ($0.addresses.sorted(), $0.name) }, uniquingKeysWith: { a, _ in a })
+        }
+        let admin = AdminHandler(control: control, gateway: gateway, sampler: sampler) { await reload.reload() }
+        var services: [any Service] = [
             DataPlaneService(runtime: runtime, logger: logger),
             CookieKeyService(runtime: runtime, clock: clock, logger: logger),
-            ReloadService(path: config, control: control, logger: logger),
+            reload,
             StatsFileService(
                 runtime: runtime, mirror: mirror, control: control, fixedPath: statsFile, clock: clock, logger: logger),
             HealthCheckService(control: control, probe: SystemProbe(), clock: clock),
             WatchdogService(notifier: notifier, heartbeats: { runtime.heartbeats() }, clock: clock, logger: logger),
             ProblemLogService(counters: { runtime.counters() }, clock: clock, logger: logger),
+            StatsSamplerService(gateway: gateway, sampler: sampler, clock: clock),
+            AdminAPIService(path: configuration.admin.socket, handler: admin, logger: logger),
         ]
+        if let listen = configuration.metrics.listen {
+            services.append(MetricsService(host: listen.host, port: listen.port, handler: admin, logger: logger))
+        }
         var groupLogger = logger
         groupLogger.logLevel = .notice
         let group = ServiceGroup(

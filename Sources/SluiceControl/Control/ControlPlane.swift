@@ -4,6 +4,7 @@
 // sources can disagree about what the workers run. An actor: changes are serialised, and nothing
 // here runs on a worker thread.
 
+import Foundation
 import Logging
 import SluiceCore
 
@@ -20,6 +21,11 @@ public actor ControlPlane {
     /// Reloads applied and refused, and when the last one succeeded (for metrics and the API).
     public private(set) var reloads = (applied: 0, refused: 0)
     public private(set) var lastReloadSucceeded = true
+    /// When the configuration was last loaded successfully (seconds since 1970).
+    public private(set) var lastReloadSuccessTime = Date().timeIntervalSince1970
+
+    /// The last reload's outcome and the time of the last successful load.
+    public var reloadStatus: (succeeded: Bool, time: Double) { (lastReloadSucceeded, lastReloadSuccessTime) }
 
     public init(configuration: SluiceConfiguration, sink: any DataPlaneSink, logger: Logger) {
         self.state = DesiredState(configuration: configuration)
@@ -103,6 +109,7 @@ public actor ControlPlane {
         for line in diff.changes { logger.notice("\(line)") }
         reloads.applied += 1
         lastReloadSucceeded = true
+        lastReloadSuccessTime = Date().timeIntervalSince1970
         logger.notice(
             "event=reload_applied virtual_servers=\(configuration.virtualServers.count) changes=\(diff.changes.count)")
         commit()

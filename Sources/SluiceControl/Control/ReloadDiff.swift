@@ -13,6 +13,8 @@ public struct ReloadDiff: Sendable {
 
     public init(from old: SluiceConfiguration, to new: SluiceConfiguration) {
         if old.interfaces != new.interfaces { restartRequired.append("interfaces") }
+        if old.admin != new.admin { restartRequired.append("admin.socket") }
+        if old.metrics != new.metrics { restartRequired.append("metrics.listen") }
         let a = old.dataplane
         let b = new.dataplane
         let sized: [(String, Bool)] = [

@@ -4,6 +4,7 @@
 
 import Logging
 import ServiceLifecycle
+import SluiceAdmin
 import UnixSignals
 
 /// Reloads the configuration file on SIGHUP.
@@ -24,8 +25,9 @@ public struct ReloadService: Service {
         }
     }
 
-    /// One reload from the file.
-    public func reload() async {
+    /// One reload from the file; what it did.
+    @discardableResult
+    public func reload() async -> ReloadResult {
         let path = self.path
         let loaded = await Task.detached { () -> Result<SluiceConfiguration, ConfigurationError> in
             do throws(ConfigurationError) {
@@ -37,12 +39,16 @@ public struct ReloadService: Service {
         switch loaded {
         case .success(let configuration):
             for warning in configuration.warnings { logger.warning("\(warning.line(file: path))") }
-            await control.reload(to: configuration)
+            let diff = await control.reload(to: configuration)
+            return ReloadResult(
+                applied: !diff.isRefused, changes: diff.isRefused ? [] : diff.changes,
+                problems: diff.restartRequired.map { "\($0): needs a restart" })
         case .failure(let error):
             for problem in error.problems {
                 logger.error("event=reload_refused reason=invalid_file \(problem.line(file: error.file))")
             }
             await control.reloadFailed()
+            return ReloadResult(applied: false, changes: [], problems: error.problems.map { $0.line(file: error.file) })
         }
     }
 }

@@ -1,0 +1,267 @@
+// The admin API's routes (docs/admin-api.yaml), independent of the transport: a request in, a
+// status and a JSON body out. Every bad input is a 4xx with an `APIError` naming the field; nothing
+// a request carries can crash the daemon or make it wait longer than the workers' one-second
+// deadline. The HTTP server (HTTPServer.swift) hands requests here.
+
+import Foundation
+import SluiceAdmin
+import SluiceCore
+import SluicePacket
+
+/// One admin API request.
+public struct AdminRequest: Sendable {
+    public var method: String
+    /// The request target as sent (path and query).
+    public var uri: String
+    public var body: [UInt8]
+
+    public init(method: String, uri: String, body: [UInt8] = []) {
+        self.method = method
+        self.uri = uri
+        self.body = body
+    }
+}
+
+/// One admin API response: a status and a JSON body.
+public struct AdminResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+
+    public var json: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Routes admin API requests.
+public struct AdminHandler: Sendable {
+    let control: ControlPlane
+    let gateway: any AdminGateway
+    let sampler: TrafficSampler
+    let reload: @Sendable () async -> ReloadResult
+    /// The largest listing page.
+    public static let maximumLimit = 10_000
+    public static let defaultLimit = 1000
+
+    public init(
+        control: ControlPlane, gateway: any AdminGateway, sampler: TrafficSampler,
+        reload: @escaping @Sendable () async -> ReloadResult
+    ) {
+        self.control = control
+        self.gateway = gateway
+        self.sampler = sampler
+        self.reload = reload
+    }
+
+    static func encode<T: Encodable>(_ value: T, status: Int = 200) -> AdminResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8)
+        return AdminResponse(status: status, body: body)
+    }
+
+    static func failure(_ status: Int, _ message: String, field: String? = nil) -> AdminResponse {
+        encode(APIError(error: message, field: field), status: status)
+    }
+
+    public func handle(_ request: AdminRequest) async -> AdminResponse {
+        guard let components = URLComponents(string: request.uri) else {
+            return Self.failure(400, "malformed request target")
+        }
+        let segments = components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: true).map {
+            String($0).removingPercentEncoding ?? String($0)
+        }
+        var query: [String: String] = [:]
+        for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        switch (request.method, segments) {
+        case ("GET", ["v1", "services"]), ("GET", ["v1", "health"]):
+            return Self.encode(await services())
+        case ("GET", let s) where s.count == 3 && s[0] == "v1" && s[1] == "services":
+            guard let found = await services().first(where: { $0.name == s[2] }) else {
+                return Self.failure(404, "no virtual server \"\(s[2])\"", field: "name")
+            }
+            return Self.encode(found)
+        case ("PATCH", let s) where s.count == 5 && s[0] == "v1" && s[1] == "services" && s[3] == "servers":
+            return await updateServer(service: s[2], endpoint: s[4], body: request.body)
+        case ("GET", ["v1", "connections"]):
+            return await connections(query)
+        case ("GET", ["v1", "laddr"]):
+            guard let usage = await gateway.localAddresses() else {
+                return Self.failure(503, "the workers did not answer in time")
+            }
+            return Self.encode(usage)
+        case ("GET", ["v1", "counters"]):
+            var out: [String: UInt64] = [:]
+            for (name, value) in gateway.counters() { out[name] = value }
+            return Self.encode(out)
+        case ("POST", ["v1", "reload"]):
+            let result = await reload()
+            return Self.encode(result, status: result.applied ? 200 : 409)
+        case ("GET", ["v1", "explain"]):
+            return await explain(query)
+        case (_, let s) where Self.knownPath(s):
+            return Self.failure(405, "method \(request.method) is not allowed here")
+        default:
+            return Self.failure(404, "no such resource: \(components.percentEncodedPath)")
+        }
+    }
+
+    static func knownPath(_ s: [String]) -> Bool {
+        guard s.first == "v1", s.count >= 2 else { return false }
+        switch s[1] {
+        case "services": return s.count == 2 || s.count == 3 || (s.count == 5 && s[3] == "servers")
+        case "connections", "laddr", "counters", "reload", "explain", "health": return s.count == 2
+        default: return false
+        }
+    }
+
+    func services() async -> [VirtualServerStatus] {
+        let state = await control.state
+        let traffic = await gateway.serverTraffic() ?? []
+        let rates = await sampler.rates
+        return StatusBuilder.services(state, traffic: traffic) { rates[$0] ?? TrafficRate() }
+    }
+
+    /// `ADDRESS:PORT` or `[V6]:PORT`.
+    static func endpoint(_ text: String) -> (IPAddress, UInt16)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let address = IPAddress(host), let port = UInt16(text[text.index(after: colon)...]), port > 0 else {
+            return nil
+        }
+        return (address, port)
+    }
+
+    func updateServer(service: String, endpoint: String, body: [UInt8]) async -> AdminResponse {
+        guard let (address, port) = Self.endpoint(endpoint) else {
+            return Self.failure(400, "expected ADDRESS:PORT (IPv6 in brackets), got \"\(endpoint)\"", field: "endpoint")
+        }
+        let update: ServerUpdate
+        do {
+            update = try JSONDecoder().decode(ServerUpdate.self, from: Data(body))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return Self.failure(400, "wrong type: \(context.debugDescription)", field: field.isEmpty ? nil : field)
+        } catch {
+            return Self.failure(400, "the body must be a JSON object {\"weight\": N, \"state\": \"ready|drain|maint\"}")
+        }
+        if let extra = Self.unknownKeys(body, allowed: ["weight", "state"]).first {
+            return Self.failure(400, "unknown field \"\(extra)\"", field: extra)
+        }
+        guard update.weight != nil || update.state != nil else {
+            return Self.failure(400, "give a weight, a state or both", field: "weight")
+        }
+        if let weight = update.weight, weight > 65535 {
+            return Self.failure(400, "weight \(weight) is out of range (0...65535)", field: "weight")
+        }
+        var state: AdminState?
+        if let text = update.state {
+            guard let parsed = AdminState(rawValue: text) else {
+                return Self.failure(400, "state must be ready, drain or maint, got \"\(text)\"", field: "state")
+            }
+            state = parsed
+        }
+        let id = RealServerID(service: service, address: address, port: port)
+        guard await control.setOverride(id, weight: update.weight, adminState: state) else {
+            return Self.failure(404, "virtual server \"\(service)\" has no real server \(endpoint)", field: "endpoint")
+        }
+        let status = await services().first { $0.name == service }?.servers.first {
+            $0.address == address.description && $0.port == port && !$0.isSorryServer
+        }
+        guard let status else { return Self.failure(404, "the server is gone", field: "endpoint") }
+        return Self.encode(status)
+    }
+
+    /// Top-level keys of a JSON object body that are not `allowed`.
+    static func unknownKeys(_ body: [UInt8], allowed: Set<String>) -> [String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return [] }
+        return object.keys.filter { !allowed.contains($0) }.sorted()
+    }
+
+    func connections(_ query: [String: String]) async -> AdminResponse {
+        var filter = ConnectionFilter()
+        filter.service = query["service"].flatMap { $0.isEmpty ? nil : $0 }
+        if let server = query["server"], !server.isEmpty {
+            if let (address, port) = Self.endpoint(server) {
+                filter.server = address
+                filter.serverPort = port
+            } else if let address = IPAddress(server) {
+                filter.server = address
+            } else {
+                return Self.failure(400, "expected ADDRESS or ADDRESS:PORT, got \"\(server)\"", field: "server")
+            }
+        }
+        if let client = query["client"], !client.isEmpty {
+            guard let address = IPAddress(client) else {
+                return Self.failure(400, "expected an IP address, got \"\(client)\"", field: "client")
+            }
+            filter.client = address
+        }
+        let offset: Int
+        if let text = query["offset"] {
+            guard let value = Int(text), value >= 0, value <= 100_000_000 else {
+                return Self.failure(400, "offset must be an integer of at least 0", field: "offset")
+            }
+            offset = value
+        } else {
+            offset = 0
+        }
+        let limit: Int
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...Self.maximumLimit).contains(value) else {
+                return Self.failure(400, "limit must be an integer in 1...\(Self.maximumLimit)", field: "limit")
+            }
+            limit = value
+        } else {
+            limit = Self.defaultLimit
+        }
+        guard let page = await gateway.connections(filter, offset: offset, limit: limit) else {
+            return Self.failure(503, "the workers did not answer in time")
+        }
+        return Self.encode(page)
+    }
+
+    func explain(_ query: [String: String]) async -> AdminResponse {
+        guard let text = query["protocol"], let transport = TransportProtocol.named(text) else {
+            return Self.failure(400, "protocol must be tcp or udp", field: "protocol")
+        }
+        guard let client = query["client"].flatMap(Self.endpoint) else {
+            return Self.failure(400, "client must be ADDRESS:PORT", field: "client")
+        }
+        guard let vip = query["vip"].flatMap(Self.endpoint) else {
+            return Self.failure(400, "vip must be ADDRESS:PORT", field: "vip")
+        }
+        guard
+            let found = await gateway.explain(
+                transport: transport, client: client.0, clientPort: client.1, vip: vip.0, vport: vip.1)
+        else {
+            return Self.failure(503, "the workers did not answer in time")
+        }
+        var result = ExplainResult(service: found.service)
+        if let existing = found.existing { result.connection = RuntimeGateway.entry(existing, worker: 0) }
+        if let server = found.server {
+            result.server = server.address.description
+            result.serverPort = server.port
+        }
+        if let local = found.local {
+            result.local = local.address.description
+            result.localPort = local.port
+        }
+        if let failure = found.failure { result.reason = Counters.snakeCase("\(failure)") }
+        return Self.encode(result)
+    }
+}
+
+extension TransportProtocol {
+    /// `tcp` or `udp`.
+    static func named(_ text: String) -> TransportProtocol? {
+        switch text {
+        case "tcp": return .tcp
+        case "udp": return .udp
+        default: return nil
+        }
+    }
+}
