@@ -185,7 +185,7 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
                    f"{fmt(upc, '{:,.1f}', not upc_ok)} | {fmt(upr, '{:,.1f}', not upr_ok)} | {cell(p, 'cps', 'gen_cpu_busy')[2]} | "
                    + " / ".join(f"{kept(p, t)}/{made('conn', p, t)}" for t in ("cps", "rps", "lat")) + " |")
     out.append("\nGateway µs per connection = CPU1 busy fraction × 10⁶ ÷ new conn/s, per run; it includes the "
-               "kernel's receive work and wake-ups (routing alone costs tens of µs here, perf-lab §4.6). When the "
+               "kernel's receive work and wake-ups (RPS interrupts and wake-ups, which are dear in a VM: routing alone costs tens of µs per connection here). When the "
                "client core (CPU0) is ≥ 95 % busy the conn/s figure is the client's limit, not the gateway's.\n")
     s, h = agg["conn"].get("sluice", {}), agg["conn"].get("haproxy", {})
     if s.get("us_per_conn") and h.get("us_per_conn"):

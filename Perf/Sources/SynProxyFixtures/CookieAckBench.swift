@@ -150,7 +150,7 @@ public struct CookieAckBench: ~Copyable {
     /// The ACK a client sends after the data plane answered its SYN: seq = ISN + 1, ack = cookie + 1,
     /// timestamps echoing the SYN-ACK's TSval (66 bytes, as Linux).
     mutating func cookieACK(clientPort: UInt16) throws(Failure) -> [UInt8] {
-        let isn = UInt32(clientPort) &* 7919  // any ISN; this one as perf-lab's generator
+        let isn = UInt32(clientPort) &* 7919  // any ISN; this one as Perf/lab's xsk_gen
         let syn = SynAnswerReplay.syn(clientPort: clientPort, isn: isn)
         var buffer = SynProxyTopology.makeBuffer()
         var n = SynAnswerReplay.restore(syn, into: &buffer)

@@ -1,5 +1,5 @@
-// The world of the SYNPROXY micro benchmarks: the same addresses, MACs and routes as Perf/netns and
-// ../shared/perf-lab (client 10.210.1.2 behind the external interface, VIP 10.210.9.10:80, LIP
+// The world of the SYNPROXY micro benchmarks: the same addresses, MACs and routes as the namespace
+// lab of Perf/netns (client 10.210.1.2 behind the external interface, VIP 10.210.9.10:80, LIP
 // 10.210.2.100, real server 10.210.2.2:8080 behind the internal one, permanent neighbours, a default
 // route back to the client side) with one TCP service that has `syn_proxy` on.
 //
