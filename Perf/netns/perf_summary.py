@@ -209,7 +209,7 @@ FLOODS = sorted({r["test"] for r in rows if r["part"] == "conn" and r["test"].st
 if FLOODS:
     out.append("## SYN flood: legitimate clients (tcpbench -c8, a new connection per request, 3 s timeout) inside a random-source SYN flood\n")
     out.append("Survival = legit conn/s under the flood ÷ the same peer's legit conn/s without flood in the same round. "
-               "Errors = refused/reset + timeouts + I/O errors, ≥ 1 s = connections that took a second or more "
+               "Errors = refused/reset + timeouts + I/O errors + non-2xx answers, ≥ 1 s = connections that took a second or more "
                "(a lost SYN), both summed over the runs; table = the gateway's state after the flood (nft: "
                "conntrack entries, Sluice: connections in its table, HAProxy/routing: half-open SYN-RECV sockets of the "
                "gateway/backend, read right after the flood). "
