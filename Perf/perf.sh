@@ -1,14 +1,15 @@
 #!/bin/bash
 # perf.sh -- `make perf`: Sluice against its peers, side by side, in one invocation (issue 5, item 2).
 #
-# Built on perf-lab's method (../shared/perf-lab/README.md) and on Perf/netns/common.sh (the topology,
-# the peers and one run of each kind, shared with forwarding.sh and synproxy.sh). Namespaces pp-*.
+# Built on Perf/netns/common.sh (the topology, the CPU placement, the peers and one run of each kind,
+# shared with forwarding.sh and synproxy.sh) and the measurement tools of Perf/lab (generator, forwarder,
+# counter, client, CPU accounting; Perf/README.md describes the method). Namespaces pp-*.
 #
 # Parts (PARTS, in this order):
 #   memory  memory per connection with 1 million connections, from the Perf package's `memory-probe`
 #           (when Perf/Sources/memory-probe exists; built here with swift build -c release)
 #   packet  packet-path capacity, counted at the receiver, R runs of D_P s, cases alternating:
-#             xsk_fwd_udp  perf-lab's C AF_XDP forwarder, xsk_gen UDP flat out: the copy-mode ceiling
+#             xsk_fwd_udp  Perf/lab's C AF_XDP forwarder, xsk_gen UDP flat out: the copy-mode ceiling
 #             sluice_udp   Sluice forwarding established UDP flows (4096, opened by a warm-up)
 #             xsk_fwd_syn  the C forwarder again, with the SYN flood's traffic (random sources)
 #             sluice_syn   Sluice answering that flood with cookie SYN-ACKs (counted at the client): by
@@ -20,7 +21,7 @@
 #   flood   per peer: legit (tcpbench -c8 -k1, no flood), then the same inside a random-source SYN flood
 #           at each rate of FLOOD_RATES and flat out (flood_max); table size after each flood. One more
 #           peer runs here only: `bound`, routing with an XDP program on the gateway's client-side veth
-#           that drops the whole flood at its first instruction (Perf/netns/lab_sinks.bpf.c). No gateway
+#           that drops the whole flood at its first instruction (Perf/lab/bpf/lab_sinks.bpf.c). No gateway
 #           spends less on a flood, so its survival is the most this 2-core lab lets any gateway show: the
 #           flooder shares the client's CPU, and its transmit path and the replies land there.
 # The conn and flood tests run R rounds; every round brings each peer up in a fresh topology (a flood
@@ -31,8 +32,8 @@
 # and a request through it reaches nginx's PROXY listener with the client's address, else `none` (to
 # nginx :80), and says which in the results; CLIENT_ADDRESS=none|proxy_protocol_v2 forces one.
 #
-# Every run records the gateway CPU (DUT_CPU busy, /proc/stat), the client CPU, foreign CPU (perf-lab
-# cpuacct.py) and the processes created while it ran. A run with foreign CPU > MAX_FOREIGN % of one CPU
+# Every run records the gateway CPU (DUT_CPU busy, /proc/stat), the client CPU, foreign CPU
+# (Perf/lab/cpuacct.py) and the processes created while it ran. A run with foreign CPU > MAX_FOREIGN % of one CPU
 # or more than MAX_NEW_PIDS new processes is contaminated: it is redone (up to ATTEMPTS in all, after
 # waiting up to QUIET_TIMEOUT s for the machine to go quiet) and left out of the figures. No run starts
 # after MAX_MINUTES; what is missing then shows as fewer runs in the table.
@@ -50,7 +51,6 @@
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$PERFDIR")
-PERF_LAB=${PERF_LAB:-$(cd "$ROOT/.." && pwd)/shared/perf-lab}
 LABBIN=$PERFDIR/.build-lab-perf
 NSP=pp
 R=${R:-5}
@@ -76,7 +76,6 @@ ACCT_LOG=$OUT-acct.log
 T_START=${PERF_START:-$(date +%s)}   # make perf passes the time it started, so the budget covers its build
 
 [ "$(id -u)" = 0 ] || { echo "perf.sh: needs root (network namespaces, XDP)" >&2; exit 1; }
-[ -d "$PERF_LAB/src" ] || { echo "perf.sh: perf-lab not found at $PERF_LAB (set PERF_LAB)" >&2; exit 1; }
 for tool in nginx haproxy nft conntrack curl ethtool wrk make ss; do
   command -v $tool >/dev/null || { echo "perf.sh: $tool missing (make deps)" >&2; exit 1; }
 done

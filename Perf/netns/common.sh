@@ -1,7 +1,7 @@
 # common.sh -- the parts of Perf/netns/*.sh that every netns benchmark shares, sourced by forwarding.sh,
-# synproxy.sh and perf.sh: perf-lab's tools built into a private folder, the three-namespace topology,
-# the peers (nginx, nftables FULLNAT/synproxy, HAProxy, Sluice), the generators, one packet-rate run and
-# one client run, CPU accounting and the contamination rule.
+# synproxy.sh and perf.sh: the measurement tools of Perf/lab built into a private folder, the
+# three-namespace topology, the peers (nginx, nftables FULLNAT/synproxy, HAProxy, Sluice), the
+# generators, one packet-rate run and one client run, CPU accounting and the contamination rule.
 #
 # Shaped as one sourced file of functions rather than a library script with its own main so that each
 # benchmark keeps its own loop, TSV columns and summary (their result files stay comparable with earlier
@@ -14,65 +14,91 @@
 #                                02:00:00:00:02:01           02:00:00:00:02:02
 #   VIP 10.210.9.10 (NSP-cli routes it, and RIP's /24, via 10.210.1.1). LIP 10.210.2.100 on no interface
 #   (NSP-be has a /32 route to it via the gateway). NSP-gw's default route points back into NSP-cli,
-#   which does not forward: replies to random flood sources die there. Same addresses and MACs as
-#   ../shared/perf-lab/topo.sh; namespaces and interfaces carry the caller's prefix.
+#   which does not forward: replies to random flood sources die there. Every MAC is fixed and every
+#   neighbour entry permanent, so no generator ARPs and an XDP_DROP counter cannot starve ARP; rp_filter
+#   is off and ICMP redirects are off. Namespaces and interfaces carry the caller's prefix; no veth end
+#   lies outside them, so nothing of the lab's traffic can reach the host's network.
 #
 # Gateway modes (gw_mode): none (Sluice / xsk_fwd: ip_forward=0, so whatever crosses NSP-gw was forwarded
 # in user space; native XDP gives the veths NAPI kthreads, pinned to DUT_CPU), forward (route,
 # nft FULLNAT: kernel forwarding, receive work by RPS on DUT_CPU), terminate (nft synproxy, HAProxy:
 # forward plus the VIP on lo).
 #
-# CPU placement (perf-lab README §1.2): the gateway and every kernel thread of NSP-g0/NSP-g1 on DUT_CPU;
-# generator, client, nginx, counters and the receive work of NSP-c0/NSP-b0 on GEN_CPU.
+# CPU placement, which a 2-core machine makes essential: veth receive work runs as softirq on the CPU
+# that sent the frame, so left alone the generator and the gateway would share a core and every figure
+# would be meaningless. Hence: the gateway process and every kernel thread of NSP-g0/NSP-g1 on DUT_CPU
+# (threaded NAPI, the kthread pinned, where native XDP gives the veth NAPI; RPS otherwise); generator,
+# client, nginx, counters and the receive work of NSP-c0/NSP-b0 on GEN_CPU. DUT_CPU's busy share in
+# /proc/stat is then the gateway's CPU use.
 #
-# The caller sets before sourcing: NSP (prefix, e.g. pp), LABBIN (where perf-lab is copied and built),
-# WORK (a private temp dir), RES (results dir), PERF_LAB, and optionally SLUICE, SLUICE_SERVICES,
-# SLUICE_SYN_PROXY, SLUICE_CLIENT_ADDRESS, SLUICE_ANSWER_IN_XDP, MAX_FOREIGN, MAX_NEW_PIDS.
+# The caller sets before sourcing: NSP (prefix, e.g. pp), LABBIN (where Perf/lab's tools are built),
+# WORK (a private temp dir), RES (results dir), and optionally PERF_LAB (the tools' sources, default
+# Perf/lab), SLUICE, SLUICE_SERVICES, SLUICE_SYN_PROXY, SLUICE_CLIENT_ADDRESS, SLUICE_ANSWER_IN_XDP,
+# MAX_FOREIGN, MAX_NEW_PIDS, GEN_CPU (default 0), DUT_CPU (default 1), BPF_CLANG (a clang that knows
+# -target bpf; Perf/lab/Makefile finds one).
 
 CLI=$NSP-cli GW=$NSP-gw BE=$NSP-be
 IF_C0=$NSP-c0 IF_G0=$NSP-g0 IF_G1=$NSP-g1 IF_B0=$NSP-b0
 MAC_C0=02:00:00:00:01:02 MAC_G0=02:00:00:00:01:01
 MAC_G1=02:00:00:00:02:01 MAC_B0=02:00:00:00:02:02
 CIP=10.210.1.2 VIP=10.210.9.10 LIP=10.210.2.100 RIP=10.210.2.2 UDP_PORT=9
+GW_LIP=10.210.2.1   # the gateway's own backend-side address: the source the kernel peers and HAProxy use
 MAX_FOREIGN=${MAX_FOREIGN:-10}
 MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
 # The system python: a pyenv shim on PATH runs dozens of shell processes per call, which the
 # contamination check would count (and which cost CPU of their own).
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+GEN_CPU=${GEN_CPU:-0}   # generator, client, backend, counters
+DUT_CPU=${DUT_CPU:-1}   # the device under test: the gateway and its interfaces' kernel work
 NGX_PID="" HAP_PID="" SLUICE_PID=""
 NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PERF_LAB=${PERF_LAB:-$(cd "$NETNS_DIR/../lab" && pwd)}
 
-# ------------------------------------------------------------------ perf-lab tools, built here
-# lab_build [MAKE TARGETS]: copy perf-lab's sources, configs, lib.sh and cpuacct.py into LABBIN, point
-# cpuacct.py at our namespaces, build, and patch the peers' configurations into WORK.
+# ------------------------------------------------------------------ the lab's tools, built here
+# lab_build: build Perf/lab (xsk_gen, xsk_fwd, xdpcnt, tcpbench, the XDP objects) into LABBIN, point
+# cpuacct.py at our namespaces, and fill the peers' configuration templates (Perf/lab/conf) into WORK.
 lab_build() {
-  rm -rf "$LABBIN" && mkdir -p "$LABBIN"
-  cp -r "$PERF_LAB/Makefile" "$PERF_LAB/src" "$PERF_LAB/bpf" "$PERF_LAB/lib.sh" "$PERF_LAB/cpuacct.py" \
-    "$PERF_LAB/conf" "$LABBIN/"
-  chmod -R u+w "$LABBIN"
-  sed -i "s|/run/netns/pm-\*|/run/netns/$NSP-*|" "$LABBIN/cpuacct.py"
-  grep -q "/run/netns/$NSP-\*" "$LABBIN/cpuacct.py" || { echo "cpuacct.py: namespace prefix not patched" >&2; exit 1; }
-  make -s -C "$LABBIN" "$@" >"$WORK/make.log" 2>&1 \
-    || { cat "$WORK/make.log" >&2; echo "building perf-lab tools failed" >&2; exit 1; }
+  [ -f "$PERF_LAB/Makefile" ] || { echo "lab_build: no Makefile in $PERF_LAB (PERF_LAB)" >&2; exit 1; }
+  make -s -C "$PERF_LAB" OUT="$LABBIN" CLIENT_IP="$CIP" >"$WORK/make.log" 2>&1 \
+    || { cat "$WORK/make.log" >&2; echo "building the lab's tools (Perf/lab) failed" >&2; exit 1; }
   BIN=$LABBIN/bin
-  source "$LABBIN/lib.sh"   # napi_threaded, rps, wait_ready; GEN_CPU / DUT_CPU (RES is already set)
-  CPUACCT="$PYTHON $LABBIN/cpuacct.py"
-  # The flood tests' XDP sinks (lab_sinks.bpf.c), built for this lab's client address.
-  local cip_int
-  cip_int=$(awk -F. '{printf "0x%02x%02x%02x%02x", $1, $2, $3, $4}' <<<"$CIP")
-  "${CLANG:-/opt/swift/usr/bin/clang}" -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu -DCLIENT_IP="$cip_int" \
-    -c "$NETNS_DIR/lab_sinks.bpf.c" -o "$LABBIN/bpf/lab_sinks.o" 2>>"$WORK/make.log" \
-    || { cat "$WORK/make.log" >&2; echo "building lab_sinks.bpf.c failed" >&2; exit 1; }
+  CPUACCT="$PYTHON $PERF_LAB/cpuacct.py --netns-prefix $NSP"
   GEN_MASK=$(printf %x $((1 << GEN_CPU)))
   DUT_MASK=$(printf %x $((1 << DUT_CPU)))
   local f
-  for f in nft_fullnat nft_synproxy; do
-    sed "s/\"pm-g1\"/\"$IF_G1\"/" "$LABBIN/conf/$f.nft" >"$WORK/$f.nft"
-    grep -q "\"$IF_G1\"" "$WORK/$f.nft" || { echo "$f.nft: interface not patched" >&2; exit 1; }
+  for f in nft_fullnat.nft nft_synproxy.nft nginx.conf haproxy.cfg; do
+    sed -e "s|@VIP@|$VIP|g" -e "s|@RIP@|$RIP|g" -e "s|@GW_LIP@|$GW_LIP|g" -e "s|@IF_G1@|$IF_G1|g" \
+      -e "s|@WORK@|$WORK|g" "$PERF_LAB/conf/$f" >"$WORK/$f"
+    ! grep -q "@[A-Z_0-9]*@" "$WORK/$f" || { echo "$f: a placeholder was left unfilled" >&2; exit 1; }
   done
-  sed -e "s|/tmp/pm-nginx.pid|$WORK/nginx.pid|" -e "s|/tmp/pm-nginx-error.log|$WORK/nginx-error.log|" \
-    "$LABBIN/conf/nginx.conf" >"$WORK/nginx.conf"
-  cp "$LABBIN/conf/haproxy.cfg" "$WORK/haproxy.cfg"
+}
+
+# napi_threaded NS IFACE CPU: move the veth's NAPI poll into its own kernel thread and pin that to CPU
+# (a veth has NAPI only while a native XDP program is attached). Otherwise its receive work runs as
+# softirq on whichever CPU sent the frame.
+napi_threaded() {
+  local pid
+  ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
+  sleep 0.2
+  for pid in $(ps -eo pid=,comm= | awk -v p="napi/$2-" 'index($2, p) == 1 {print $1}'); do
+    taskset -pc "$3" "$pid" >/dev/null
+  done
+}
+
+# rps NS IFACE HEXMASK: receive packet steering of the veth's (only) queue to the CPUs of HEXMASK, for
+# veths without NAPI (no XDP program, or generic XDP); 0 switches it off.
+rps() { ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"; }
+
+# wait_ready LOG: wait (at most 5 s) until a tool's log shows its READY line.
+wait_ready() {
+  local _
+  for _ in $(seq 50); do
+    grep -q "^READY" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "not ready after 5 s: $1" >&2
+  tail -3 "$1" >&2 2>/dev/null
+  return 1
 }
 
 # other_labs: namespaces not ours that have processes in them (an empty leftover namespace costs no CPU).
@@ -117,7 +143,7 @@ net_up() {
   ip link add $IF_G1 netns $GW address $MAC_G1 type veth peer name $IF_B0 netns $BE address $MAC_B0
   ip -n $CLI addr add $CIP/24 dev $IF_C0
   ip -n $GW addr add 10.210.1.1/24 dev $IF_G0
-  ip -n $GW addr add 10.210.2.1/24 dev $IF_G1
+  ip -n $GW addr add $GW_LIP/24 dev $IF_G1
   ip -n $BE addr add $RIP/24 dev $IF_B0
   for i in "$CLI $IF_C0" "$GW $IF_G0" "$GW $IF_G1" "$BE $IF_B0"; do
     set -- $i
@@ -156,7 +182,7 @@ net_up() {
 
 # gw_mode none|forward|terminate (see the header).
 gw_mode() {
-  ip netns exec $GW nft delete table ip pm_lb 2>/dev/null
+  ip netns exec $GW nft delete table ip lab_lb 2>/dev/null
   if [ "$1" = none ]; then
     ip -n $GW addr del $VIP/32 dev lo 2>/dev/null
     ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0
@@ -175,7 +201,7 @@ start_nginx() {
   sleep 1
 }
 
-# start_nft fullnat|synproxy: perf-lab's ruleset in NSP-gw (synproxy: strict conntrack, VIP on lo).
+# start_nft fullnat|synproxy: Perf/lab/conf's ruleset in NSP-gw (synproxy: strict conntrack, VIP on lo).
 start_nft() {
   if [ "$1" = synproxy ]; then gw_mode terminate; else gw_mode forward; fi
   ip netns exec $GW nft -f "$WORK/nft_$1.nft"
@@ -338,10 +364,10 @@ syn_flood() {
 
 # ------------------------------------------------------------------ accounting
 field() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" <<<" $2" | head -1; }
-errors() { # errors TCPBENCH_OUTPUT: refused/reset + timeouts + I/O errors (empty output: "-")
-  local c t i
-  c=$(field err_conn "$1"); t=$(field err_timeout "$1"); i=$(field err_io "$1")
-  [ -n "$c$t$i" ] && echo $(( ${c:-0} + ${t:-0} + ${i:-0} )) || echo -
+errors() { # errors TCPBENCH_OUTPUT: refused/reset + timeouts + I/O errors + non-2xx (empty output: "-")
+  local c t i h
+  c=$(field err_conn "$1"); t=$(field err_timeout "$1"); i=$(field err_io "$1"); h=$(field err_status "$1")
+  [ -n "$c$t$i$h" ] && echo $(( ${c:-0} + ${t:-0} + ${i:-0} + ${h:-0} )) || echo -
 }
 # contaminated FOREIGN_PCT NEW_PIDS: cpuacct.py only sees processes alive at both snapshots, so a build
 # running next to us (many short compiler processes) can hide from it; the number of pids created
@@ -367,10 +393,10 @@ acct_end() {
 
 # ------------------------------------------------------------------ one packet-rate run
 # packet_run GATEWAY TRAFFIC SECONDS [RATE] [ACCT_LOG LABEL]
-#   GATEWAY xsk_fwd (perf-lab's C AF_XDP forwarder: NSP-g0 -> MAC rewrite -> NSP-g1, the copy-mode
+#   GATEWAY xsk_fwd (Perf/lab's C AF_XDP forwarder: NSP-g0 -> MAC rewrite -> NSP-g1, the copy-mode
 #           ceiling), sluice (`sluice run`, the services of SLUICE_SERVICES) or nft_syn (nftables synproxy)
 #   TRAFFIC udp (xsk_gen UDP CIP:1024-5119 -> VIP:9) or syn (xsk_gen -p syn -r, random sources -> VIP:80)
-# Counted by perf-lab's xdpcnt (native XDP_DROP): at the sink NSP-b0 for what is forwarded, at the
+# Counted by Perf/lab's xdpcnt (native XDP_DROP): at the sink NSP-b0 for what is forwarded, at the
 # client NSP-c0 for SYN-ACKs (sluice/nft_syn answering syn). The counter is attached before the gateway
 # starts and prints one sample per second; PK_COUNT is the median of the samples that lie wholly inside
 # the generator's run (the one it started in is dropped). Sluice with udp first gets a 2 s warm-up at

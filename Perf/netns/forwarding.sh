@@ -1,6 +1,8 @@
 #!/bin/bash
 # forwarding.sh -- packet-path capacity of Sluice against the AF_XDP ceiling, in one invocation
-# (perf-lab README §5.A, items 1 and 2; issue 2).
+# (issue 2): the C forwarder on the same veths gives the most a copy-mode AF_XDP path does on this
+# machine, and Sluice's established-flow forwarding is expressed as a share of it. The generator is
+# cheap, so the gateway is the bottleneck; the rate is counted at the sink.
 #
 #   pf-cli                       pf-gw (device under test)                        pf-be
 #   pf-c0 10.210.1.2/24  <-->  pf-g0 10.210.1.1/24
@@ -8,20 +10,22 @@
 #                               pf-g1 10.210.2.1/24  <-->  pf-b0 10.210.2.2/24 (RS, the sink)
 #                               02:00:00:00:02:01          02:00:00:00:02:02
 #   VIP 10.210.9.10 (pf-cli routes it via 10.210.1.1), LIP 10.210.2.100 (on no interface; pf-be's default
-#   route points at pf-gw). Same addresses and MACs as ../shared/perf-lab/topo.sh, namespaces prefixed pf-.
+#   route points at pf-gw). The addresses and MACs of every Perf/netns script, namespaces prefixed pf-.
 #
 # Cases, each run R times for D seconds (alternating), generator and sink on GEN_CPU, gateway on DUT_CPU:
-#   xsk_fwd  perf-lab's C AF_XDP forwarder (copy mode, rx pf-g0 -> MAC rewrite -> tx pf-g1): the ceiling
+#   xsk_fwd  Perf/lab's C AF_XDP forwarder (copy mode, rx pf-g0 -> MAC rewrite -> tx pf-g1): the ceiling
 #   sluice   `sluice run` with a UDP service VIP:9 -> RS 10.210.2.2:9 from LIP 10.210.2.100, fed
 #            established flows (a 2 s warm-up at 20 kpps opens all 4096 flows of xsk_gen first)
-# Traffic: perf-lab's xsk_gen, 60-byte IPv4/UDP frames 10.210.1.2:1024-5119 -> 10.210.9.10:9, UDP checksum 0
-# (valid: "none", RFC 768), IPv4 header checksum computed (src/pkt.h). Flat out unless RATE is set.
-# Counting: perf-lab's xdpcnt (native XDP_DROP counter) on pf-b0; the table shows sink pps.
+# Traffic: Perf/lab's xsk_gen, 60-byte IPv4/UDP frames 10.210.1.2:1024-5119 -> 10.210.9.10:9, UDP checksum 0
+# (valid: "none", RFC 768), IPv4 header checksum computed (Perf/lab/src/frames.h). Flat out unless RATE
+# is set.
+# Counting: Perf/lab's xdpcnt (native XDP_DROP counter) on pf-b0; the table shows sink pps.
 # pf-gw keeps ip_forward=0, so every frame counted at the sink went through the AF_XDP path.
 #
-# The topology, the perf-lab tools (built from ../shared/perf-lab, or $PERF_LAB, into Perf/.build-lab),
-# Sluice's start/stop and one measured run come from common.sh (shared with synproxy.sh and ../perf.sh).
-# Needs root, libxdp/libbpf, clang, ethtool, tcpdump, and for the sluice case
+# The topology, the lab's tools (built from Perf/lab, or $PERF_LAB, into Perf/.build-lab), Sluice's
+# start/stop and one measured run come from common.sh (shared with synproxy.sh and ../perf.sh).
+# Needs root, make, a C compiler, libxdp/libbpf (make deps), clang with the BPF target (the Swift
+# toolchain's does), ethtool, tcpdump, and for the sluice case
 # `swift build -c release --product sluice` in the repository root first.
 #
 # usage: sudo Perf/netns/forwarding.sh          (env: R=5 D=8 RATE=0 CASES="xsk_fwd sluice"
@@ -34,7 +38,6 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERFDIR=$(dirname "$HERE")
 ROOT=$(dirname "$PERFDIR")
-PERF_LAB=${PERF_LAB:-$(cd "$ROOT/.." && pwd)/shared/perf-lab}
 LABBIN=$PERFDIR/.build-lab
 R=${R:-5}
 D=${D:-8}
@@ -53,11 +56,10 @@ MD=$RES/forwarding-$STAMP.md
 
 NSP=pf
 [ "$(id -u)" = 0 ] || { echo "forwarding.sh: needs root (network namespaces, XDP)" >&2; exit 1; }
-[ -d "$PERF_LAB/src" ] || { echo "forwarding.sh: perf-lab not found at $PERF_LAB (set PERF_LAB)" >&2; exit 1; }
 mkdir -p "$RES"
 source "$HERE/common.sh"
 SLUICE_SERVICES=udp
-lab_build bpf/xdp_progs.o bin/xdpcnt bin/xsk_gen bin/xsk_fwd
+lab_build
 
 cleanup() {
   stop_sluice

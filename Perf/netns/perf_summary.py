@@ -185,7 +185,7 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
                    f"{fmt(upc, '{:,.1f}', not upc_ok)} | {fmt(upr, '{:,.1f}', not upr_ok)} | {cell(p, 'cps', 'gen_cpu_busy')[2]} | "
                    + " / ".join(f"{kept(p, t)}/{made('conn', p, t)}" for t in ("cps", "rps", "lat")) + " |")
     out.append("\nGateway µs per connection = CPU1 busy fraction × 10⁶ ÷ new conn/s, per run; it includes the "
-               "kernel's receive work and wake-ups (routing alone costs tens of µs here, perf-lab §4.6). When the "
+               "kernel's receive work and wake-ups (RPS interrupts and wake-ups, which are dear in a VM: routing alone costs tens of µs per connection here). When the "
                "client core (CPU0) is ≥ 95 % busy the conn/s figure is the client's limit, not the gateway's.\n")
     s, h = agg["conn"].get("sluice", {}), agg["conn"].get("haproxy", {})
     if s.get("us_per_conn") and h.get("us_per_conn"):
@@ -209,7 +209,7 @@ FLOODS = sorted({r["test"] for r in rows if r["part"] == "conn" and r["test"].st
 if FLOODS:
     out.append("## SYN flood: legitimate clients (tcpbench -c8, a new connection per request, 3 s timeout) inside a random-source SYN flood\n")
     out.append("Survival = legit conn/s under the flood ÷ the same peer's legit conn/s without flood in the same round. "
-               "Errors = refused/reset + timeouts + I/O errors, ≥ 1 s = connections that took a second or more "
+               "Errors = refused/reset + timeouts + I/O errors + non-2xx answers, ≥ 1 s = connections that took a second or more "
                "(a lost SYN), both summed over the runs; table = the gateway's state after the flood (nft: "
                "conntrack entries, Sluice: connections in its table, HAProxy/routing: half-open SYN-RECV sockets of the "
                "gateway/backend, read right after the flood). "

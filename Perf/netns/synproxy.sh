@@ -1,7 +1,7 @@
 #!/bin/bash
-# synproxy.sh -- SYNPROXY under load, in one invocation (issue 3; perf-lab README §5.A item 3 and §5.C):
+# synproxy.sh -- SYNPROXY under load, in one invocation (issue 3):
 #   A. SYN-answering rate: a random-source SYN flood at a syn_proxy VIP, SYN-ACKs counted at the client,
-#      as a ratio to the C AF_XDP forwarder ceiling (perf-lab xsk_fwd) measured in the same run.
+#      as a ratio to the C AF_XDP forwarder ceiling (Perf/lab's xsk_fwd) measured in the same run.
 #   B. Flood survival: legitimate connections per second (new connection per request, 3 s timeout) under
 #      the strongest SYN flood this machine makes (xsk_gen -r flat out) and a rate-limited one, divided by
 #      the same without a flood; errors and connections >= 1 s; for Sluice, nftables synproxy and HAProxy.
@@ -16,34 +16,36 @@
 #   ps-gw ip_forward=0 (Sluice forwards in user space; it mirrors ps-gw's routes and permanent neighbours,
 #   whose default route points back into ps-cli, where replies to random sources die: ip_forward=0 there).
 #   nft synproxy and HAProxy terminate on the VIP, which they get on ps-gw's lo, with ip_forward=1.
-#   Same addresses and MACs as ../shared/perf-lab/topo.sh; namespaces and interfaces prefixed ps-.
+#   The addresses and MACs of every Perf/netns script; namespaces and interfaces prefixed ps-.
 #
-# CPU placement (perf-lab README §1.2): the gateway (sluice / haproxy / xsk_fwd, the NAPI kthreads of
+# CPU placement (common.sh says why): the gateway (sluice / haproxy / xsk_fwd, the NAPI kthreads of
 # ps-g0/ps-g1 when native XDP is attached, their RPS otherwise) on DUT_CPU; generator, client, nginx,
 # counters and the RPS/NAPI of ps-c0/ps-b0 on GEN_CPU.
 #
 # Part A cases, R_A runs of D_A s each, alternating (traffic: xsk_gen -p syn -r flat out, 60-byte SYNs
 # from random IPv4 sources to VIP:80):
-#   xsk_fwd   perf-lab's C AF_XDP forwarder, ps-g0 -> MAC rewrite -> ps-g1, counted by xdpcnt on ps-b0
+#   xsk_fwd   Perf/lab's C AF_XDP forwarder, ps-g0 -> MAC rewrite -> ps-g1, counted by xdpcnt on ps-b0
 #   sluice    `sluice run`, service VIP:80 syn_proxy -> 10.210.2.2:80; SYN-ACKs counted by xdpcnt on ps-c0
-#   nft_syn   (reference) nftables synproxy (perf-lab conf/nft_synproxy.nft); SYN-ACKs counted on ps-c0
-# Part B peers sluice, nft_synproxy, haproxy (perf-lab conf/), each in a fresh topology with nginx;
+#   nft_syn   (reference) nftables synproxy (Perf/lab/conf/nft_synproxy.nft); SYN-ACKs counted on ps-c0
+# Part B peers sluice, nft_synproxy, haproxy (Perf/lab/conf), each in a fresh topology with nginx (a flood
+# leaves conntrack entries and retransmitting half-open connections behind, which would spoil the next peer);
 # R_B runs of these tests, in this order every run:
 #   legit       tcpbench -c 8 -k 1 -T 3000 for LD s, no flood
 #   flood_max   xsk_gen -p syn -r flat out for LD+2 s; tcpbench (same) starts 1 s into it, for LD s
 #   flood_N     the same with xsk_gen -R N, for each N in FLOOD_RATES (requested pps; the achieved rate
 #               is recorded: the generator shares GEN_CPU with the client, nginx and the SYN-ACKs' receive)
-# (perf-lab's run_peers.sh lets the client run 1 s before and after its flood; here every measured
-# second of the client is under flood.) Survival ratio = flood conn/s / legit conn/s of the same run.
+# (Every measured second of the client is under flood: the flood starts 1 s before the client and
+# ends 1 s after it.) Survival ratio = flood conn/s / legit conn/s of the same run.
 #
-# Every run records foreign CPU (perf-lab cpuacct.py, prefix patched to ps-) and the number of
+# Every run records foreign CPU (Perf/lab/cpuacct.py, for the ps-* namespaces) and the number of
 # processes created while it ran; a contaminated run (foreign > MAX_FOREIGN % of one CPU or more than
 # MAX_NEW_PIDS new processes) is redone up to ATTEMPTS times and left out of the summary.
 # Every loop and process is bounded by time; the script stops starting runs after MAX_MINUTES.
 #
 # The topology, the peers, Sluice's start/stop and one measured run of each kind come from common.sh
-# (shared with forwarding.sh and ../perf.sh). The perf-lab tools are built from ../shared/perf-lab (or
-# $PERF_LAB) with its own Makefile in Perf/.build-lab-synproxy (gitignored). Needs root, libxdp/libbpf, clang, nginx, haproxy, nft,
+# (shared with forwarding.sh and ../perf.sh). The lab's tools are built from Perf/lab (or $PERF_LAB)
+# with its Makefile into Perf/.build-lab-synproxy (gitignored). Needs root, make, a C compiler,
+# libxdp/libbpf, clang with the BPF target, nginx, haproxy, nft,
 # conntrack, tcpdump, curl, ethtool (apt-get install nginx haproxy nftables conntrack tcpdump curl ethtool), and
 # `swift build -c release --product sluice` in the repository root (or SLUICE=path).
 #
@@ -56,7 +58,6 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERFDIR=$(dirname "$HERE")
 ROOT=$(dirname "$PERFDIR")
-PERF_LAB=${PERF_LAB:-$(cd "$ROOT/.." && pwd)/shared/perf-lab}
 LABBIN=$PERFDIR/.build-lab-synproxy
 R_A=${R_A:-5}
 D_A=${D_A:-8}
@@ -82,7 +83,6 @@ T0=$(date +%s)
 
 NSP=ps
 [ "$(id -u)" = 0 ] || { echo "synproxy.sh: needs root (network namespaces, XDP)" >&2; exit 1; }
-[ -d "$PERF_LAB/src" ] || { echo "synproxy.sh: perf-lab not found at $PERF_LAB (set PERF_LAB)" >&2; exit 1; }
 for tool in nginx haproxy nft conntrack tcpdump curl ethtool make; do
   command -v $tool >/dev/null || { echo "synproxy.sh: $tool missing (apt-get install it)" >&2; exit 1; }
 done

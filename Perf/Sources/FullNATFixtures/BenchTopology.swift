@@ -1,8 +1,8 @@
-// The addresses of the benchmark's world, the same as the netns benchmarks' topology (Perf/netns) so that
+// The addresses of the benchmark's world, the same as the namespace lab of Perf/netns so that
 // a micro figure and a netns figure talk about the same flow: client 10.210.1.2 behind the external
 // interface, VIP 10.210.9.10:80, LIP 10.210.2.100 and real server 10.210.2.2:8080 behind the internal one.
 // Every next hop is a permanent neighbour, as in the lab. (The netns run uses a UDP service on port 9,
-// because that is what its packet generator sends; the micro benchmark uses TCP, the heavier rewrite.)
+// because that is what Perf/lab's xsk_gen sends; the micro benchmark uses TCP, the heavier rewrite.)
 
 import SluiceCore
 import SluicePacket

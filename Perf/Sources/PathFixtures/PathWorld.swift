@@ -1,4 +1,4 @@
-// The world of PathBenchmarks: the netns topology's addresses every other micro benchmark uses (client
+// The world of PathBenchmarks: the lab's addresses every other micro benchmark uses (client
 // 10.210.1.2 behind the external interface, VIP 10.210.9.10, LIP 10.210.2.100, real server
 // 10.210.2.2:8080 behind the internal one, permanent neighbours, a default route back to the client
 // side), plus a router on each side that sends ICMP errors. Constants are repeated from

@@ -1,6 +1,6 @@
 // Path (b) of the SYNPROXY micro benchmark: a client ACK that returns a valid cookie, for which
 // `Dataplane.process` checks the cookie, picks the real server, takes a LIP port, inserts the
-// connection, arms its timer, holds the ACK and queues the SYN to the real server (docs/protocol.md §2
+// connection, arms its timer, holds the ACK and queues the SYN to the real server (protocol.md §2
 // S2). The verdict is `drop(heldForReplay)` and the RS SYN waits in the output queue.
 //
 // Unlike the SYN (path a), every ACK creates a connection, so a frame cannot simply be replayed. The
@@ -150,7 +150,7 @@ public struct CookieAckBench: ~Copyable {
     /// The ACK a client sends after the data plane answered its SYN: seq = ISN + 1, ack = cookie + 1,
     /// timestamps echoing the SYN-ACK's TSval (66 bytes, as Linux).
     mutating func cookieACK(clientPort: UInt16) throws(Failure) -> [UInt8] {
-        let isn = UInt32(clientPort) &* 7919  // any ISN; the same as the netns benchmarks' generator
+        let isn = UInt32(clientPort) &* 7919  // any ISN; this one as Perf/lab's xsk_gen
         let syn = SynAnswerReplay.syn(clientPort: clientPort, isn: isn)
         var buffer = SynProxyTopology.makeBuffer()
         var n = SynAnswerReplay.restore(syn, into: &buffer)

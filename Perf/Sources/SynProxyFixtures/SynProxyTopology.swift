@@ -1,7 +1,7 @@
-// The world of the SYNPROXY micro benchmarks: the same addresses, MACs and routes as the netns
-// benchmarks' three-namespace topology in Perf/netns (client 10.210.1.2 behind the external interface,
-// VIP 10.210.9.10:80, LIP 10.210.2.100, real server 10.210.2.2:8080 behind the internal one, permanent
-// neighbours, a default route back to the client side) with one TCP service that has `syn_proxy` on.
+// The world of the SYNPROXY micro benchmarks: the same addresses, MACs and routes as the namespace
+// lab of Perf/netns (client 10.210.1.2 behind the external interface, VIP 10.210.9.10:80, LIP
+// 10.210.2.100, real server 10.210.2.2:8080 behind the internal one, permanent neighbours, a default
+// route back to the client side) with one TCP service that has `syn_proxy` on.
 //
 // Kept separate from FullNATFixtures on purpose: that target belongs to the FULLNAT benchmarks and
 // may change with them; the few constants are repeated rather than shared.

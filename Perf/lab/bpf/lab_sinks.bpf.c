@@ -1,6 +1,7 @@
 // lab_sinks.bpf.c -- two XDP programs for the flood tests of `make perf`, built for the lab's client
-// address (-DCLIENT_IP=0x..., host byte order). Each drops and counts the IPv4 frames that are not the
-// legitimate client's and passes everything else (the client's own traffic, ARP, IPv6) unchanged.
+// address (Perf/lab/Makefile passes -DCLIENT_IP=0x..., host byte order, from its CLIENT_IP). Each drops and
+// counts the IPv4 frames that are not the legitimate client's and passes everything else (the client's
+// own traffic, ARP, IPv6) unchanged.
 //
 // xdp_client_sink, on the client's veth (CLIENT_XDP=sink): a random-source SYN flood makes every
 //   SYN-answering peer send one SYN-ACK per flood SYN toward the spoofed source. On a real network those
@@ -15,9 +16,10 @@
 //   the best this machine lets any gateway show: what is left is what the flood costs the lab itself
 //   (the generator's transmit path and the client's CPU, which the flooder shares).
 //
-// Both programs also give their veth a native XDP program, which veth needs before frames sent to it
-// with XDP_TX can arrive (perf-lab README §2.2). The counter map "cnt" (per-CPU; key 0 = packets, key
-// 1 = bytes) has perf-lab's xdpcnt layout, so xdpcnt loads and reads them (`xdpcnt -o lab_sinks.o -p ...`).
+// Both programs also give their veth a native XDP program: a veth delivers frames that its peer sends
+// with XDP_TX only when it runs one itself. The counter map `pkt_count` (per-CPU; index 0 = frames,
+// index 1 = bytes) is laid out as in lab_xdp.bpf.c, so xdpcnt loads and reads these programs too
+// (`xdpcnt -o lab_sinks.o -p ...`).
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -25,7 +27,7 @@
 #include <bpf/bpf_helpers.h>
 
 #ifndef CLIENT_IP
-#error "build with -DCLIENT_IP=<the client's IPv4 address as a host-order integer>"
+#error "build with -DCLIENT_IP=<the client's IPv4 address as a host-order integer> (Perf/lab/Makefile does)"
 #endif
 
 struct {
@@ -33,16 +35,16 @@ struct {
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u64);
-} cnt SEC(".maps");
+} pkt_count SEC(".maps");
 
 static __always_inline int drop_counted(struct xdp_md *ctx)
 {
 	__u32 key = 0;
-	__u64 *value = bpf_map_lookup_elem(&cnt, &key);
+	__u64 *value = bpf_map_lookup_elem(&pkt_count, &key);
 	if (value)
 		*value += 1;
 	key = 1;
-	value = bpf_map_lookup_elem(&cnt, &key);
+	value = bpf_map_lookup_elem(&pkt_count, &key);
 	if (value)
 		*value += ctx->data_end - ctx->data;
 	return XDP_DROP;

@@ -1,0 +1,256 @@
+// xsk_gen.c -- the lab's load generator: 60-byte frames sent through an AF_XDP socket in copy mode,
+// transmit only (no XDP program is attached; the socket's TX ring feeds the interface directly).
+//
+// usage: xsk_gen -i IFACE [-p udp|syn] [-r] [-R PPS] [-t SECONDS] [-b BATCH] [-n FLOWS] [-q QUEUE] [-w]
+//                [-s SRC_MAC] [-d DST_MAC] [-S SRC_IP] [-D DST_IP] [-P DST_PORT]
+//   -p udp   UDP datagrams to DST_IP:9 (default), source ports 1024 .. 1024+FLOWS-1 (FLOWS: -n, 4096)
+//   -p syn   TCP SYNs to DST_IP:80, source ports as for UDP
+//   -r       a random source address and source port for every frame (a SYN flood "from everywhere");
+//            the checksums are patched per frame
+//   -R PPS   offered rate in frames/s; 0 (default) sends as fast as the socket takes frames
+//   -t SECS  how long to run (default 10; 0: until SIGINT/SIGTERM)
+//   -b N     descriptors posted per round (default 64)
+//   -w       bind with XDP_USE_NEED_WAKEUP: kick the kernel only when it asks
+//   defaults: -s 02:00:00:00:01:02 -d 02:00:00:00:01:01 -S 10.210.1.2 -D 10.210.9.10 (the lab's client
+//   and the gateway's client-side interface)
+//
+// Without -r the frames are written once into the UMEM and only descriptors move afterwards, so what is
+// measured is the kernel's transmit path, not frame building. Copy-mode transmission happens inside the
+// sendto() kick; a frame counts as sent when its descriptor comes back on the completion ring (on a veth
+// whose receiver is full, the kernel still completes the descriptor, so the sent count can exceed what
+// arrived: count at the receiver).
+//
+// Output: "READY xsk_gen ..." once bound; "<second> <frames/s> pps" every second; at the end
+// "SUMMARY xsk_gen ... samples=N median_tx_pps=X min=.. max=.. total=.. kicks=.. kick_again=..", where
+// the median leaves out the first second (start-up).
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <linux/if_xdp.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <xdp/xsk.h>
+
+#include "frames.h"
+#include "labtool.h"
+
+#define TOOL "xsk_gen"
+#define NFRAMES 4096u            // UMEM frames, also the most descriptors in flight
+#define FRAME_SIZE 2048u
+#define RING_SIZE 4096u
+
+// Frames not in flight, in the order they became free, so that without -r the flows take turns.
+struct frame_queue {
+	uint32_t slot[NFRAMES];
+	uint32_t head, tail;  // free-running; count = tail - head
+};
+
+static inline void fq_push(struct frame_queue *q, uint32_t frame) { q->slot[q->tail++ % NFRAMES] = frame; }
+static inline uint32_t fq_pop(struct frame_queue *q) { return q->slot[q->head++ % NFRAMES]; }
+static inline uint32_t fq_count(const struct frame_queue *q) { return q->tail - q->head; }
+
+static uint64_t xorshift_state = 0x9e3779b97f4a7c15ull;
+
+static inline uint64_t next_random(void)
+{
+	uint64_t x = xorshift_state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	xorshift_state = x;
+	return x;
+}
+
+static uint32_t parse_ip(const char *text)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, text, &a) != 1)
+		lab_fail(TOOL, "bad IPv4 address '%s'", text);
+	return ntohl(a.s_addr);
+}
+
+int main(int argc, char **argv)
+{
+	const char *ifname = NULL, *proto = "udp";
+	const char *src_mac_text = "02:00:00:00:01:02", *dst_mac_text = "02:00:00:00:01:01";
+	const char *src_ip_text = "10.210.1.2", *dst_ip_text = "10.210.9.10";
+	int seconds = 10, batch = 64, flows = (int)NFRAMES, queue = 0, need_wakeup = 0, random_source = 0, opt;
+	int dst_port = -1;
+	double rate = 0;
+
+	while ((opt = getopt(argc, argv, "i:p:rR:t:b:n:q:ws:d:S:D:P:")) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'p': proto = optarg; break;
+		case 'r': random_source = 1; break;
+		case 'R': rate = atof(optarg); break;
+		case 't': seconds = atoi(optarg); break;
+		case 'b': batch = atoi(optarg); break;
+		case 'n': flows = atoi(optarg); break;
+		case 'q': queue = atoi(optarg); break;
+		case 'w': need_wakeup = 1; break;
+		case 's': src_mac_text = optarg; break;
+		case 'd': dst_mac_text = optarg; break;
+		case 'S': src_ip_text = optarg; break;
+		case 'D': dst_ip_text = optarg; break;
+		case 'P': dst_port = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s -i IFACE [-p udp|syn] [-r] [-R PPS] [-t SECS] [-b N] [-n FLOWS] [-q Q] [-w]"
+				" [-s MAC] [-d MAC] [-S IP] [-D IP] [-P PORT]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!ifname)
+		lab_fail(TOOL, "-i IFACE is required");
+	int syn = !strcmp(proto, "syn");
+	if (!syn && strcmp(proto, "udp"))
+		lab_fail(TOOL, "-p must be udp or syn");
+	if (batch < 1 || batch > (int)RING_SIZE)
+		lab_fail(TOOL, "-b must be 1..%u", RING_SIZE);
+	if (flows < 1 || flows > (int)NFRAMES)
+		lab_fail(TOOL, "-n must be 1..%u", NFRAMES);
+	if (dst_port < 0)
+		dst_port = syn ? 80 : 9;
+	uint8_t src_mac[6], dst_mac[6];
+	if (lab_parse_mac(src_mac_text, src_mac) || lab_parse_mac(dst_mac_text, dst_mac))
+		lab_fail(TOOL, "bad MAC address");
+	uint32_t src_ip = parse_ip(src_ip_text), dst_ip = parse_ip(dst_ip_text);
+
+	struct frame_template tpl;
+	frame_template_init(&tpl, src_mac, dst_mac, dst_ip, (uint16_t)dst_port, syn);
+
+	size_t area_len = (size_t)NFRAMES * FRAME_SIZE;
+	uint8_t *area = mmap(NULL, area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (area == MAP_FAILED)
+		lab_fail(TOOL, "mmap: %s", strerror(errno));
+	static struct frame_queue free_frames;
+	for (uint32_t i = 0; i < NFRAMES; i++) {
+		frame_stamp(&tpl, area + (size_t)i * FRAME_SIZE, src_ip, (uint16_t)(1024 + i % (uint32_t)flows));
+		fq_push(&free_frames, i);
+	}
+
+	struct xsk_ring_prod fill, tx;
+	struct xsk_ring_cons comp;
+	struct xsk_umem *umem;
+	struct xsk_socket *xsk;
+	struct xsk_umem_config ucfg = {
+		.fill_size = RING_SIZE, .comp_size = RING_SIZE, .frame_size = FRAME_SIZE, .frame_headroom = 0,
+	};
+	struct xsk_socket_config scfg = {
+		.rx_size = RING_SIZE,
+		.tx_size = RING_SIZE,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,  // sending only: no XDP program wanted
+		.bind_flags = XDP_COPY | (need_wakeup ? XDP_USE_NEED_WAKEUP : 0),
+	};
+	double give_up = lab_now() + LAB_BIND_RETRY_SECONDS;
+	for (;;) {
+		int err = xsk_umem__create(&umem, area, area_len, &fill, &comp, &ucfg);
+
+		if (err)
+			lab_fail(TOOL, "UMEM: %s", strerror(-err));
+		err = xsk_socket__create(&xsk, ifname, (uint32_t)queue, umem, NULL, &tx, &scfg);
+		if (!err)
+			break;
+		xsk_umem__delete(umem);
+		if (err != -EBUSY || lab_now() > give_up)
+			lab_fail(TOOL, "AF_XDP socket on %s queue %d (copy mode): %s", ifname, queue, strerror(-err));
+		usleep(50000);  // the queue's previous socket is still being torn down
+	}
+	int fd = xsk_socket__fd(xsk);
+
+	lab_catch_signals();
+	printf("READY xsk_gen iface=%s proto=%s random_source=%d rate=%.0f batch=%d flows=%d need_wakeup=%d\n",
+	       ifname, proto, random_source, rate, batch, flows, need_wakeup);
+	fflush(stdout);
+
+	struct lab_series samples = {0};
+	uint64_t posted = 0, completed = 0, kicks = 0, kick_again = 0, completed_at_report = 0;
+	double start = lab_now(), last_report = start, last_credit = start, credit = 0;
+	double credit_cap = rate > 0 ? (rate * 0.002 > batch ? rate * 0.002 : batch) : 0;
+	int second = 0;
+
+	while (!lab_stop) {
+		uint32_t at, done = xsk_ring_cons__peek(&comp, RING_SIZE, &at);
+		for (uint32_t i = 0; i < done; i++)
+			fq_push(&free_frames, (uint32_t)(*xsk_ring_cons__comp_addr(&comp, at + i) / FRAME_SIZE));
+		if (done) {
+			xsk_ring_cons__release(&comp, done);
+			completed += done;
+		}
+
+		double now = lab_now();
+		if (now - last_report >= 1.0) {
+			double pps = (double)(completed - completed_at_report) / (now - last_report);
+
+			second++;
+			printf("%d %.0f pps\n", second, pps);
+			fflush(stdout);
+			if (second > 1)
+				series_add(&samples, pps);
+			completed_at_report = completed;
+			last_report = now;
+			if (seconds > 0 && second >= seconds)
+				break;
+		}
+
+		uint32_t want = (uint32_t)batch;
+		if (rate > 0) {
+			credit += (now - last_credit) * rate;
+			last_credit = now;
+			if (credit > credit_cap)
+				credit = credit_cap;
+			if (credit < 1 && posted == completed) {
+				// Nothing owed and nothing in flight: give the CPU away until the next frame is due.
+				double wait = (1 - credit) / rate;
+				lab_sleep_until(now + (wait < 20e-6 ? 20e-6 : wait > 1e-3 ? 1e-3 : wait));
+				continue;
+			}
+			if (credit < want)
+				want = (uint32_t)credit;
+		}
+		if (want > fq_count(&free_frames))
+			want = fq_count(&free_frames);
+		if (want) {
+			uint32_t slot;
+			uint32_t got = xsk_ring_prod__reserve(&tx, want, &slot);  // all or nothing
+
+			for (uint32_t i = 0; i < got; i++) {
+				uint32_t frame = fq_pop(&free_frames);
+				struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, slot + i);
+
+				if (random_source) {
+					uint64_t r = next_random();
+
+					frame_stamp(&tpl, area + (size_t)frame * FRAME_SIZE, (uint32_t)r,
+						    (uint16_t)(1024 + (r >> 32) % 64512));
+				}
+				d->addr = (uint64_t)frame * FRAME_SIZE;
+				d->len = FRAME_LEN;
+				d->options = 0;
+			}
+			if (got) {
+				xsk_ring_prod__submit(&tx, got);
+				posted += got;
+				credit -= got;
+			}
+		}
+		if (posted != completed && (!need_wakeup || xsk_ring_prod__needs_wakeup(&tx))) {
+			kicks++;
+			if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0)
+				kick_again++;  // EAGAIN: the kernel sent its per-call share and more is left; EBUSY /
+				               // ENOBUFS: the device queue was full. Either way: kick again.
+		}
+	}
+
+	printf("SUMMARY xsk_gen iface=%s proto=%s random_source=%d rate=%.0f batch=%d need_wakeup=%d samples=%zu "
+	       "median_tx_pps=%.0f min=%.0f max=%.0f total=%llu kicks=%llu kick_again=%llu\n",
+	       ifname, proto, random_source, rate, batch, need_wakeup, samples.n, series_median(&samples),
+	       series_min(&samples), series_max(&samples), (unsigned long long)completed, (unsigned long long)kicks,
+	       (unsigned long long)kick_again);
+	fflush(stdout);
+	xsk_socket__delete(xsk);
+	xsk_umem__delete(umem);
+	munmap(area, area_len);
+	return 0;
+}
