@@ -12,9 +12,9 @@ public enum AdminPaths {
     public static let explain = "/v1/explain"
     public static let health = "/v1/health"
 
-    /// `/v1/services/NAME/servers/ADDRESS:PORT` (IPv6 in brackets), percent-encoded.
-    public static func server(service: String, endpoint: String) -> String {
-        "\(services)/\(encode(service))/servers/\(encode(endpoint))"
+    /// `/v1/services/NAME/servers/ADDRESS/PORT`, percent-encoded.
+    public static func server(service: String, address: String, port: UInt16) -> String {
+        "\(services)/\(encode(service))/servers/\(encode(address))/\(port)"
     }
 
     /// Percent-encodes everything but unreserved characters (RFC 3986 §2.3).

@@ -49,7 +49,8 @@ public struct AdminAPIService: Service {
         let handler = self.handler
         let bootstrap = HTTPServer.bootstrap(group: group) { request in
             let response = await handler.handle(request)
-            return HTTPAnswer(status: response.status, body: response.body)
+            return HTTPAnswer(
+                status: response.status, body: response.body, headers: response.allow.map { [("Allow", $0)] } ?? [])
         }
         // The socket file takes its mode from the umask at bind: no moment where others may connect.
         let previous = umask(0o177)

@@ -26,10 +26,13 @@ public struct AdminRequest: Sendable {
 public struct AdminResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    /// The methods a resource allows, with 405 (RFC 9110 §15.5.6).
+    public var allow: String?
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], allow: String? = nil) {
         self.status = status
         self.body = body
+        self.allow = allow
     }
 
     public var json: String { String(decoding: body, as: UTF8.self) }
@@ -83,8 +86,8 @@ public struct AdminHandler: Sendable {
                 return Self.failure(404, "no virtual server \"\(s[2])\"", field: "name")
             }
             return Self.encode(found)
-        case ("PATCH", let s) where s.count == 5 && s[0] == "v1" && s[1] == "services" && s[3] == "servers":
-            return await updateServer(service: s[2], endpoint: s[4], body: request.body)
+        case ("PATCH", let s) where s.count == 6 && s[0] == "v1" && s[1] == "services" && s[3] == "servers":
+            return await updateServer(service: s[2], address: s[4], port: s[5], body: request.body)
         case ("GET", ["v1", "connections"]):
             return await connections(query)
         case ("GET", ["v1", "laddr"]):
@@ -101,19 +104,26 @@ public struct AdminHandler: Sendable {
             return Self.encode(result, status: result.applied ? 200 : 409)
         case ("GET", ["v1", "explain"]):
             return await explain(query)
-        case (_, let s) where Self.knownPath(s):
-            return Self.failure(405, "method \(request.method) is not allowed here")
+        case (_, let s) where Self.allowedMethods(s) != nil:
+            var response = Self.failure(405, "method \(request.method) is not allowed here")
+            response.allow = Self.allowedMethods(s)
+            return response
         default:
             return Self.failure(404, "no such resource: \(components.percentEncodedPath)")
         }
     }
 
-    static func knownPath(_ s: [String]) -> Bool {
-        guard s.first == "v1", s.count >= 2 else { return false }
+    /// The methods a known path allows; nil for an unknown path.
+    static func allowedMethods(_ s: [String]) -> String? {
+        guard s.first == "v1", s.count >= 2 else { return nil }
         switch s[1] {
-        case "services": return s.count == 2 || s.count == 3 || (s.count == 5 && s[3] == "servers")
-        case "connections", "laddr", "counters", "reload", "explain", "health": return s.count == 2
-        default: return false
+        case "services" where s.count == 2 || s.count == 3: return "GET"
+        case "services" where s.count == 6 && s[3] == "servers": return "PATCH"
+        case "connections" where s.count == 2, "laddr" where s.count == 2, "counters" where s.count == 2,
+            "explain" where s.count == 2, "health" where s.count == 2:
+            return "GET"
+        case "reload" where s.count == 2: return "POST"
+        default: return nil
         }
     }
 
@@ -124,21 +134,16 @@ public struct AdminHandler: Sendable {
         return StatusBuilder.services(state, traffic: traffic) { rates[$0] ?? TrafficRate() }
     }
 
-    /// `ADDRESS:PORT` or `[V6]:PORT`.
-    static func endpoint(_ text: String) -> (IPAddress, UInt16)? {
-        guard let colon = text.lastIndex(of: ":") else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard let address = IPAddress(host), let port = UInt16(text[text.index(after: colon)...]), port > 0 else {
-            return nil
+    func updateServer(service: String, address text: String, port portText: String, body: [UInt8]) async
+        -> AdminResponse
+    {
+        guard let address = IPAddress(text) else {
+            return Self.failure(400, "expected an IP address, got \"\(text)\"", field: "address")
         }
-        return (address, port)
-    }
-
-    func updateServer(service: String, endpoint: String, body: [UInt8]) async -> AdminResponse {
-        guard let (address, port) = Self.endpoint(endpoint) else {
-            return Self.failure(400, "expected ADDRESS:PORT (IPv6 in brackets), got \"\(endpoint)\"", field: "endpoint")
+        guard let port = UInt16(portText), port > 0 else {
+            return Self.failure(400, "expected a port in 1...65535, got \"\(portText)\"", field: "port")
         }
+        let endpoint = ConfigurationVocabulary.endpoint(address, port)
         let update: ServerUpdate
         do {
             update = try JSONDecoder().decode(ServerUpdate.self, from: Data(body))
@@ -166,12 +171,12 @@ public struct AdminHandler: Sendable {
         }
         let id = RealServerID(service: service, address: address, port: port)
         guard await control.setOverride(id, weight: update.weight, adminState: state) else {
-            return Self.failure(404, "virtual server \"\(service)\" has no real server \(endpoint)", field: "endpoint")
+            return Self.failure(404, "virtual server \"\(service)\" has no real server \(endpoint)", field: "address")
         }
         let status = await services().first { $0.name == service }?.servers.first {
             $0.address == address.description && $0.port == port && !$0.isSorryServer
         }
-        guard let status else { return Self.failure(404, "the server is gone", field: "endpoint") }
+        guard let status else { return Self.failure(404, "the server is gone", field: "address") }
         return Self.encode(status)
     }
 
@@ -184,17 +189,19 @@ public struct AdminHandler: Sendable {
     func connections(_ query: [String: String]) async -> AdminResponse {
         var filter = ConnectionFilter()
         filter.service = query["service"].flatMap { $0.isEmpty ? nil : $0 }
-        if let server = query["server"], !server.isEmpty {
-            if let (address, port) = Self.endpoint(server) {
-                filter.server = address
-                filter.serverPort = port
-            } else if let address = IPAddress(server) {
-                filter.server = address
-            } else {
-                return Self.failure(400, "expected ADDRESS or ADDRESS:PORT, got \"\(server)\"", field: "server")
+        if let server = query["server"] {
+            guard let address = IPAddress(server) else {
+                return Self.failure(400, "expected an IP address, got \"\(server)\"", field: "server")
             }
+            filter.server = address
         }
-        if let client = query["client"], !client.isEmpty {
+        if let text = query["server_port"] {
+            guard let port = UInt16(text), port > 0 else {
+                return Self.failure(400, "server_port must be an integer in 1...65535", field: "server_port")
+            }
+            filter.serverPort = port
+        }
+        if let client = query["client"] {
             guard let address = IPAddress(client) else {
                 return Self.failure(400, "expected an IP address, got \"\(client)\"", field: "client")
             }
@@ -228,12 +235,20 @@ public struct AdminHandler: Sendable {
         guard let text = query["protocol"], let transport = TransportProtocol.named(text) else {
             return Self.failure(400, "protocol must be tcp or udp", field: "protocol")
         }
-        guard let client = query["client"].flatMap(Self.endpoint) else {
-            return Self.failure(400, "client must be ADDRESS:PORT", field: "client")
+        guard let clientAddress = query["client"].flatMap(IPAddress.init) else {
+            return Self.failure(400, "client must be an IP address", field: "client")
         }
-        guard let vip = query["vip"].flatMap(Self.endpoint) else {
-            return Self.failure(400, "vip must be ADDRESS:PORT", field: "vip")
+        guard let clientPort = query["client_port"].flatMap({ UInt16($0) }) else {
+            return Self.failure(400, "client_port must be an integer in 0...65535", field: "client_port")
         }
+        guard let vipAddress = query["vip"].flatMap(IPAddress.init) else {
+            return Self.failure(400, "vip must be an IP address", field: "vip")
+        }
+        guard let vport = query["vport"].flatMap({ UInt16($0) }) else {
+            return Self.failure(400, "vport must be an integer in 0...65535", field: "vport")
+        }
+        let client = (clientAddress, clientPort)
+        let vip = (vipAddress, vport)
         guard
             let found = await gateway.explain(
                 transport: transport, client: client.0, clientPort: client.1, vip: vip.0, vport: vip.1)

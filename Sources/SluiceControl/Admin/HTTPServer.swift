@@ -13,11 +13,16 @@ public struct HTTPAnswer: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
+    /// Extra headers (`Allow` with 405).
+    public var headers: [(String, String)]
 
-    public init(status: Int, contentType: String = "application/json", body: [UInt8]) {
+    public init(
+        status: Int, contentType: String = "application/json", body: [UInt8], headers: [(String, String)] = []
+    ) {
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.headers = headers
     }
 }
 
@@ -102,6 +107,7 @@ private final class RequestCollector: ChannelInboundHandler, @unchecked Sendable
         headers.add(name: "Content-Type", value: answer.contentType)
         headers.add(name: "Content-Length", value: String(answer.body.count))
         headers.add(name: "Connection", value: "close")
+        for (name, value) in answer.headers { headers.add(name: name, value: value) }
         let head = HTTPResponseHead(
             version: .http1_1, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)

@@ -26,8 +26,12 @@ public struct MetricsService: Service {
     public func run() async throws {
         let handler = self.handler
         let bootstrap = HTTPServer.bootstrap(group: MultiThreadedEventLoopGroup.singleton) { request in
-            guard request.method == "GET", request.uri == "/metrics" || request.uri.hasPrefix("/metrics?") else {
+            guard request.uri == "/metrics" || request.uri.hasPrefix("/metrics?") else {
                 return HTTPAnswer(status: 404, contentType: "text/plain", body: Array("try /metrics\n".utf8))
+            }
+            guard request.method == "GET" || request.method == "HEAD" else {
+                return HTTPAnswer(
+                    status: 405, contentType: "text/plain", body: Array("GET only\n".utf8), headers: [("Allow", "GET")])
             }
             return HTTPAnswer(status: 200, contentType: Self.contentType, body: Array(await handler.metrics().utf8))
         }
