@@ -20,13 +20,24 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 
 # Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
-	ethtool socat iproute2 nftables python3 python3-yaml curl haproxy conntrack wrk python3-matplotlib
+	ethtool socat iproute2 nftables python3 python3-yaml curl haproxy conntrack wrk python3-matplotlib prometheus
+# From PyPI, into a virtual environment of the build (gitignored): schemathesis checks the admin API
+# against docs/admin-api.yaml in the end-to-end tests.
+PY_VENV := .build-py
+PY_PACKAGES := schemathesis==4.32.5
 
-.PHONY: all deps build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
+.PHONY: all deps deps-deb deps-py build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
 
 all: build
 
-deps:
+deps: deps-deb deps-py
+
+deps-py:
+	@if $(PY_VENV)/bin/schemathesis --version >/dev/null 2>&1; then echo "deps: python tools present"; exit 0; fi; \
+	echo "deps: installing $(PY_PACKAGES) into $(PY_VENV)"; \
+	python3 -m venv $(PY_VENV) && $(PY_VENV)/bin/pip install --quiet $(PY_PACKAGES)
+
+deps-deb:
 	@missing=""; \
 	for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \

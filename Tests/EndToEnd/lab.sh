@@ -348,17 +348,23 @@ except socket.timeout:
 
 # demo [REQUESTS]: the lab, Sluice in sl-gw, traffic through the VIPs, what the backends saw.
 lab_demo() {
-    local requests=${1:-12} config="$REPO_ROOT/Config/sluice.yaml" ok=1 i body vip reply
+    local requests=${1:-12} config="$LAB_DIR/demo.yaml" ok=1 i body vip reply
     local server seen_addr seen_port lip lport client_addr client_port
+    local ctl="$REPO_ROOT/.build/release/sluicectl" socket="$LAB_DIR/admin.sock"
     require_sluice
     trap 'stop_sluice >/dev/null 2>&1 || true; lab_down' EXIT
     lab_up
-    log_step "starting: sluice run --config Config/sluice.yaml (in sl-gw)"
+    # The shipped configuration, with TCP health checks on web and the admin socket in the lab.
+    sed 's|^    establish_timeout: 15m$|&\n    health_check: { type: tcp, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }|' \
+        "$REPO_ROOT/Config/sluice.yaml" >"$config"
+    printf 'admin: { socket: %s }\n' "$socket" >>"$config"
+    log_step "starting: sluice run with Config/sluice.yaml + health checks on web (in sl-gw)"
     if ! start_sluice "$config"; then
         echo "demo: sluice did not start" >&2
         exit 1
     fi
     sed 's/^/    | /' "$SLUICE_LOG"
+    wait_for_log "$SLUICE_LOG" "event=rs_up vs=web .*rs=$(rs_v4 3):" 5 || true
     local bodies
     for vip in "$VIP_V4" "[$VIP_V6]"; do
         log_step "curl http://$vip/ x $requests (from sl-cli)"
@@ -396,6 +402,36 @@ lab_demo() {
             if [ -n "$reply" ]; then printf '    reply: %s\n' "$reply"; else printf '    no reply\n'; ok=0; fi
         done
     done
+    log_step "sluicectl list --stats (ipvsadm's layout)"
+    "$ctl" --socket "$socket" list --stats | sed 's/^/    /' || ok=0
+    log_step "rs2's nginx stops: its health check fails and it leaves the pool"
+    ip netns exec sl-rs2 nginx -c "$LAB_DIR/rs2/nginx.conf" -p "$LAB_DIR/rs2" -s stop
+    if wait_for_log "$SLUICE_LOG" "event=rs_down vs=web .*rs=$(rs_v4 2):" 6; then
+        grep "event=rs_down vs=web " "$SLUICE_LOG" | sed 's/^/    | /'
+    else
+        echo "    rs2 was not taken down"
+        ok=0
+    fi
+    "$ctl" --socket "$socket" health | sed 's/^/    /' || ok=0
+    bodies=""
+    for ((i = 0; i < requests; i++)); do
+        if body=$(ip netns exec sl-cli curl -gsS -m 3 "http://$VIP_V4:$HTTP_PORT/" 2>&1); then
+            bodies+="answered by $body"$'\n'
+        else
+            bodies+="failed: $body"$'\n'
+            ok=0
+        fi
+    done
+    printf '%s' "$bodies" | sort | uniq -c | sed 's/^ */    /'
+    log_step "rs2's nginx starts again: two good checks and it is back"
+    ip netns exec sl-rs2 nginx -c "$LAB_DIR/rs2/nginx.conf" -p "$LAB_DIR/rs2" -e "$LAB_DIR/rs2/error.log"
+    if wait_for_log "$SLUICE_LOG" "event=rs_up vs=web .*rs=$(rs_v4 2):.*live=3/3" 6; then
+        grep "event=rs_up vs=web .*rs=$(rs_v4 2):.*live=3/3" "$SLUICE_LOG" | sed 's/^/    | /'
+    else
+        echo "    rs2 did not come back"
+        ok=0
+    fi
+    "$ctl" --socket "$socket" list | sed 's/^/    /' || ok=0
     log_step "what the backends saw (source addresses should be LIPs, never $CLI_V4 / $CLI_V6)"
     lab_report
     # The stats file is rewritten every second: wait for one written after the traffic.
