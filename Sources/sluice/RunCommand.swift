@@ -1,6 +1,6 @@
 // `sluice run --config FILE`: a thin composition. It loads the file, checks the host, builds the
 // desired state and the AF_XDP runtime from it, and then runs the daemon as a group of services
-// (swift-service-lifecycle): the data plane, cookie-key rotation, SIGHUP reloads, the stats file, the
+// (swift-service-lifecycle): the netlink mirror, the data plane, cookie-key rotation, SIGHUP reloads, the stats file, the
 // health checker, the systemd watchdog, problem logging, the traffic sampler, the admin API on its
 // unix socket and, when `metrics.listen` is set, the Prometheus endpoint. SIGTERM/SIGINT start a graceful shutdown in which the
 // services stop in reverse order, the data plane last (workers stopped, programs detached).
@@ -31,8 +31,8 @@ struct RunCommand: AsyncParsableCommand {
     var force = false
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "sluice")
+        LoggingSystem.bootstrap(LogLevelControl.handler)
+        let logger = Logger(label: "sluice")
         let configuration: SluiceConfiguration
         do {
             configuration = try ConfigurationLoader.load(path: config)
@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
             for problem in error.problems { printError(problem.line(file: error.file)) }
             throw ExitCode(1)
         }
-        logger.logLevel = configuration.global.logLevel
+        LogLevelControl.current = configuration.global.logLevel
         for warning in configuration.warnings { logger.warning("\(warning.line(file: config))") }
         signal(SIGPIPE, SIG_IGN)
 
@@ -126,6 +126,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let admin = AdminHandler(control: control, gateway: gateway, sampler: sampler) { await reload.reload() }
         var services: [any Service] = [
+            NetlinkMirrorService(mirror: mirror),
             DataPlaneService(runtime: runtime, logger: logger),
             CookieKeyService(runtime: runtime, clock: clock, logger: logger),
             reload,
@@ -140,7 +141,8 @@ struct RunCommand: AsyncParsableCommand {
         if let listen = configuration.metrics.listen {
             services.append(MetricsService(host: listen.host, port: listen.port, handler: admin, logger: logger))
         }
-        var groupLogger = logger
+        // Its own handler: the group's start/stop chatter stays below notice whatever log_level says.
+        var groupLogger = Logger(label: "sluice.services") { StreamLogHandler.standardError(label: $0) }
         groupLogger.logLevel = .notice
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -154,7 +156,6 @@ struct RunCommand: AsyncParsableCommand {
             logger.error("event=service_failed error=\"\(error)\"")
             failed = true
         }
-        mirror.stop()
         logger.info("stopped; XDP program detached")
         if failed { throw ExitCode(1) }
     }

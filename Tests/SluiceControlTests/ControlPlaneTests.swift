@@ -295,3 +295,16 @@ final class FakeKeyRuntime: CookieKeyRuntime {
         #expect(service.stalledWorkers(previous: [2, 2], current: [3, 3]).isEmpty)
     }
 }
+
+@Suite struct LogLevelControlTests {
+    @Test func everyLoggerFollowsTheSharedLevel() {
+        let before = LogLevelControl.current
+        defer { LogLevelControl.current = before }
+        let a = Logger(label: "a", factory: LogLevelControl.handler)
+        let b = Logger(label: "b", factory: LogLevelControl.handler)
+        LogLevelControl.current = .warning
+        #expect(a.logLevel == .warning && b.logLevel == .warning)
+        LogLevelControl.current = .debug
+        #expect(a.logLevel == .debug && b.logLevel == .debug)
+    }
+}

@@ -105,7 +105,7 @@ public actor ControlPlane {
         let ids = Set(next.realServers.map(\.id))
         next.overrides = state.overrides.filter { ids.contains($0.key) }
         state = next
-        logger.logLevel = configuration.global.logLevel
+        LogLevelControl.current = configuration.global.logLevel
         for line in diff.changes { logger.notice("\(line)") }
         reloads.applied += 1
         lastReloadSucceeded = true
