@@ -79,10 +79,11 @@ public final class TestClock: Clock, Sendable {
         for continuation in due { continuation.resume() }
     }
 
-    /// Waits (yielding, in real time up to `limit`) until at least `count` tasks sleep on the clock.
+    /// Waits (yielding, in real time up to `limit`) until at least `count` tasks sleep on the clock. The
+    /// limit is generous: on a loaded machine other tests can hold the cooperative pool for many seconds.
     /// - Returns: false when they did not within the limit.
     @discardableResult
-    public func waitForSleepers(_ count: Int, limit: Duration = .seconds(5)) async -> Bool {
+    public func waitForSleepers(_ count: Int, limit: Duration = .seconds(120)) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while sleeperCount < count {
             if ContinuousClock.now >= deadline { return false }

