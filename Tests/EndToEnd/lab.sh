@@ -347,6 +347,22 @@ except socket.timeout:
 }
 
 # demo [REQUESTS]: the lab, Sluice in sl-gw, traffic through the VIPs, what the backends saw.
+# demo_requests VIP N: N requests from sl-cli to http://VIP/, tallied by the backend that answered;
+# fails when any request failed.
+demo_requests() {
+    local vip=$1 n=$2 i body bodies="" ok=0
+    for ((i = 0; i < n; i++)); do
+        if body=$(ip netns exec sl-cli curl -gsS -m 3 "http://$vip:$HTTP_PORT/" 2>&1); then
+            bodies+="answered by $body"$'\n'
+        else
+            bodies+="failed: $body"$'\n'
+            ok=1
+        fi
+    done
+    printf '%s' "$bodies" | sort | uniq -c | sed 's/^ */    /'
+    return "$ok"
+}
+
 lab_demo() {
     local requests=${1:-12} config="$LAB_DIR/demo.yaml" ok=1 i body vip reply
     local server seen_addr seen_port lip lport client_addr client_port
@@ -365,19 +381,9 @@ lab_demo() {
     fi
     sed 's/^/    | /' "$SLUICE_LOG"
     wait_for_log "$SLUICE_LOG" "event=rs_up vs=web .*rs=$(rs_v4 3):" 5 || true
-    local bodies
     for vip in "$VIP_V4" "[$VIP_V6]"; do
         log_step "curl http://$vip/ x $requests (from sl-cli)"
-        bodies=""
-        for ((i = 0; i < requests; i++)); do
-            if body=$(ip netns exec sl-cli curl -gsS -m 3 "http://$vip:$HTTP_PORT/" 2>&1); then
-                bodies+="answered by $body"$'\n'
-            else
-                bodies+="failed: $body"$'\n'
-                ok=0
-            fi
-        done
-        printf '%s' "$bodies" | sort | uniq -c | sed 's/^ */    /'
+        demo_requests "$vip" "$requests" || ok=0
     done
     # Service web-pp: nginx's proxy_protocol listener learns the client from Sluice's PROXY v2 header.
     log_step "curl http://$VIP_V4:$PP_PORT/proxywhoami x 3 (web-pp: PROXY protocol v2 to nginx)"
@@ -413,16 +419,7 @@ lab_demo() {
         ok=0
     fi
     "$ctl" --socket "$socket" health | sed 's/^/    /' || ok=0
-    bodies=""
-    for ((i = 0; i < requests; i++)); do
-        if body=$(ip netns exec sl-cli curl -gsS -m 3 "http://$VIP_V4:$HTTP_PORT/" 2>&1); then
-            bodies+="answered by $body"$'\n'
-        else
-            bodies+="failed: $body"$'\n'
-            ok=0
-        fi
-    done
-    printf '%s' "$bodies" | sort | uniq -c | sed 's/^ */    /'
+    demo_requests "$VIP_V4" "$requests" || ok=0
     log_step "rs2's nginx starts again: two good checks and it is back"
     ip netns exec sl-rs2 nginx -c "$LAB_DIR/rs2/nginx.conf" -p "$LAB_DIR/rs2" -e "$LAB_DIR/rs2/error.log"
     if wait_for_log "$SLUICE_LOG" "event=rs_up vs=web .*rs=$(rs_v4 2):.*live=3/3" 6; then

@@ -39,23 +39,6 @@ metrics() { ip netns exec sl-gw curl -sf "http://$METRICS/metrics"; }
 sed '/^admin:/,$d' "$REPO_ROOT/Config/sluice.yaml" >"$WORK/sluice.yaml"
 printf 'admin: { socket: %s }\nmetrics: { listen: "%s" }\n' "$SOCKET" "$METRICS" >>"$WORK/sluice.yaml"
 
-cat >"$WORK/count.py" <<'PY'
-import collections, socket, sys
-vip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-request = f"GET /whoami HTTP/1.0\r\nHost: {vip}\r\n\r\n".encode()
-counts, failed = collections.Counter(), 0
-for _ in range(n):
-    try:
-        with socket.create_connection((vip, port), timeout=3) as s:
-            s.sendall(request)
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-        counts[data.split(b"\r\n\r\n", 1)[1].split()[0].decode()] += 1
-    except (OSError, IndexError):
-        failed += 1
-print(" ".join(f"rs{i}={counts[f'rs{i}']}" for i in (1, 2, 3)), f"failed={failed}")
-PY
 field() { grep -o "$1=[0-9]*" <<<"$2"; }
 
 "$LAB" up || { fail "lab.sh up"; finish; }
@@ -98,7 +81,7 @@ check "laddr shows the download's LIP" grep -q "$dl_local" <<<"$laddr"
 log_step "server set --weight 0 on the download's server"
 n=$(awk -v s="$dl_server" 'BEGIN { print substr(s, length(s)) }')
 check "server set web $dl_server:8080 --weight 0" ctl server set web "$dl_server:8080" --weight 0
-counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" 80 100)
+counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" 80 100)
 log "    weight 0: $counts"
 check_eq "weight 0: 100 answered, none by rs$n" "failed=0 rs$n=0" "$(field failed "$counts") $(field "rs$n" "$counts")"
 check "list shows weight 0 for it" grep -Eq -- "-> $dl_server:8080 +FullNat +0 " <<<"$(ctl list)"
@@ -110,10 +93,10 @@ check_eq "the download finished intact during the drain" "$(cut -d' ' -f1 "$LAB_
 log_step "--state drain, then ready"
 ctl server set web "$dl_server:8080" --weight 100 >/dev/null
 check "server set --state drain" ctl server set web "$dl_server:8080" --state drain
-counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" 80 60)
+counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" 80 60)
 check_eq "drain: 60 answered, none by rs$n" "failed=0 rs$n=0" "$(field failed "$counts") $(field "rs$n" "$counts")"
 check "server set --state ready" ctl server set web "$dl_server:8080" --state ready
-counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" 80 60)
+counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" 80 60)
 log "    ready: $counts"
 check "ready: rs$n gets connections again" test "$(field "rs$n" "$counts" | cut -d= -f2)" -gt 0
 bad=$(ctl server set web "$dl_server:8080" --weight 99999 2>&1)

@@ -108,24 +108,7 @@ YAML
 }
 
 # whoami_counts PORT N: N sequential requests to VIP:PORT/whoami; prints "rs1=N rs2=N rs3=N failed=N".
-cat >"$WORK/count.py" <<'PY'
-import collections, socket, sys
-vip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-request = f"GET /whoami HTTP/1.0\r\nHost: {vip}\r\n\r\n".encode()
-counts, failed = collections.Counter(), 0
-for _ in range(n):
-    try:
-        with socket.create_connection((vip, port), timeout=3) as s:
-            s.sendall(request)
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-        counts[data.split(b"\r\n\r\n", 1)[1].split()[0].decode()] += 1
-    except (OSError, IndexError):
-        failed += 1
-print(" ".join(f"rs{i}={counts[f'rs{i}']}" for i in (1, 2, 3)), f"failed={failed}")
-PY
-whoami_counts() { ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" "$1" "$2"; }
+whoami_counts() { ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" "$1" "$2"; }
 count_of() { grep -o "$1=[0-9]*" <<<"$2" | cut -d= -f2; }
 field() { grep -o "$1=[0-9]*" <<<"$2"; }
 
@@ -252,7 +235,7 @@ for n in 1 2 3 4; do
     ns_exec sl-cli bash -c "curl -s --limit-rate 2m 'http://$VIP_V4/10mb' | sha256sum" >"$WORK/long$n.out" 2>&1 &
     long_pids+=" $!"
 done
-ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" 80 300 >"$WORK/reload-count.out" 2>&1 &
+ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" 80 300 >"$WORK/reload-count.out" 2>&1 &
 count_pid=$!
 applied=0
 for r in $(seq 1 30); do

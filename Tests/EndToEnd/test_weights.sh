@@ -44,25 +44,6 @@ EOF
     mv "$CONFIG.tmp" "$CONFIG"
 }
 
-# The counting client: N sequential connections, one GET /whoami each; prints "rs1=N rs2=N rs3=N failed=N".
-cat >"$WORK/count.py" <<'PY'
-import collections, socket, sys
-vip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-request = f"GET /whoami HTTP/1.0\r\nHost: {vip}\r\n\r\n".encode()
-counts, failed = collections.Counter(), 0
-for _ in range(n):
-    try:
-        with socket.create_connection((vip, port), timeout=5) as s:
-            s.sendall(request)
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-        counts[data.split(b"\r\n\r\n", 1)[1].split()[0].decode()] += 1
-    except (OSError, IndexError):
-        failed += 1
-print(" ".join(f"rs{i}={counts[f'rs{i}']}" for i in (1, 2, 3)), f"failed={failed}")
-PY
-
 # The holding client: finds a keep-alive connection to TARGET, starts GET /10mb on it and reads 1 MB,
 # writes READY, waits for GO, reads the rest, then asks /whoami again on the same connection.
 # Prints "sha256=HEX again=rsN".
@@ -131,7 +112,7 @@ run_spread() {
     fi
     for i in 1 2 3; do before[i]=$(whoami_lines "$i"); done
     start=$(date +%s%N)
-    counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" "$HTTP_PORT" "$n")
+    counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" "$HTTP_PORT" "$n")
     elapsed=$((($(date +%s%N) - start) / 1000000))
     log "    $label: $counts in ${elapsed} ms"
     check_eq "$label: $n/$n connections answered" "failed=0" "$(grep -o 'failed=[0-9]*' <<<"$counts")"
@@ -168,7 +149,7 @@ if wait_for_file "$WORK/ready" 20; then
     pass "a keep-alive connection to rs3 is open with a 10 MB download under way"
     write_config wrr 100 100 0
     check "sluice reloads rs3's weight 0 on SIGHUP" reload_sluice
-    counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" "$HTTP_PORT" 300)
+    counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" "$HTTP_PORT" 300)
     log "    after the reload: $counts"
     check_eq "after weight 0: 300/300 new connections answered" "failed=0" "$(grep -o 'failed=[0-9]*' <<<"$counts")"
     check_eq "after weight 0: no new connection reaches rs3" "rs3=0" "$(grep -o 'rs3=[0-9]*' <<<"$counts")"
@@ -190,7 +171,7 @@ fi
 # Undrain: rs3 receives new connections again.
 write_config wrr 100 100 50
 reload_sluice || fail "sluice reloads the configuration on SIGHUP"
-counts=$(ns_exec sl-cli "$PYTHON" "$WORK/count.py" "$VIP_V4" "$HTTP_PORT" 50)
+counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" "$HTTP_PORT" 50)
 log "    weight restored: $counts"
 check "with its weight restored rs3 receives new connections again" \
     bash -c "[ \"\$(grep -o 'rs3=[0-9]*' <<<'$counts' | cut -d= -f2)\" -gt 0 ]"
