@@ -99,16 +99,29 @@ extension Dataplane {
         guard info.l4Protocol == 6, flags & tcpRST == 0, flags & tcpACK != 0 else {
             return .drop(.realServerGone)
         }
+        guard let side = answerWithReset(frame: &frame, length: &length, network: network) else {
+            return .drop(.realServerGone)
+        }
+        counters.count(.noDestinationResets)
+        return .transmit(side)
+    }
+
+    /// Rewrites the received TCP segment in place into the RST that answers it, back to its sender:
+    /// RFC 9293 §3.10.7.1's answer to a segment with ACK (seq = SEG.ACK, no ACK flag). Returns the side
+    /// to send it on; nil when there is no way back or the frame has no room.
+    @inlinable
+    mutating func answerWithReset(
+        frame: inout MutableSpan<UInt8>, length: inout Int, network: borrowing NetworkView
+    ) -> Side? {
         var egress = Egress()
-        if resolveEgress(to: info.source, network: network, into: &egress) != nil { return .drop(.realServerGone) }
+        if resolveEgress(to: info.source, network: network, into: &egress) != nil { return nil }
         let segment = TCPSegmentBuilder.Segment(
             sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: info.destination,
             destination: info.source, sourcePort: info.destinationPort, destinationPort: info.sourcePort,
             sequence: frame.u32(info.l4Offset + 8), acknowledgement: 0, flags: tcpRST, window: 0)
         let n = TCPSegmentBuilder.build(&frame, segment)
-        guard n > 0 else { return .drop(.realServerGone) }
+        guard n > 0 else { return nil }
         length = n
-        counters.count(.noDestinationResets)
-        return .transmit(egress.side)
+        return egress.side
     }
 }

@@ -139,17 +139,11 @@ extension Dataplane {
         frame: inout MutableSpan<UInt8>, length: inout Int, now: UInt64, network: borrowing NetworkView
     ) -> Verdict {
         guard synProxy.resetBudget.take(now: now) else { return .drop(.badCookie) }
-        var egress = Egress()
-        if resolveEgress(to: info.source, network: network, into: &egress) != nil { return .drop(.badCookie) }
-        let segment = TCPSegmentBuilder.Segment(
-            sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: info.destination,
-            destination: info.source, sourcePort: info.destinationPort, destinationPort: info.sourcePort,
-            sequence: frame.u32(info.l4Offset + 8), acknowledgement: 0, flags: tcpRST, window: 0)
-        let n = TCPSegmentBuilder.build(&frame, segment)
-        guard n > 0 else { return .drop(.badCookie) }
-        length = n
+        guard let side = answerWithReset(frame: &frame, length: &length, network: network) else {
+            return .drop(.badCookie)
+        }
         counters.count(.synProxyResetsSent)
-        return .transmit(egress.side)
+        return .transmit(side)
     }
 
     /// A segment matching an entry of a SYN-proxied connection. Returns nil when the entry was
