@@ -2,6 +2,8 @@
 #
 #   make deps    install the system packages the build and the end-to-end tests need (apt, idempotent)
 #   make build   release build (.build/release/sluice)
+#   make install release build, then sluice and sluicectl under PREFIX (default /usr/local) with sluicectl's
+#                bash completion, man pages and, where /etc/systemd/system exists, the systemd unit
 #   make test    deps, unit tests, then every Tests/EndToEnd/test_*.sh (as root; skipped otherwise)
 #   make demo    the namespace lab with Sluice in it: curl and UDP through the VIPs, what the backends saw
 #   make lint    swift format lint --strict        make format   swift format -i (rewrite in place)
@@ -9,13 +11,15 @@
 #   make clean   remove build products and the lab
 #
 # Works without a TTY (CI) and as root. Variables: SWIFT, E2E (space-separated test scripts to run),
-# DEMO_REQUESTS (requests per VIP in `make demo`).
+# DEMO_REQUESTS (requests per VIP in `make demo`), PREFIX and SYSTEMD_UNIT_DIR (`make install`).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 SWIFT ?= swift
 E2E ?= $(sort $(wildcard Tests/EndToEnd/test_*.sh))
 DEMO_REQUESTS ?= 12
+PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /etc/systemd/system
 SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 
 # Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
@@ -26,7 +30,7 @@ DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-lig
 PY_VENV := .build-py
 PY_PACKAGES := schemathesis==4.32.5
 
-.PHONY: all deps deps-deb deps-py build test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
+.PHONY: all deps deps-deb deps-py build install test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
 
 all: build
 
@@ -52,6 +56,24 @@ deps-deb:
 
 build:
 	$(SWIFT) build -c release
+
+# swift-argument-parser's generate-manual plugin builds every product in release, then writes a man page
+# per ArgumentParser executable; its build is the release build installed here (a separate `swift build
+# -c release` first would be partly redone by the plugin's). The unit's /usr/local/bin paths are
+# rewritten to PREFIX; it is installed only where systemd keeps units.
+install:
+	@set -e; $(SWIFT) package plugin generate-manual; \
+	bin=$$($(SWIFT) build -c release --show-bin-path); man=.build/plugins/GenerateManual/outputs; \
+	install -d $(PREFIX)/bin $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/man/man1; \
+	install -m 0755 "$$bin/sluice" "$$bin/sluicectl" $(PREFIX)/bin/; \
+	"$$bin/sluicectl" --generate-completion-script bash >$(PREFIX)/share/bash-completion/completions/sluicectl; \
+	install -m 0644 "$$man/sluice/sluice.1" "$$man/sluicectl/sluicectl.1" $(PREFIX)/share/man/man1/; \
+	if [ -d $(SYSTEMD_UNIT_DIR) ]; then \
+		sed 's|/usr/local/bin/|$(PREFIX)/bin/|g' Config/sluice.service >$(SYSTEMD_UNIT_DIR)/sluice.service; \
+		chmod 0644 $(SYSTEMD_UNIT_DIR)/sluice.service; \
+		echo "install: $(SYSTEMD_UNIT_DIR)/sluice.service (systemctl daemon-reload to load it)"; \
+	else echo "install: no $(SYSTEMD_UNIT_DIR), systemd unit not installed"; fi; \
+	echo "install: sluice and sluicectl in $(PREFIX)/bin, completion and man pages under $(PREFIX)/share"
 
 unit-test:
 	$(SWIFT) test
