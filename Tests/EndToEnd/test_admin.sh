@@ -99,8 +99,15 @@ check "server set --state ready" ctl server set web "$dl_server:8080" --state re
 counts=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/whoami_count.py" "$VIP_V4" 80 60)
 log "    ready: $counts"
 check "ready: rs$n gets connections again" test "$(field "rs$n" "$counts" | cut -d= -f2)" -gt 0
-bad=$(ctl server set web "$dl_server:8080" --weight 99999 2>&1)
-check "a bad weight is refused with the field named" bash -c "grep -q 'weight' <<<'$bad' && ! ctl server set web '$dl_server:8080' --weight 99999 2>/dev/null"
+bad_rc=0
+bad=$(ctl server set web "$dl_server:8080" --weight 99999 2>&1) || bad_rc=$?
+log "    | $bad"
+check "a bad weight is refused (non-zero exit)" test "$bad_rc" -ne 0
+check "the refusal names the weight" grep -q "weight" <<<"$bad"
+api_bad=$(curl -s --unix-socket "$SOCKET" -X PATCH -d '{"weight": 99999}' \
+    "http://x/v1/services/web/servers/$dl_server/8080")
+log "    | API: $api_bad"
+check "the API answers a bad weight with the field named" grep -q '"field":"weight"' <<<"$api_bad"
 
 log_step "explain agrees with where the next connection goes"
 agree=0
