@@ -51,10 +51,32 @@ public struct SystemProbe: HealthProbe {
         if case ChannelError.connectTimeout = error {
             return CheckResult(status: .l4Timeout, durationMilliseconds: 0, detail: "connect timeout")
         }
-        if let io = error as? IOError, io.errnoCode == EADDRNOTAVAIL || io.errnoCode == EINVAL {
-            return CheckResult(status: .socketError, durationMilliseconds: 0, detail: "\(io)")
+        var code: Int32?
+        if let io = error as? IOError { code = io.errnoCode }
+        if let multiple = error as? NIOConnectionError,
+            let io = multiple.connectionErrors.first?.error as? IOError
+        {
+            code = io.errnoCode
         }
-        return CheckResult(status: .l4Connection, durationMilliseconds: 0, detail: "\(error)")
+        if let code, code == EADDRNOTAVAIL || code == EINVAL || code == EADDRINUSE {
+            return CheckResult(status: .socketError, durationMilliseconds: 0, detail: Self.describe(code))
+        }
+        return CheckResult(
+            status: .l4Connection, durationMilliseconds: 0, detail: code.map(Self.describe) ?? "\(error)")
+    }
+
+    /// A short name for the errors a connect meets, for the log line's `detail`.
+    static func describe(_ code: Int32) -> String {
+        switch code {
+        case ECONNREFUSED: return "connection refused"
+        case ECONNRESET: return "connection reset"
+        case EHOSTUNREACH: return "host unreachable"
+        case ENETUNREACH: return "network unreachable"
+        case ETIMEDOUT: return "timed out"
+        case EADDRNOTAVAIL: return "source address not available"
+        case EADDRINUSE: return "source address in use"
+        default: return "errno \(code)"
+        }
     }
 
     func tcp(_ target: CheckTarget) async -> CheckResult {
