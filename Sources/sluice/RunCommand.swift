@@ -68,14 +68,6 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
-        do {
-            try await AdminAPIService.claim(path: configuration.admin.socket)
-        } catch {
-            printError("sluice: \(error)")
-            mirror.stop()
-            throw ExitCode(1)
-        }
-
         let desired = DesiredState(configuration: configuration)
         let runtime: DataPlaneRuntime
         do {
@@ -90,9 +82,19 @@ struct RunCommand: AsyncParsableCommand {
                 resolver: NeighbourResolver { address, index in
                     mirror.requestResolution(address: address, interfaceIndex: index)
                 })
+        } catch {
+            printError("sluice: \(error)")
+            mirror.stop()
+            throw ExitCode(1)
+        }
+        // After the runtime took the interfaces' locks (so a second sluice on them names the
+        // interface) and before anything forwards: a socket another process serves is fatal.
+        do {
+            try await AdminAPIService.claim(path: configuration.admin.socket)
             try runtime.start()
         } catch {
             printError("sluice: \(error)")
+            runtime.stop()
             mirror.stop()
             throw ExitCode(1)
         }

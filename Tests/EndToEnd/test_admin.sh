@@ -49,7 +49,7 @@ fi
 check "the admin socket is mode 0600" test "$(stat -c %a "$SOCKET")" = 600
 
 log_step "a slow download through web"
-ns_exec sl-cli bash -c "curl -s --limit-rate 1m 'http://$VIP_V4/10mb' | sha256sum" >"$WORK/slow.out" 2>&1 &
+ns_exec sl-cli "$PYTHON" "$E2E_DIR/slow_download.py" "$VIP_V4" 80 /10mb 1500000 >"$WORK/slow.out" 2>&1 &
 slow_pid=$!
 sleep 1.5
 conns=$(ctl connections --service web --json)
@@ -87,8 +87,8 @@ check_eq "weight 0: 100 answered, none by rs$n" "failed=0 rs$n=0" "$(field faile
 check "list shows weight 0 for it" grep -Eq -- "-> $dl_server:8080 +FullNat +0 " <<<"$(ctl list)"
 check "the change is logged" grep -q "event=rs_admin vs=web vip=tcp/$VIP_V4:80 rs=$dl_server:8080" "$SLUICE_LOG"
 wait "$slow_pid"
-check_eq "the download finished intact during the drain" "$(cut -d' ' -f1 "$LAB_DIR/10mb.sha256")" \
-    "$(cut -d' ' -f1 "$WORK/slow.out")"
+check_eq "the download finished intact during the drain" "sha256=$(cut -d' ' -f1 "$LAB_DIR/10mb.sha256")" \
+    "$(grep -o 'sha256=[0-9a-f]*' "$WORK/slow.out")"
 
 log_step "--state drain, then ready"
 ctl server set web "$dl_server:8080" --weight 100 >/dev/null
@@ -158,8 +158,15 @@ check "the daemon still answers after the fuzzing" ctl list
 log_step "access and exclusivity"
 check "a user other than the owner cannot connect" \
     bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups curl -s --unix-socket '$SOCKET' http://x/v1/services"
-ip netns exec sl-gw "$SLUICE_BIN" run --config "$WORK/sluice.yaml" >"$WORK/second.log" 2>&1
+# A second gateway on other interfaces (the router's, in sl-rtr) but the same socket path: refused
+# before it forwards anything, with the reason.
+sed -e 's/^  external: ext0.*/  external: gw0/' -e 's/^  internal: int0.*/  internal: gw0/' \
+    "$WORK/sluice.yaml" >"$WORK/second.yaml"
+ip netns exec sl-rtr "$SLUICE_BIN" run --config "$WORK/second.yaml" >"$WORK/second.log" 2>&1
+log "$(sed 's/^/    | /' "$WORK/second.log" | tail -2)"
 check "a second sluice on the same admin socket is refused" grep -q "in use by a running process" "$WORK/second.log"
+check "the refused sluice left no XDP program on gw0" test -z "$(xdp_attached sl-rtr)"
+check "the first sluice still answers on the socket" ctl list
 
 if stop_sluice; then pass "sluice exits 0 on SIGTERM"; else fail "sluice exits 0 on SIGTERM"; fi
 check "the socket is removed at exit" test ! -e "$SOCKET"
