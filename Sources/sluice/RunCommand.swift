@@ -43,6 +43,8 @@ struct RunCommand: AsyncParsableCommand {
         LogLevelControl.current = configuration.global.logLevel
         for warning in configuration.warnings { logger.warning("\(warning.line(file: config))") }
         signal(SIGPIPE, SIG_IGN)
+        // Until the reload service listens, a SIGHUP (a reload sent too early) must not end the process.
+        signal(SIGHUP, SIG_IGN)
 
         let mirror: NetlinkMirror
         do {
