@@ -47,9 +47,11 @@ def bars(ax, labels, stats, colours, title, unit, clean=None, fmt="{:,.0f}", tar
 panels = []
 pk = agg.get("packet", {})
 if pk:
-    order = [c for c in ("xsk_fwd_udp", "sluice_udp", "xsk_fwd_syn", "sluice_syn", "sluice_synw") if c in pk]
+    order = [c for c in ("xsk_fwd_udp", "sluice_udp", "xsk_fwd_syn", "sluice_syn", "sluice_synw",
+                         "sluice_udp_full", "sluice_udp_admin") if c in pk]
     labels = {"xsk_fwd_udp": "C fwd (UDP)", "sluice_udp": "Sluice fwd", "xsk_fwd_syn": "C fwd (SYN)",
-              "sluice_syn": "Sluice SYN-ACK\n(XDP)", "sluice_synw": "Sluice SYN-ACK\n(worker)"}
+              "sluice_syn": "Sluice SYN-ACK\n(XDP)", "sluice_synw": "Sluice SYN-ACK\n(worker)",
+              "sluice_udp_full": "Sluice fwd\n100k table", "sluice_udp_admin": "Sluice fwd, 100k\n+ admin load"}
     panels.append(lambda ax: bars(
         ax, [labels[c] for c in order], [dict(pk[c], median=pk[c]["median"] / 1e3, min=pk[c]["min"] / 1e3,
                                               max=pk[c]["max"] / 1e3) if pk[c].get("median") is not None else None

@@ -15,6 +15,16 @@
 #             sluice_syn   Sluice answering that flood with cookie SYN-ACKs (counted at the client): by
 #                          default its XDP program answers them (XDP_TX)
 #             sluice_synw  the same with synproxy.answer_in_xdp: false: the worker answers in user space
+#           and, not in the default list (PACKET_CASES="sluice_udp_full sluice_udp_admin", see below):
+#             sluice_udp_full   sluice_udp with its table holding ≥ TABLE_FILL (100000) connections, opened
+#                               before the measurement by random-source UDP (netns/common.sh fill_table;
+#                               two LIPs, connection_capacity SLUICE_CONN_CAPACITY_FULL = the shipped
+#                               default 1048576, the admin socket and metrics endpoint configured, unused)
+#             sluice_udp_admin  the same, and during the measured seconds netns/admin_load.py (in the
+#                               gateway's namespace, on GEN_CPU) alternately scrapes /metrics and lists
+#                               100000 connections through the admin API (10 pages of 10000) as fast as
+#                               it can. Its ratio to sluice_udp_full, run by run, is what the admin load
+#                               costs forwarding (target ≥ 0.95).
 #   conn    per peer (PEERS: route, nft_fullnat, nft_synproxy, haproxy, sluice), D_C s each:
 #             cps (wrk -c32, Connection: close), rps (wrk -c32 keep-alive), lat (tcpbench -c1, a new
 #             connection per request, latency including connect)
@@ -43,6 +53,8 @@
 #   env: R=5 D_P=5 D_C=4 LD=4 FLOOD_RATES="100000 300000" PARTS="memory packet conn flood"
 #        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice" TESTS="cps rps lat legit flood_..." (default:
 #        from PARTS and FLOOD_RATES) PACKET_CASES="xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"
+#        (also: sluice_udp_full sluice_udp_admin) TABLE_FILL=100000 FILL_RATE=60000 METRICS_PORT=9810
+#        SLUICE_CONN_CAPACITY_FULL=1048576
 #        CLIENT_XDP=1 (a native XDP_PASS program on the client's veth; 0: none; sink: lab_sinks.bpf.c's
 #        xdp_client_sink, which drops the replies to the flood's spoofed sources at XDP cost)
 #        SLUICE=.build/release/sluice MEMORY_PROBE=(built here) CLIENT_ADDRESS=auto MAX_FOREIGN=10 MAX_NEW_PIDS=25 ATTEMPTS=2
@@ -145,28 +157,42 @@ part_memory() {
 }
 
 # ------------------------------------------------------------------ packet path
-# packet_config CASE: Sluice's configuration for a packet case (sluice_synw: no SYN answering in XDP).
+# packet_config CASE: Sluice's configuration for a packet case (sluice_synw: no SYN answering in XDP;
+# sluice_udp_full/_admin: two LIPs, the shipped table size, the metrics endpoint, the table filled first,
+# and for _admin the admin load during the run). Also sets PK_FILL and PK_ADMIN_LOAD for packet_run.
 packet_config() {
-  SLUICE_ANSWER_IN_XDP=
-  [ "$1" = sluice_synw ] && SLUICE_ANSWER_IN_XDP=false
+  packet_reset
+  case $1 in
+    sluice_synw) SLUICE_ANSWER_IN_XDP=false ;;
+    sluice_udp_full|sluice_udp_admin)
+      SLUICE_LIPS="$LIP, $LIP2" SLUICE_CONN_CAPACITY=${SLUICE_CONN_CAPACITY_FULL:-1048576}
+      SLUICE_METRICS=127.0.0.1:${METRICS_PORT:-9810} PK_FILL=${TABLE_FILL:-100000}
+      [ "$1" = sluice_udp_admin ] && PK_ADMIN_LOAD=1 ;;
+  esac
   sluice_usable
+}
+
+# case_traffic CASE: the traffic of a packet case: udp or syn.
+case_traffic() {
+  case $1 in *_udp|*_udp_*) echo udp ;; *) echo syn ;; esac
 }
 
 part_packet() {
   net_up || return
-  local cases= c r attempt traffic
+  local cases= c r attempt traffic gw
   for c in $PACKET_CASES; do
     case $c in sluice_*) packet_config "$c" || { echo "packet: $c skipped: $SLUICE_STATUS"; continue; } ;; esac
     cases="$cases $c"
   done
   for r in $(seq "$R"); do
     for c in $cases; do
-      traffic=${c##*_}
-      case $c in sluice_*) packet_config "$c"; traffic=${traffic%w} ;; esac
+      traffic=$(case_traffic "$c") gw=${c%%_*}
+      [ "$gw" = xsk ] && gw=xsk_fwd
+      case $c in sluice_*) packet_config "$c" ;; esac
       for attempt in $(seq "$ATTEMPTS"); do
         over_time && { echo "time budget spent: packet part stops at run $r" >&2; return; }
         quiet_before "$attempt"
-        if ! packet_run "${c%_*}" "$traffic" "$D_P" 0 "$ACCT_LOG" "packet $c run $r/$attempt"; then
+        if ! packet_run "$gw" "$traffic" "$D_P" 0 "$ACCT_LOG" "packet $c run $r/$attempt"; then
           echo "packet $c run $r: could not run" >&2; break
         fi
         case $c in sluice_*) cat "$WORK/sluice.stats" >>"$WORK/sluice-packet.stats" 2>/dev/null ;; esac
@@ -175,8 +201,9 @@ part_packet() {
       done
     done
   done
-  SLUICE_ANSWER_IN_XDP=
 }
+# packet_reset: the plain configuration again, for the connection part.
+packet_reset() { SLUICE_ANSWER_IN_XDP= SLUICE_LIPS=$LIP SLUICE_CONN_CAPACITY=65536 SLUICE_METRICS= PK_FILL=0 PK_ADMIN_LOAD=0; }
 
 # ------------------------------------------------------------------ connections and floods
 TARGET=$VIP
@@ -317,7 +344,7 @@ part_conn() {
 for part in $PARTS; do
   case $part in
     memory) part_memory ;;
-    packet) part_packet ;;
+    packet) part_packet; packet_reset ;;
     conn) part_conn ;;
     flood) case " $PARTS " in *" conn "*) ;; *) part_conn ;; esac ;;   # flood runs inside part_conn
   esac
@@ -332,7 +359,9 @@ ELAPSED=$(( $(date +%s) - T_START - WAITED_NS ))
 CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 MEM_GIB=$(awk '/^MemTotal/{printf "%.0f", $2 / 1048576}' /proc/meminfo)
 M_STAMP=$STAMP M_HOST=$(hostname) M_KERNEL=$(uname -r) M_CPUS=$(nproc) M_CPU_MODEL=$CPU_MODEL M_MEM_GIB=$MEM_GIB \
-M_PARAMS="R=$R D_P=$D_P D_C=$D_C LD=$LD FLOOD_RATES=\"$FLOOD_RATES\" CLIENT_XDP=$CLIENT_XDP PARTS=\"$PARTS\"" M_RUNS=$R \
+M_PARAMS="R=$R D_P=$D_P D_C=$D_C LD=$LD FLOOD_RATES=\"$FLOOD_RATES\" CLIENT_XDP=$CLIENT_XDP PARTS=\"$PARTS\"$(
+  case " $PARTS " in *" packet "*) echo " PACKET_CASES=\"$PACKET_CASES\"" ;; esac)$(
+  case " $PACKET_CASES " in *" sluice_udp_full "*|*" sluice_udp_admin "*) echo " TABLE_FILL=${TABLE_FILL:-100000}" ;; esac)" M_RUNS=$R \
 M_MAX_FOREIGN=$MAX_FOREIGN M_MAX_NEW_PIDS=$MAX_NEW_PIDS M_ELAPSED_S=$ELAPSED M_MEASURE_S=$(( $(date +%s) - T0 )) \
 M_WAITED_NS_S=$WAITED_NS M_SLUICE=$SLUICE M_SLUICE_STATUS=$SLUICE_STATUS M_CLIENT_ADDRESS=$SLUICE_CA_NOTE \
 M_SMOKE=${SMOKE:-every peer answered a request} M_MEMORY=$MEMORY_NOTE \

@@ -12,8 +12,9 @@
 #   02:00:00:00:01:02            02:00:00:00:01:01
 #                                NSP-g1 10.210.2.1/24  <-->  NSP-b0 10.210.2.2/24 (RIP; nginx :80, :81 PROXY)
 #                                02:00:00:00:02:01           02:00:00:00:02:02
-#   VIP 10.210.9.10 (NSP-cli routes it, and RIP's /24, via 10.210.1.1). LIP 10.210.2.100 on no interface
-#   (NSP-be has a /32 route to it via the gateway). NSP-gw's default route points back into NSP-cli,
+#   VIP 10.210.9.10 (NSP-cli routes it, and RIP's /24, via 10.210.1.1). LIP 10.210.2.100 and LIP2
+#   10.210.2.101 on no interface (NSP-be has a /32 route to each via the gateway; LIP2 is used only by
+#   the cases that need more than one LIP's 64 511 ports). NSP-gw's default route points back into NSP-cli,
 #   which does not forward: replies to random flood sources die there. Every MAC is fixed and every
 #   neighbour entry permanent, so no generator ARPs and an XDP_DROP counter cannot starve ARP; rp_filter
 #   is off and ICMP redirects are off. Namespaces and interfaces carry the caller's prefix; no veth end
@@ -41,7 +42,7 @@ CLI=$NSP-cli GW=$NSP-gw BE=$NSP-be
 IF_C0=$NSP-c0 IF_G0=$NSP-g0 IF_G1=$NSP-g1 IF_B0=$NSP-b0
 MAC_C0=02:00:00:00:01:02 MAC_G0=02:00:00:00:01:01
 MAC_G1=02:00:00:00:02:01 MAC_B0=02:00:00:00:02:02
-CIP=10.210.1.2 VIP=10.210.9.10 LIP=10.210.2.100 RIP=10.210.2.2 UDP_PORT=9
+CIP=10.210.1.2 VIP=10.210.9.10 LIP=10.210.2.100 LIP2=10.210.2.101 RIP=10.210.2.2 UDP_PORT=9
 GW_LIP=10.210.2.1   # the gateway's own backend-side address: the source the kernel peers and HAProxy use
 MAX_FOREIGN=${MAX_FOREIGN:-10}
 MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
@@ -159,6 +160,7 @@ net_up() {
   # The LIP lies inside NSP-be's connected /24 but is on no interface: without this host route the backend
   # would ARP for it (nobody answers) instead of sending replies to the gateway.
   ip -n $BE route add $LIP/32 via 10.210.2.1
+  ip -n $BE route add $LIP2/32 via 10.210.2.1
   ip -n $GW route add default via $CIP   # replies to random sources go back to NSP-cli and die there
   ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.send_redirects=0
   ip netns exec $CLI sysctl -qw net.ipv4.ip_forward=0 net.ipv4.tcp_syn_retries=2
@@ -225,12 +227,21 @@ stop_haproxy() {
 # SLUICE_SERVICES: any of "udp" (VIP:9 -> RIP:9, the forwarding test) and "tcp" (VIP:80 -> RIP, the
 # connection and SYN tests); SLUICE_SYN_PROXY true|false; SLUICE_CLIENT_ADDRESS none|proxy_protocol_v2
 # (PROXY v2 goes to nginx's proxy_protocol listener on :81, as HAProxy's does); SLUICE_ANSWER_IN_XDP
-# true|false writes synproxy.answer_in_xdp (empty: the key is left out, the binary's default applies).
+# true|false writes synproxy.answer_in_xdp (empty: the key is left out, the binary's default applies);
+# SLUICE_LIPS the local addresses ("$LIP", or "$LIP, $LIP2": a LIP's ports are unique per LIP, so one
+# LIP holds at most 64 511 connections); SLUICE_CONN_CAPACITY dataplane.connection_capacity (65536);
+# SLUICE_METRICS ADDRESS:PORT for metrics.listen (empty: no metrics endpoint). The admin API's socket is
+# always $WORK/admin.sock (SLUICE_ADMIN_SOCKET), never the default /run/sluice/admin.sock, which another
+# Sluice on the host (the e2e tests, a second lab) may hold.
 SLUICE=${SLUICE:-$(dirname "$(dirname "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)")")/.build/release/sluice}
 SLUICE_SERVICES=${SLUICE_SERVICES:-"udp tcp"}
 SLUICE_SYN_PROXY=${SLUICE_SYN_PROXY:-true}
 SLUICE_CLIENT_ADDRESS=${SLUICE_CLIENT_ADDRESS:-none}
 SLUICE_ANSWER_IN_XDP=${SLUICE_ANSWER_IN_XDP:-}
+SLUICE_LIPS=${SLUICE_LIPS:-$LIP}
+SLUICE_CONN_CAPACITY=${SLUICE_CONN_CAPACITY:-65536}
+SLUICE_METRICS=${SLUICE_METRICS:-}
+SLUICE_ADMIN_SOCKET=$WORK/admin.sock
 
 sluice_rs_port() { [ "$SLUICE_CLIENT_ADDRESS" = none ] && echo 80 || echo 81; }
 
@@ -242,7 +253,7 @@ interfaces:
   internal: $IF_G1
   xdp_mode: native
 local_address_groups:
-  lips: [$LIP]
+  lips: [$SLUICE_LIPS]
 virtual_servers:
 EOF
   case " $SLUICE_SERVICES " in *" udp "*) cat <<EOF ;; esac
@@ -270,7 +281,7 @@ EOF
   cat <<EOF
 dataplane:
   workers: 1
-  connection_capacity: 65536
+  connection_capacity: $SLUICE_CONN_CAPACITY
 synproxy:
   mss: 1452
   wscale: 7
@@ -282,6 +293,8 @@ synproxy:
   ack_storm_threshold: 10
 EOF
   [ -n "$SLUICE_ANSWER_IN_XDP" ] && echo "  answer_in_xdp: $SLUICE_ANSWER_IN_XDP"
+  echo "admin: { socket: $SLUICE_ADMIN_SOCKET }"
+  [ -n "$SLUICE_METRICS" ] && echo "metrics: { listen: \"$SLUICE_METRICS\" }"
   true
 }
 
@@ -362,6 +375,46 @@ syn_flood() {
     -D "${3:-$VIP}" -t "$1" $ropt
 }
 
+# fill_table N: open UDP connections through Sluice until its `connections` gauge reaches N: xsk_gen's
+# random-source UDP (a new source address and port per frame, so nearly every frame is a new flow) to
+# VIP:9 in 1 s rounds, each at the deficit plus 5 % (at most FILL_RATE, default 60000, frames/s) and with a
+# seed of its own (-x: new sources, not the last round's again), at most FILL_ROUNDS (8) rounds, so the
+# table ends a little above N. The flows are one-way UDP (udp_oneway, 300 s
+# idle timeout by default), so they stay for the measurement. Sets PK_TABLE (the gauge at the end); 1 if
+# N was not reached.
+fill_table() {
+  local want=$1 rate round
+  PK_TABLE=$(sstat connections)
+  for round in $(seq "${FILL_ROUNDS:-8}"); do
+    [ "$PK_TABLE" -ge "$want" ] && return 0
+    rate=$(( (want - PK_TABLE) * 105 / 100 + 500 ))
+    [ "$rate" -gt "${FILL_RATE:-60000}" ] && rate=${FILL_RATE:-60000}
+    ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i $IF_C0 -p udp -r -x $((round + 1)) -s $MAC_C0 \
+      -d $MAC_G0 -D $VIP -t 1 -R "$rate" >>"$WORK/fill.log" 2>&1
+    sleep 1.2   # the stats file is rewritten every second
+    PK_TABLE=$(sstat connections)
+  done
+  [ "$PK_TABLE" -ge "$want" ] || { echo "fill_table: $PK_TABLE connections, wanted $want" >&2; return 1; }
+}
+
+# admin_load_start / admin_load_stop: netns/admin_load.py in NSP-gw (the metrics endpoint listens on its
+# loopback), pinned to GEN_CPU, scraping SLUICE_METRICS and listing ADMIN_ENTRIES (100000) connections
+# through SLUICE_ADMIN_SOCKET in pages of 10000, alternately, until stopped. admin_load_stop sets
+# PK_ADMIN ("scrapes=..,scrape_errors=..,listings=..,pages=..,list_errors=..,...": its SUMMARY line).
+admin_load_start() {
+  ip netns exec $GW taskset -c "$GEN_CPU" "$PYTHON" "$NETNS_DIR/admin_load.py" --socket "$SLUICE_ADMIN_SOCKET" \
+    --metrics "$SLUICE_METRICS" --entries "${ADMIN_ENTRIES:-100000}" --limit 10000 >"$WORK/admin-load.log" 2>&1 &
+  ADMIN_PID=$!
+}
+admin_load_stop() {
+  [ -n "${ADMIN_PID:-}" ] || return 0
+  kill -INT "$ADMIN_PID" 2>/dev/null; wait "$ADMIN_PID" 2>/dev/null; ADMIN_PID=
+  PK_ADMIN=$(grep -m1 "^SUMMARY admin_load" "$WORK/admin-load.log" | cut -d' ' -f3- | tr ' ' ',')
+  [ -n "$PK_ADMIN" ] || PK_ADMIN="admin_load_failed=1"
+  grep -v "^SUMMARY" "$WORK/admin-load.log" | head -3 >&2
+  true
+}
+
 # ------------------------------------------------------------------ accounting
 field() { sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" <<<" $2" | head -1; }
 errors() { # errors TCPBENCH_OUTPUT: refused/reset + timeouts + I/O errors + non-2xx (empty output: "-")
@@ -403,11 +456,15 @@ acct_end() {
 # 20 kpps that opens all 4096 flows, so what is measured is established traffic. Sluice with syn and XDP
 # answering on waits (up to 8 s) until its gauge xdp_syn_answering says the XDP path is live: it checks
 # every 5 s that XDP_TX can reach the client veth, which needs the counter's XDP program there.
+# PK_FILL=N (Sluice, udp): after that warm-up, fill_table N opens at least N more flows (the table the
+# admin cases need); PK_ADMIN_LOAD=1: admin_load_start just before the generator, stopped right after it
+# (the load covers the whole measured run). Both add to PK_EXTRA: table= (connections before the run),
+# table_after=, and the admin load's SUMMARY fields.
 # Sets PK_COUNT, PK_GEN_TX, ACCT, NEW_PIDS, PK_EXTRA (Sluice's counter deltas) and PK_WHERE; returns 1
 # if the run could not be made. Leaves the gateway stopped.
 packet_run() {
   local gw=$1 traffic=$2 secs=$3 rate=${4:-0} fp= cp counter_ns=$BE counter_if=$IF_B0 c0= c1= n0 n1 _
-  PK_COUNT= PK_GEN_TX= PK_EXTRA=- ACCT= NEW_PIDS=
+  PK_COUNT= PK_GEN_TX= PK_EXTRA=- ACCT= NEW_PIDS= PK_TABLE= PK_ADMIN=
   [ "$gw" != xsk_fwd ] && [ "$traffic" = syn ] && counter_ns=$CLI counter_if=$IF_C0
   PK_WHERE=$counter_if
   ip netns exec $counter_ns "$BIN/xdpcnt" -i $counter_if -p xdp_drop_cnt -m native -t 0 >"$WORK/count.log" 2>&1 &
@@ -425,6 +482,7 @@ packet_run() {
     sluice)
       start_sluice || { kill $cp 2>/dev/null; return 1; }
       [ "$traffic" = udp ] && gen_udp 2 20000 >"$WORK/warm.log" 2>&1
+      [ "$traffic" = udp ] && [ "${PK_FILL:-0}" -gt 0 ] && { sleep 1.2; fill_table "$PK_FILL"; }
       if [ "$traffic" = syn ] && [ "$SLUICE_ANSWER_IN_XDP" != false ]; then
         for _ in $(seq 40); do [ "$(sstat xdp_syn_answering)" = 1 ] && break; sleep 0.2; done
       fi
@@ -433,16 +491,20 @@ packet_run() {
       start_nft synproxy ;;
     *) echo "packet_run: unknown gateway $gw" >&2; kill $cp 2>/dev/null; return 1 ;;
   esac
+  [ "$gw" = sluice ] && [ "${PK_ADMIN_LOAD:-0}" = 1 ] && { admin_load_start; sleep 0.5; }
   n0=$(grep -c " pps$" "$WORK/count.log")
   acct_begin
   if [ "$traffic" = udp ]; then gen_udp "$secs" "$rate"; else syn_flood "$secs" "$rate"; fi >"$WORK/gen.log" 2>&1
   acct_end "${5:-}" "${6:-}"
+  admin_load_stop
   n1=$(grep -c " pps$" "$WORK/count.log")
   kill -INT $cp 2>/dev/null; wait $cp 2>/dev/null
   [ -n "$fp" ] && wait $fp
   if [ "$gw" = sluice ]; then
     sleep 1.2; c1=$(counters)
     PK_EXTRA="xdp_syn_answering=$(sstat xdp_syn_answering),$(deltas "$c0" "$c1")"
+    [ -n "$PK_TABLE" ] && PK_EXTRA="$PK_EXTRA,table=$PK_TABLE,table_after=$(sstat connections)"
+    [ -n "$PK_ADMIN" ] && PK_EXTRA="$PK_EXTRA,$PK_ADMIN"
     stop_sluice
   fi
   gw_mode none

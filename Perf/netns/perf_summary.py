@@ -95,7 +95,10 @@ PK = [("xsk_fwd_udp", "C AF_XDP forwarder `xsk_fwd` (ceiling), UDP flat out", "s
       ("sluice_udp", "Sluice forwarding established UDP flows (4096)", "sink"),
       ("xsk_fwd_syn", "C AF_XDP forwarder `xsk_fwd` (ceiling), random-source SYN flood", "sink"),
       ("sluice_syn", "Sluice answering that SYN flood (cookie SYN-ACKs; its XDP program answers)", "client"),
-      ("sluice_synw", "Sluice answering that SYN flood in its worker (`answer_in_xdp: false`)", "client")]
+      ("sluice_synw", "Sluice answering that SYN flood in its worker (`answer_in_xdp: false`)", "client"),
+      ("sluice_udp_full", "Sluice forwarding established UDP flows (4096), ≥ 100 000 connections in its table", "sink"),
+      ("sluice_udp_admin", "the same, while /metrics is scraped and 100 000 connections are listed (admin API), "
+       "alternately, as fast as one client can", "sink")]
 if any(r["part"] == "packet" for r in rows):
     out.append("## Packet path: pps counted at the receiver (60-byte frames, gateway on one core)\n")
     out.append("| case | pps | counted at | runs kept / made | gateway CPU % | generator tx pps | ratio to the ceiling |")
@@ -106,7 +109,7 @@ if any(r["part"] == "packet" for r in rows):
             continue
         s = stats([num(r["value"]) for r in rs.values()])
         agg["packet"][case] = dict(s or {}, clean=ok, label=label)
-        ceiling = "xsk_fwd_udp" if case.endswith("udp") else "xsk_fwd_syn"
+        ceiling = "xsk_fwd_udp" if "_udp" in case else "xsk_fwd_syn"
         ratio = "–"
         if case.startswith("sluice") and agg["packet"].get(ceiling, {}).get("median"):
             ratio = f"**{s['median'] / agg['packet'][ceiling]['median']:.2f}**"
@@ -115,7 +118,7 @@ if any(r["part"] == "packet" for r in rows):
         out.append(f"| {label} | {fmt(s, noisy=not ok)} | {where} | {len(rs) if ok else 0} / {made('packet', case)} | "
                    f"{fmt(stats([num(r['dut_cpu_busy']) for r in rs.values()]))} | "
                    f"{fmt(stats([num(r['flood_tx_pps']) for r in rs.values()]))} | {ratio} |")
-    for case in ("sluice_udp", "sluice_syn", "sluice_synw"):
+    for case in ("sluice_udp", "sluice_syn", "sluice_synw", "sluice_udp_full", "sluice_udp_admin"):
         rs, ok = runs("packet", case)
         secs = None
         m = re.search(r"D_P=(\d+)", meta["params"])
@@ -127,6 +130,65 @@ if any(r["part"] == "packet" for r in rows):
                        + (f", SYNs answered by the XDP program {per('xdp_syn_answered')}, cookie SYN-ACKs sent in all "
                           f"{per('syn_proxy_cookies_sent')}" if case.startswith("sluice_syn") else "")
                        + f", TX ring full {per('drop_tx_ring_full')} (steered − received was dropped by the kernel: RX ring full).")
+    # The admin load: sluice_udp_admin ÷ sluice_udp_full, run by run (same round, same table size).
+    # Pairs of clean runs when there are any (both cases clean in the same round), else the last attempts
+    # of both (noisy), never a clean run of one against a contaminated run of the other.
+    ad, ad_ok = runs("packet", "sluice_udp_admin")
+    fu, fu_ok = runs("packet", "sluice_udp_full")
+    if ad_ok != fu_ok or set(ad) != set(fu):
+        both = set(ad) & set(fu) if ad_ok and fu_ok else set()
+        if both:
+            ad, fu = {k: ad[k] for k in both}, {k: fu[k] for k in both}
+        else:
+            last = lambda case: {r["run"]: r for r in rows if r["part"] == "packet" and r["case"] == case}
+            ad, fu, ad_ok, fu_ok = last("sluice_udp_admin"), last("sluice_udp_full"), False, False
+    if ad and fu:
+        pairs = [(k, num(ad[k]["value"]) / num(fu[k]["value"])) for k in sorted(ad, key=int)
+                 if k in fu and num(ad[k]["value"]) and num(fu[k]["value"])]
+        rs = stats([v for _, v in pairs])
+        ma, mf = stats([num(r["value"]) for r in ad.values()]), stats([num(r["value"]) for r in fu.values()])
+        of_medians = ma["median"] / mf["median"] if ma and mf and mf["median"] else None
+        tot = lambda rows_, n: sum(int(extra(r, n) or 0) for r in rows_.values())
+        per_run = lambda rows_, n: fmt(stats([extra(r, n) for r in rows_.values()]))
+        secs = lambda r: extra(r, "secs") or 0
+        rate = lambda n: fmt(stats([(extra(r, n) or 0) / secs(r) for r in ad.values() if secs(r)]), "{:,.2f}")
+        clean = ad_ok and fu_ok
+        agg["derived"]["admin_ratio"] = rs["median"] if rs else None
+        agg["derived"]["admin_ratio_runs"] = [v for _, v in pairs]
+        agg["derived"]["admin_ratio_of_medians"] = of_medians
+        agg["derived"]["admin_load"] = {n: tot(ad, n) for n in ("scrapes", "scrape_errors", "listings", "pages",
+                                                                   "list_errors", "entries")}
+        x = f"{rs['median']:.2f}" if rs else "–"
+        out.append(f"\n**admin load (scrape + 100k listing) vs none: ratio {x} (target: ≥ 0.95, i.e. not measurably "
+                   f"slower)**" + ("" if clean else " (noisy runs only)") + ". ")
+        out.append(f"Ratio per run (sluice_udp_admin ÷ sluice_udp_full of the same round): "
+                   + ", ".join(f"{v:.2f}" for _, v in pairs)
+                   + (f"; ratio of the medians {of_medians:.2f}" if of_medians else "") + ". "
+                   f"Connections in the table before each run: full {per_run(fu, 'table')}, admin {per_run(ad, 'table')}; "
+                   f"after it: {per_run(fu, 'table_after')} / {per_run(ad, 'table_after')}. "
+                   f"Admin load per run ({fmt(stats([secs(r) for r in ad.values()]), '{:.1f}')} s): "
+                   f"scrapes {per_run(ad, 'scrapes')}, complete 100k listings {per_run(ad, 'listings')}, "
+                   f"pages of 10 000 {per_run(ad, 'pages')} (per second: scrapes {rate('scrapes')}, listings "
+                   f"{rate('listings')}); in all {tot(ad, 'scrapes')} scrapes, {tot(ad, 'listings')} listings, "
+                   f"{tot(ad, 'pages')} pages, {tot(ad, 'entries'):,} entries; errors: {tot(ad, 'list_errors')} "
+                   f"pages without 10 000 entries, {tot(ad, 'scrape_errors')} failed scrapes. Wall time: scrape "
+                   f"{per_run(ad, 'scrape_ms_p50')} ms, page {per_run(ad, 'page_ms_p50')} ms (longest "
+                   f"{fmt(stats([extra(r, 'page_ms_max') for r in ad.values()]))} ms), whole listing "
+                   f"{per_run(ad, 'listing_ms_p50')} ms (medians per run).")
+        # What one round of the load costs the gateway core, to scale to a real scrape/listing frequency:
+        # forwarding time lost per run ((1 − ratio) × the load's seconds) ÷ the listings it completed.
+        lost = stats([(1 - v) * secs(ad[k]) / extra(ad[k], "listings") for k, v in pairs
+                      if secs(ad[k]) and extra(ad[k], "listings")])
+        if lost:
+            agg["derived"]["admin_gateway_s_per_listing"] = lost["median"]
+            out.append(f"Forwarding time lost per complete listing (+ its scrape), (1 − ratio) × the load's seconds ÷ "
+                       f"listings, per run: {fmt(lost, '{:.2f}')} s of full-rate forwarding — at one listing a minute that "
+                       f"would be ≈ {lost['median'] / 60 * 100:.1f} % of its forwarding.")
+        errs = tot(ad, "list_errors") + tot(ad, "scrape_errors")
+        detail = (f"{x} (forwarding with ÷ without the load, per run, median)" + ("" if clean else " (noisy runs only)")
+                  + f"; {tot(ad, 'scrapes')} scrapes, {tot(ad, 'listings')} listings of 100 000, {errs} errors")
+        targets.append(("Admin load (scrape + 100k listing) vs none: forwarding ratio ≥ 0.95",
+                        None if not rs or not clean else (rs["median"] >= 0.95 and errs == 0), detail))
     out.append("")
     for case, what in (("sluice_udp", "Established forwarding"), ("sluice_syn", "SYN answering")):
         r = agg["derived"].get(case + "_ratio")

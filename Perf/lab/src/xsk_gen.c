@@ -1,12 +1,14 @@
 // xsk_gen.c -- the lab's load generator: 60-byte frames sent through an AF_XDP socket in copy mode,
 // transmit only (no XDP program is attached; the socket's TX ring feeds the interface directly).
 //
-// usage: xsk_gen -i IFACE [-p udp|syn] [-r] [-R PPS] [-t SECONDS] [-b BATCH] [-n FLOWS] [-q QUEUE] [-w]
-//                [-s SRC_MAC] [-d DST_MAC] [-S SRC_IP] [-D DST_IP] [-P DST_PORT]
+// usage: xsk_gen -i IFACE [-p udp|syn] [-r] [-x SEED] [-R PPS] [-t SECONDS] [-b BATCH] [-n FLOWS] [-q QUEUE]
+//                [-w] [-s SRC_MAC] [-d DST_MAC] [-S SRC_IP] [-D DST_IP] [-P DST_PORT]
 //   -p udp   UDP datagrams to DST_IP:9 (default), source ports 1024 .. 1024+FLOWS-1 (FLOWS: -n, 4096)
 //   -p syn   TCP SYNs to DST_IP:80, source ports as for UDP
 //   -r       a random source address and source port for every frame (a SYN flood "from everywhere");
 //            the checksums are patched per frame
+//   -x SEED  seed of -r's random sequence (a non-zero integer; default a fixed one, so every run sends the
+//            same sources in the same order): runs with different seeds open different flows
 //   -R PPS   offered rate in frames/s; 0 (default) sends as fast as the socket takes frames
 //   -t SECS  how long to run (default 10; 0: until SIGINT/SIGTERM)
 //   -b N     descriptors posted per round (default 64)
@@ -79,11 +81,16 @@ int main(int argc, char **argv)
 	int dst_port = -1;
 	double rate = 0;
 
-	while ((opt = getopt(argc, argv, "i:p:rR:t:b:n:q:ws:d:S:D:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:p:rx:R:t:b:n:q:ws:d:S:D:P:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'p': proto = optarg; break;
 		case 'r': random_source = 1; break;
+		case 'x':
+			xorshift_state = strtoull(optarg, NULL, 0) * 0x9e3779b97f4a7c15ull;
+			if (!xorshift_state)
+				lab_fail(TOOL, "-x must be a non-zero integer");
+			break;
 		case 'R': rate = atof(optarg); break;
 		case 't': seconds = atoi(optarg); break;
 		case 'b': batch = atoi(optarg); break;
@@ -96,7 +103,7 @@ int main(int argc, char **argv)
 		case 'D': dst_ip_text = optarg; break;
 		case 'P': dst_port = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s -i IFACE [-p udp|syn] [-r] [-R PPS] [-t SECS] [-b N] [-n FLOWS] [-q Q] [-w]"
+			fprintf(stderr, "usage: %s -i IFACE [-p udp|syn] [-r] [-x SEED] [-R PPS] [-t SECS] [-b N] [-n FLOWS] [-q Q] [-w]"
 				" [-s MAC] [-d MAC] [-S IP] [-D IP] [-P PORT]\n", argv[0]);
 			return 2;
 		}
