@@ -14,6 +14,24 @@ public struct ConnectionSnapshot: Sendable {
     public var expiresIn: UInt64
 }
 
+/// A walk of the connection table done in slices (`Dataplane.continueScan`).
+public struct ConnectionScan: Sendable {
+    /// The next entry to look at.
+    public var next: ConnectionID = 0
+    /// Matching entries seen so far.
+    public var matched = 0
+    /// Matching entries to pass over before copying.
+    public let skip: Int
+    /// Matching entries to copy at most.
+    public let limit: Int
+    public var found: [ConnectionSnapshot] = []
+
+    public init(skip: Int, limit: Int) {
+        self.skip = skip
+        self.limit = limit
+    }
+}
+
 /// What `explain` found.
 public struct Explanation: Sendable {
     /// The connection already holding this tuple, if any.
@@ -43,18 +61,35 @@ extension Dataplane {
     }
 
     /// Connections for which `matches` holds: how many there are, and the first `limit` of them.
+    /// One pass over the whole table (tests; the runtime uses `continueScan` in slices).
     public func listConnections(
         now: UInt64, limit: Int, matching matches: (ConnectionSnapshot) -> Bool
     ) -> (total: Int, connections: [ConnectionSnapshot]) {
-        var total = 0
-        var out: [ConnectionSnapshot] = []
-        table.forEach { _, c in
-            let s = snapshot(c, now: now)
-            guard matches(s) else { return }
-            total += 1
-            if out.count < limit { out.append(s) }
+        var scan = ConnectionScan(skip: 0, limit: limit)
+        while !continueScan(&scan, budget: Int.max, now: now, matching: matches) {}
+        return (scan.matched, scan.found)
+    }
+
+    /// Continues a walk of the table over at most `budget` entries: counts the entries for which
+    /// `matches` holds and keeps those numbered `skip ..< skip + limit` in the walk's order (the
+    /// others are only counted, not copied). Returns true once the whole table has been walked.
+    public func continueScan(
+        _ scan: inout ConnectionScan, budget: Int, now: UInt64, matching matches: (ConnectionSnapshot) -> Bool
+    ) -> Bool {
+        let end = Int32(clamping: min(table.capacity, Int(scan.next) + budget))
+        var id = scan.next
+        while id < end {
+            if table.isLive(id) {
+                let s = snapshot(table[id], now: now)
+                if matches(s) {
+                    if scan.matched >= scan.skip && scan.found.count < scan.limit { scan.found.append(s) }
+                    scan.matched += 1
+                }
+            }
+            id += 1
         }
-        return (total, out)
+        scan.next = end
+        return Int(end) >= table.capacity
     }
 
     /// Port usage of every local-address group of this worker.

@@ -283,7 +283,33 @@ public final class DataPlaneRuntime: Sendable {
         let answers = WorkerAnswers<Answer>(workers: workers.count)
         for (index, worker) in workers.enumerated() {
             let posted =
-                worker.isRunning && worker.mailbox.post { dataplane in answers.answer(index, body(&dataplane)) }
+                worker.isRunning
+                && worker.mailbox.post { dataplane in
+                    answers.answer(index, body(&dataplane))
+                    return true
+                }
+            if !posted { answers.skip(index) }
+        }
+        return await answers.wait(timeout: timeout)
+    }
+
+    /// Like `ask`, for work done in slices: `step` runs between batches with the worker's own copy of
+    /// `initial` until it returns an answer (nil: not finished, run again after the next batch).
+    public func askInSlices<State: Sendable, Answer: Sendable>(
+        timeout: Duration = .seconds(5), initial: State,
+        _ step: @escaping @Sendable (inout Dataplane, inout State) -> Answer?
+    ) async -> [Answer?] {
+        let workers = state.withLock { state in state.stopped ? [] : state.workers }
+        let answers = WorkerAnswers<Answer>(workers: workers.count)
+        for (index, worker) in workers.enumerated() {
+            let progress = SliceState(initial)
+            let posted =
+                worker.isRunning
+                && worker.mailbox.post { dataplane in
+                    guard let answer = progress.advance({ step(&dataplane, &$0) }) else { return false }
+                    answers.answer(index, answer)
+                    return true
+                }
             if !posted { answers.skip(index) }
         }
         return await answers.wait(timeout: timeout)

@@ -210,7 +210,8 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
                 control.publish(core.processor.counters)
                 lastPublish = now
             }
-            if work > 0 {
+            // A request done in slices continues after the next batch without waiting in poll().
+            if work > 0 || mailbox.count > 0 {
                 idleRounds = 0
                 continue
             }

@@ -17,22 +17,64 @@ struct Tally: ~Copyable {
         var tally = Tally()
         mailbox.serve(&tally)
         #expect(tally.seen.isEmpty)
-        for i in 0..<4 { #expect(mailbox.post { $0.seen.append(i) }) }
-        #expect(!mailbox.post { $0.seen.append(99) })
+        for i in 0..<4 {
+            #expect(
+                mailbox.post {
+                    $0.seen.append(i)
+                    return true
+                })
+        }
+        #expect(
+            !mailbox.post {
+                $0.seen.append(99)
+                return true
+            })
         #expect(mailbox.count == 4)
         mailbox.serve(&tally)
         #expect(tally.seen == [0, 1, 2, 3])
         #expect(mailbox.count == 0)
-        #expect(mailbox.post { $0.seen.append(4) })
+        #expect(
+            mailbox.post {
+                $0.seen.append(4)
+                return true
+            })
         mailbox.serve(&tally)
         #expect(tally.seen == [0, 1, 2, 3, 4])
+    }
+
+    @Test func aRequestInSlicesStaysUntilFinished() {
+        let mailbox = WorkerMailbox<Tally>(capacity: 4)
+        var tally = Tally()
+        // Three slices: each visit appends one number and reports done at the third.
+        #expect(
+            mailbox.post { t in
+                let slice = t.seen.filter { $0 < 100 }.count
+                t.seen.append(slice)
+                return slice == 2
+            })
+        mailbox.serve(&tally)
+        #expect(tally.seen == [0] && mailbox.count == 1)
+        // A request posted meanwhile runs after the unfinished one, in the same visit.
+        #expect(
+            mailbox.post { t in
+                t.seen.append(100)
+                return true
+            })
+        mailbox.serve(&tally)
+        #expect(tally.seen == [0, 1, 100] && mailbox.count == 1)
+        mailbox.serve(&tally)
+        #expect(tally.seen == [0, 1, 100, 2] && mailbox.count == 0)
     }
 
     @Test func answersArriveFromEveryWorker() async {
         let answers = WorkerAnswers<Int>(workers: 3)
         let boxes = (0..<3).map { _ in WorkerMailbox<Tally>() }
         for (index, box) in boxes.enumerated() {
-            #expect(box.post { tally in answers.answer(index, index * 10 + tally.seen.count) })
+            #expect(
+                box.post { tally in
+                    answers.answer(index, index * 10 + tally.seen.count)
+                    return true
+                })
         }
         let served = Task.detached {
             for box in boxes {

@@ -50,19 +50,50 @@ public struct RuntimeGateway: AdminGateway {
         return order.compactMap { total[$0] }
     }
 
+    /// Table entries a worker examines between two batches while it lists connections (about 2 MiB
+    /// of entries): a listing of a full table costs forwarding a little in many places, not a stall.
+    public static let scanSlice = 16_384
+
     public func connections(_ filter: ConnectionFilter, offset: Int, limit: Int) async -> ConnectionPage? {
-        let wanted = offset + limit
-        let answers = await runtime.ask { dataplane -> (Int, [ConnectionEntry]) in
-            let now = MonotonicClock.milliseconds()
-            let found = dataplane.listConnections(now: now, limit: wanted) { filter.matches($0) }
-            return (found.total, found.connections.map { Self.entry($0, worker: dataplane.workerIndex) })
+        // Each worker walks its table in slices and copies only what the page needs. With several
+        // workers the page spans their lists in worker order: count first, then copy the slices.
+        let workers = runtime.heartbeats().count
+        if workers <= 1 {
+            let answers = await scan(filter, skip: offset, limit: limit)
+            guard let (total, found) = answers.first ?? nil else { return nil }
+            return ConnectionPage(total: total, offset: offset, limit: limit, connections: found)
         }
-        let present = answers.compactMap { $0 }
-        guard !present.isEmpty else { return nil }
-        let total = present.reduce(0) { $0 + $1.0 }
-        let all = present.flatMap(\.1)
-        let page = all.count > offset ? Array(all[offset..<min(all.count, wanted)]) : []
-        return ConnectionPage(total: total, offset: offset, limit: limit, connections: page)
+        let counts = await scan(filter, skip: 0, limit: 0)
+        guard counts.allSatisfy({ $0 != nil }) else { return nil }
+        let totals = counts.map { $0!.0 }
+        var connections: [ConnectionEntry] = []
+        var start = 0
+        for (worker, total) in totals.enumerated() {
+            defer { start += total }
+            let from = max(offset, start)
+            let to = min(offset + limit, start + total)
+            guard from < to else { continue }
+            let answers = await scan(filter, skip: from - start, limit: to - from, only: worker)
+            guard let (_, found) = answers[worker] else { return nil }
+            connections += found
+        }
+        return ConnectionPage(total: totals.reduce(0, +), offset: offset, limit: limit, connections: connections)
+    }
+
+    /// One walk per worker (or of worker `only`), in slices; the entries are made into API values
+    /// here, off the workers' threads.
+    func scan(_ filter: ConnectionFilter, skip: Int, limit: Int, only: Int? = nil) async -> [(Int, [ConnectionEntry])?]
+    {
+        let answers = await runtime.askInSlices(initial: ConnectionScan(skip: skip, limit: limit)) {
+            dataplane, scan -> (Int, [ConnectionSnapshot], Int)? in
+            if let only, dataplane.workerIndex != only { return (0, [], dataplane.workerIndex) }
+            let done = dataplane.continueScan(
+                &scan, budget: Self.scanSlice, now: MonotonicClock.milliseconds(), matching: filter.matches)
+            return done ? (scan.matched, scan.found, dataplane.workerIndex) : nil
+        }
+        return answers.map { answer in
+            answer.map { total, found, worker in (total, found.map { Self.entry($0, worker: worker) }) }
+        }
     }
 
     static func entry(_ s: ConnectionSnapshot, worker: Int) -> ConnectionEntry {
