@@ -53,17 +53,20 @@ public struct LocalAddressGroupUsage: Sendable {
 }
 
 extension Dataplane {
+    /// The name of the entry's virtual server (empty when a reload removed it).
+    func serviceName(of c: Connection) -> String {
+        Int(c.serviceIndex) < services.services.count ? services.services[Int(c.serviceIndex)].configuration.name : ""
+    }
+
     func snapshot(_ c: Connection, now: UInt64) -> ConnectionSnapshot {
-        let service =
-            Int(c.serviceIndex) < services.services.count
-            ? services.services[Int(c.serviceIndex)].configuration.name : ""
-        return ConnectionSnapshot(connection: c, service: service, expiresIn: c.expiresAt > now ? c.expiresAt - now : 0)
+        ConnectionSnapshot(
+            connection: c, service: serviceName(of: c), expiresIn: c.expiresAt > now ? c.expiresAt - now : 0)
     }
 
     /// Connections for which `matches` holds: how many there are, and the first `limit` of them.
     /// One pass over the whole table (tests; the runtime uses `continueScan` in slices).
     public func listConnections(
-        now: UInt64, limit: Int, matching matches: (ConnectionSnapshot) -> Bool
+        now: UInt64, limit: Int, matching matches: (Connection, String) -> Bool
     ) -> (total: Int, connections: [ConnectionSnapshot]) {
         var scan = ConnectionScan(skip: 0, limit: limit)
         while !continueScan(&scan, budget: Int.max, now: now, matching: matches) {}
@@ -74,17 +77,16 @@ extension Dataplane {
     /// `matches` holds and keeps those numbered `skip ..< skip + limit` in the walk's order (the
     /// others are only counted, not copied). Returns true once the whole table has been walked.
     public func continueScan(
-        _ scan: inout ConnectionScan, budget: Int, now: UInt64, matching matches: (ConnectionSnapshot) -> Bool
+        _ scan: inout ConnectionScan, budget: Int, now: UInt64, matching matches: (Connection, String) -> Bool
     ) -> Bool {
         let end = Int32(clamping: min(table.capacity, Int(scan.next) + budget))
         var id = scan.next
         while id < end {
-            if table.isLive(id) {
-                let s = snapshot(table[id], now: now)
-                if matches(s) {
-                    if scan.matched >= scan.skip && scan.found.count < scan.limit { scan.found.append(s) }
-                    scan.matched += 1
+            if table.isLive(id), matches(table[id], serviceName(of: table[id])) {
+                if scan.matched >= scan.skip && scan.found.count < scan.limit {
+                    scan.found.append(snapshot(table[id], now: now))
                 }
+                scan.matched += 1
             }
             id += 1
         }

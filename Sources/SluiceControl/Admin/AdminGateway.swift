@@ -19,11 +19,12 @@ public struct ConnectionFilter: Sendable {
         self.client = client
     }
 
-    public func matches(_ c: ConnectionSnapshot) -> Bool {
-        if let service, c.service != service { return false }
-        if let server, c.connection.real != server { return false }
-        if let serverPort, c.connection.realPort != serverPort { return false }
-        if let client, c.connection.client != client { return false }
+    /// True for an entry of virtual server `serviceName` that the filter wants (no copy is made).
+    public func matches(_ c: Connection, _ serviceName: String) -> Bool {
+        if let server, c.real != server { return false }
+        if let serverPort, c.realPort != serverPort { return false }
+        if let client, c.client != client { return false }
+        if let service, serviceName != service { return false }
         return true
     }
 }
