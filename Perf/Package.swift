@@ -15,6 +15,7 @@
 //                       fixtures in PathFixtures.
 //   path-probe          those loops as a plain executable, for callgrind instruction counts.
 //   memory-probe        bytes per connection with 10^6 connections in a data plane, from RSS and by formula.
+//   SchedulerBenchmarks ns per scheduling decision of each IPVS scheduler at 2/16/256 servers, Maglev rebuild.
 //   xdp-syn-probe       ns per frame of the XDP program's SYN answer (BPF_PROG_TEST_RUN; root, micro-xdp.sh).
 //
 // Run from Perf/:  swift package benchmark            (see Perf/README.md for thresholds and scripts)
@@ -139,6 +140,18 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/PathBenchmarks",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Scheduling decisions per IPVS algorithm and the Maglev rebuild; see Perf/README.md "Schedulers".
+        .executableTarget(
+            name: "SchedulerBenchmarks",
+            dependencies: [
+                .product(name: "SluiceCore", package: "Sluice"),
+                .product(name: "SluicePacket", package: "Sluice"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SchedulerBenchmarks",
             swiftSettings: strict,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),

@@ -7,7 +7,7 @@ public struct VirtualServerStatus: Codable, Sendable, Equatable {
     public var `protocol`: String
     public var vip: String
     public var port: UInt16
-    /// IPVS scheduler name (rr, wrr, wlc).
+    /// IPVS scheduler name (rr, wrr, lc, wlc, sed, nq, sh, dh, mh).
     public var scheduler: String
     /// `syn_proxy`, `toa`, `proxy_protocol_v1`, `proxy_protocol_v2`, as configured.
     public var flags: [String]

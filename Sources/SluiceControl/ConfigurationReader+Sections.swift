@@ -22,12 +22,12 @@ extension ConfigurationReader {
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
         "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers", "health_check",
-        "inhibit_on_failure", "quorum", "sorry_server",
+        "inhibit_on_failure", "quorum", "sorry_server", "mh_fallback", "mh_port",
     ]
     static let realServerKeys = ["address", "port", "weight", "health_check"]
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
-        "decrement_ttl", "idle_spin_rounds", "timeouts",
+        "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -37,6 +37,13 @@ extension ConfigurationReader {
 
     /// The scheduler used when a virtual server names none: ipvsadm's default.
     static let defaultScheduler = SchedulerKind.wlc
+
+    /// The words `scheduler` accepts: the IPVS names, and `maglev` for mh.
+    static let schedulerWords: [(String, SchedulerKind)] =
+        SchedulerKind.allCases.map { ($0.rawValue, $0) } + [("maglev", .mh)]
+
+    /// Bounds of `dataplane.maglev_table_size` (which must also be prime).
+    static let maglevTableSizes = 251...1_048_573
 
     /// A local address group as read, with the key path of each address.
     struct GroupDraft {
@@ -80,6 +87,8 @@ extension ConfigurationReader {
         var inhibitOnFailure: Bool? = false
         var quorum: Int? = 1
         var sorryServer: VirtualServer.Endpoint??
+        var mhFallback: Bool? = false
+        var mhPort: Bool? = false
     }
 
     // MARK: - Document
@@ -143,7 +152,8 @@ extension ConfigurationReader {
                 let establishTimeout = draft.establishTimeout
             else { return nil }
             guard let healthCheck = draft.healthCheck, let inhibit = draft.inhibitOnFailure,
-                let quorum = draft.quorum, let sorryServer = draft.sorryServer
+                let quorum = draft.quorum, let sorryServer = draft.sorryServer, let mhFallback = draft.mhFallback,
+                let mhPort = draft.mhPort
             else { return nil }
             var realServers: [RealServerConfiguration] = []
             var overrides: [VirtualServer.Endpoint: HealthCheck] = [:]
@@ -165,6 +175,8 @@ extension ConfigurationReader {
             server.inhibitOnFailure = inhibit
             server.quorum = quorum
             server.sorryServer = sorryServer
+            server.mhFallback = mhFallback
+            server.mhPort = mhPort
             virtualServers.append(server)
         }
         return SluiceConfiguration(
@@ -310,7 +322,7 @@ extension ConfigurationReader {
         }
         draft.localAddressGroup = f["local_address_group"].flatMap { string($0, at: at("local_address_group")) }
         draft.scheduler = optional(f["scheduler"], default: Self.defaultScheduler) {
-            choice($0, at: at("scheduler"), of: SchedulerKind.self)
+            choice($0, at: at("scheduler"), from: Self.schedulerWords)
         }
         draft.synProxy = optional(f["syn_proxy"], default: false) { boolean($0, at: at("syn_proxy")) }
         draft.clientAddress = optional(f["client_address"], default: ClientAddressMode.none) {
@@ -330,6 +342,14 @@ extension ConfigurationReader {
         draft.quorum = optional(f["quorum"], default: 1) { integer($0, at: at("quorum"), in: 0...65535) }
         draft.sorryServer = optional(f["sorry_server"], default: VirtualServer.Endpoint?.none) {
             readEndpoint($0, at: at("sorry_server"), defaultPort: draft.port).map(Optional.some)
+        }
+
+        draft.mhFallback = optional(f["mh_fallback"], default: false) { boolean($0, at: at("mh_fallback")) }
+        draft.mhPort = optional(f["mh_port"], default: false) { boolean($0, at: at("mh_port")) }
+        if draft.scheduler != nil && draft.scheduler != .mh {
+            for key in ["mh_fallback", "mh_port"] where f[key] != nil {
+                warning(at(key), "\(key) applies only to scheduler mh (maglev); it is ignored", at: f[key])
+            }
         }
 
         if draft.transport == .udp {
@@ -439,6 +459,21 @@ extension ConfigurationReader {
         set("decrement_ttl", \.decrementTTL) { boolean($0, at: at("decrement_ttl")) }
         set("idle_spin_rounds", \.idleSpinRounds) { integer($0, at: at("idle_spin_rounds"), in: 0...1_000_000) }
         set("timeouts", \.timeouts) { readTimeouts($0, at: at("timeouts")) }
+        set("scheduler_seed", \.schedulerSeed) {
+            integer($0, at: at("scheduler_seed"), in: 0...Int.max).map { UInt64($0) }
+        }
+        set("maglev_table_size", \.maglevTableSize) { node in
+            integer(node, at: at("maglev_table_size"), in: Self.maglevTableSizes).flatMap { size in
+                guard SchedulerServers.isPrime(size) else {
+                    error(
+                        at("maglev_table_size"),
+                        "\(size) is not a prime number; Maglev needs a prime table size such as 65537 or 4093",
+                        at: node)
+                    return nil
+                }
+                return size
+            }
+        }
         return complete ? options : nil
     }
 

@@ -14,13 +14,14 @@ extension SluiceConfiguration {
                 localAddresses: localAddressGroup(named: server.localAddressGroup)?.addresses ?? [],
                 synProxy: server.synProxy, clientAddress: server.clientAddress,
                 clientAddressOptions: server.clientAddressOptions, establishTimeout: server.establishTimeout,
-                realServers: server.realServers
+                realServers: server.realServers, mhFallback: server.mhFallback, mhPort: server.mhPort
             )
         }
         return DataplaneConfiguration(
             services: services, localPortRange: dataplane.localPortRange,
             connectionCapacity: dataplane.connectionCapacity, timeouts: dataplane.timeouts,
-            mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL, synProxy: synProxy
+            mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL, synProxy: synProxy,
+            schedulerSeed: dataplane.schedulerSeed, maglevTableSize: dataplane.maglevTableSize
         )
     }
 }

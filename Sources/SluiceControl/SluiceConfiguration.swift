@@ -50,6 +50,10 @@ public struct SluiceConfiguration: Sendable {
         public var idleSpinRounds: Int = 0
         /// Per-state idle timeouts, dpvs defaults overridden by `dataplane.timeouts`.
         public var timeouts: TimeoutTable = .dpvsDefaults
+        /// `scheduler_seed`: key of the sh, dh and mh hashes, the same on every gateway.
+        public var schedulerSeed: UInt64 = SchedulerOptions.defaultSeed
+        /// `maglev_table_size`: slots of each mh service's lookup table, a prime.
+        public var maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize
 
         public init() {}
     }

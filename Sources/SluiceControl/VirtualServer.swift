@@ -33,6 +33,10 @@ public struct VirtualServer: Sendable, Hashable {
     public var quorum = 1
     /// `sorry_server`: gets new connections while no real server is live.
     public var sorryServer: Endpoint?
+    /// `mh_fallback` (scheduler mh): rehash past quiescent servers instead of refusing the client.
+    public var mhFallback = false
+    /// `mh_port` (scheduler mh): hash the client port as well as its address.
+    public var mhPort = false
 
     /// An address and port.
     public struct Endpoint: Sendable, Hashable {

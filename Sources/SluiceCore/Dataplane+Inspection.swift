@@ -118,7 +118,7 @@ extension Dataplane {
         let service = services.services[index]
         result.service = service.configuration.name
         var scheduler = service.scheduler
-        guard let pick = scheduler.pick() else {
+        guard let pick = scheduler.pick(client: client, clientPort: clientPort, vip: vip) else {
             result.failure = .noRealServer
             return result
         }

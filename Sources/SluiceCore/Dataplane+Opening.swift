@@ -20,7 +20,10 @@ extension Dataplane {
             failure = .connectionTableFull
             return nil
         }
-        guard let serverIndex = services.services[service].scheduler.pick() else {
+        guard
+            let serverIndex = services.services[service].scheduler.pick(
+                client: info.source, clientPort: info.sourcePort, vip: info.destination)
+        else {
             failure = .noRealServer
             return nil
         }

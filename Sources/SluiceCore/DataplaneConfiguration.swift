@@ -9,14 +9,26 @@ public enum TransportProtocol: UInt8, Sendable, Hashable, CaseIterable {
     case udp = 17
 }
 
-/// Scheduling algorithm (IPVS names).
+/// Scheduling algorithm (IPVS names; the configuration also accepts `maglev` for `mh`).
 public enum SchedulerKind: String, Sendable, Hashable, CaseIterable {
     /// Round robin over servers with weight > 0.
     case rr
     /// Weighted round robin (IPVS interleaved gcd stepping).
     case wrr
+    /// Least connections: minimise active·256+inactive.
+    case lc
     /// Weighted least connections: minimise active·256+inactive over weight.
     case wlc
+    /// Shortest expected delay: minimise (active+1) over weight.
+    case sed
+    /// Never queue: an idle server (no active connection) first, else as sed.
+    case nq
+    /// Source hashing: by the client address, keyed by `scheduler_seed`.
+    case sh
+    /// Destination hashing: by the destination address, which for FULLNAT is the VIP.
+    case dh
+    /// Maglev hashing of the client address (and port with `mhPort`).
+    case mh
 }
 
 /// How the real server learns the client's address.
@@ -66,12 +78,16 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
     /// Overrides the ESTABLISHED (TCP) or NORMAL (UDP) timeout, in seconds.
     public var establishTimeout: UInt32?
     public var realServers: [RealServerConfiguration]
+    /// mh only: rehash past quiescent servers instead of refusing (IPVS mh-fallback).
+    public var mhFallback: Bool
+    /// mh only: hash the client port as well as its address (IPVS mh-port).
+    public var mhPort: Bool
 
     public init(
         name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
         localAddresses: [IPAddress], synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
         clientAddressOptions: ClientAddressOptions = ClientAddressOptions(), establishTimeout: UInt32? = nil,
-        realServers: [RealServerConfiguration]
+        realServers: [RealServerConfiguration], mhFallback: Bool = false, mhPort: Bool = false
     ) {
         self.name = name
         self.vip = vip
@@ -84,6 +100,8 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
         self.clientAddressOptions = clientAddressOptions
         self.establishTimeout = establishTimeout
         self.realServers = realServers
+        self.mhFallback = mhFallback
+        self.mhPort = mhPort
     }
 }
 
@@ -102,11 +120,17 @@ public struct DataplaneConfiguration: Sendable {
     public var decrementTTL: Bool
     /// SYNPROXY settings, used by services with `synProxy`.
     public var synProxy: SynProxyConfiguration
+    /// Key of the sh, dh and mh hashes; the same on every gateway of a deployment.
+    public var schedulerSeed: UInt64
+    /// Slots of each mh service's lookup table (prime).
+    public var maglevTableSize: Int
 
     public init(
         services: [VirtualServiceConfiguration], localPortRange: ClosedRange<UInt16> = 1025...65535,
         connectionCapacity: Int = 1 << 20, timeouts: TimeoutTable = .dpvsDefaults, mssClamp: UInt16 = 0,
-        decrementTTL: Bool = true, synProxy: SynProxyConfiguration = SynProxyConfiguration()
+        decrementTTL: Bool = true, synProxy: SynProxyConfiguration = SynProxyConfiguration(),
+        schedulerSeed: UInt64 = SchedulerOptions.defaultSeed,
+        maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize
     ) {
         self.services = services
         self.localPortRange = localPortRange
@@ -115,5 +139,7 @@ public struct DataplaneConfiguration: Sendable {
         self.mssClamp = mssClamp
         self.decrementTTL = decrementTTL
         self.synProxy = synProxy
+        self.schedulerSeed = schedulerSeed
+        self.maglevTableSize = maglevTableSize
     }
 }

@@ -1,213 +1,297 @@
-// Real-server choice for a new connection, with the IPVS algorithms and their exact semantics
-// (net/netfilter/ipvs/ip_vs_rr.c, ip_vs_wrr.c, ip_vs_wlc.c), because operators compare the
-// resulting distribution with what LVS would do:
-// - rr: the next server after the last one picked whose weight is > 0.
-// - wrr: interleaved weighted round robin. A current weight `cw` steps down from the maximum
-//   weight by the gcd of the weights each time the scan wraps; a server is picked when its weight
-//   is ≥ cw. Over one cycle of Σw/gcd picks each server gets exactly w/gcd picks, spread out
-//   (weights 5,3,2 give A A A B A B C A B C), not in bursts.
-// - wlc: the minimum of (active·256 + inactive) / weight, compared by cross-multiplication in
-//   128 bits; ties go to the earlier server, as in IPVS.
+// Real-server choice for a new connection, with the IPVS algorithms and their semantics
+// (net/netfilter/ipvs/ip_vs_{rr,wrr,lc,wlc,sed,nq,sh,dh,mh}.c), because operators compare the
+// resulting distribution with what LVS would do. One file per algorithm in Schedulers/, each a
+// small value behind `SchedulingAlgorithm`; this struct owns the shared per-server state and
+// dispatches with a switch over the concrete algorithms (no existential, no allocation, no reference
+// counting on the pick path).
+//
 // Weight 0 means quiescent: never picked, existing connections untouched. All weights 0 → nil,
-// which the data plane counts as `noRealServer`.
+// which the data plane counts as `noRealServer`. A down server arrives here with weight 0
+// (`RealServerConfiguration.schedulingWeight`).
 //
 // Active/inactive counters live here rather than in shared per-server objects: each worker owns
-// its scheduler, so wlc balances the connections this worker created (IPVS's counters are global;
-// per-worker counting is the price of sharing nothing and evens out over workers).
+// its scheduler, so lc/wlc/sed/nq balance the connections this worker created (IPVS's counters are
+// global; per-worker counting is the price of sharing nothing and evens out over workers).
 // A connection is "active" while ESTABLISHED (IPVS `IP_VS_CONN_F_INACTIVE`); the data plane reports
 // the transitions. Counters saturate at 0, so a stray report cannot wrap them.
+//
+// The hashing schedulers (sh, dh, mh) build their tables here, in `init` and the `update` methods,
+// which run when a configuration is applied, never per packet.
+
+import SluicePacket
+
+/// Settings of a scheduler beyond its algorithm.
+public struct SchedulerOptions: Sendable, Hashable {
+    /// The `scheduler_seed` used when the configuration names none: fixed, so that restarts and
+    /// every gateway of a deployment hash alike.
+    public static let defaultSeed: UInt64 = 0
+    /// Default Maglev table size M (a prime; the Maglev paper's 65537).
+    public static let defaultMaglevTableSize = 65537
+
+    /// Key of the sh, dh and mh hashes.
+    public var seed: UInt64
+    /// Slots of the mh table; must be prime.
+    public var maglevTableSize: Int
+    /// mh: rehash past quiescent servers instead of refusing (IPVS mh-fallback).
+    public var mhFallback: Bool
+    /// mh: hash the client port too (IPVS mh-port).
+    public var mhPort: Bool
+
+    public init(
+        seed: UInt64 = SchedulerOptions.defaultSeed, maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize,
+        mhFallback: Bool = false, mhPort: Bool = false
+    ) {
+        self.seed = seed
+        self.maglevTableSize = maglevTableSize
+        self.mhFallback = mhFallback
+        self.mhPort = mhPort
+    }
+}
 
 /// Picks real servers for one virtual service.
 public struct Scheduler: Sendable {
     /// The algorithm.
     public let kind: SchedulerKind
-    @usableFromInline var weights: [UInt32]
-    @usableFromInline var active: [UInt32]
-    @usableFromInline var inactive: [UInt32]
-    /// Index of the last server picked by rr/wrr (-1 before the first pick).
-    @usableFromInline var position: Int
-    /// wrr current weight.
-    @usableFromInline var currentWeight: Int64
-    @usableFromInline var maxWeight: Int64
-    @usableFromInline var gcdWeight: Int64
+    public let options: SchedulerOptions
+    @usableFromInline var servers: SchedulerServers
+    @usableFromInline var algorithm: Algorithm
 
-    /// Creates a scheduler over servers 0..<weights.count with zeroed counters.
-    public init(kind: SchedulerKind, weights: [UInt32]) {
-        self.kind = kind
-        self.weights = weights
-        self.active = Array(repeating: 0, count: weights.count)
-        self.inactive = Array(repeating: 0, count: weights.count)
-        self.position = -1
-        self.currentWeight = 0
-        self.maxWeight = 0
-        self.gcdWeight = 0
-        recomputeWeightSummary()
+    /// The concrete algorithms, by value.
+    @usableFromInline
+    enum Algorithm: Sendable {
+        case rr(RoundRobin)
+        case wrr(WeightedRoundRobin)
+        case lc(LeastConnections)
+        case wlc(WeightedLeastConnections)
+        case sed(ShortestExpectedDelay)
+        case nq(NeverQueue)
+        case sh(SourceHash)
+        case dh(DestinationHash)
+        case mh(MaglevHash)
     }
 
-    mutating func recomputeWeightSummary() {
-        var g: UInt32 = 0
-        var m: UInt32 = 0
-        for w in weights where w > 0 {
-            m = max(m, w)
-            var a = g
-            var b = w
-            while b != 0 { (a, b) = (b, a % b) }
-            g = a
+    /// Creates a scheduler over `servers` with zeroed counters.
+    public init(kind: SchedulerKind, servers: [RealServerConfiguration], options: SchedulerOptions = SchedulerOptions())
+    {
+        self.init(
+            kind: kind, endpoints: servers.map { SchedulerEndpoint(address: $0.address, port: $0.port) },
+            weights: servers.map(\.schedulingWeight), tableWeights: servers.map { $0.isUp ? $0.weight : 0 },
+            options: options)
+    }
+
+    /// Creates a scheduler over servers 0..<weights.count with zeroed counters. The servers' addresses
+    /// (which only the Maglev permutation reads) are 10.0.0.0 + index, port 0.
+    public init(kind: SchedulerKind, weights: [UInt32], options: SchedulerOptions = SchedulerOptions()) {
+        self.init(
+            kind: kind, endpoints: weights.indices.map(Self.placeholderEndpoint), weights: weights,
+            tableWeights: weights, options: options)
+    }
+
+    init(
+        kind: SchedulerKind, endpoints: [SchedulerEndpoint], weights: [UInt32], tableWeights: [UInt32],
+        options: SchedulerOptions
+    ) {
+        self.kind = kind
+        self.options = options
+        var servers = SchedulerServers(endpoints: endpoints, weights: weights, seed: options.seed)
+        servers.tableWeights = tableWeights
+        self.servers = servers
+        switch kind {
+        case .rr: algorithm = .rr(RoundRobin())
+        case .wrr: algorithm = .wrr(WeightedRoundRobin())
+        case .lc: algorithm = .lc(LeastConnections())
+        case .wlc: algorithm = .wlc(WeightedLeastConnections())
+        case .sed: algorithm = .sed(ShortestExpectedDelay())
+        case .nq: algorithm = .nq(NeverQueue())
+        case .sh: algorithm = .sh(SourceHash())
+        case .dh: algorithm = .dh(DestinationHash())
+        case .mh:
+            algorithm = .mh(
+                MaglevHash(
+                    fallback: options.mhFallback, usesPort: options.mhPort, tableSize: options.maglevTableSize))
         }
-        maxWeight = Int64(m)
-        gcdWeight = Int64(g)
+        serversChanged()
+    }
+
+    static func placeholderEndpoint(_ index: Int) -> SchedulerEndpoint {
+        SchedulerEndpoint(address: IPAddress(v4: 0x0A00_0000 &+ UInt32(truncatingIfNeeded: index)), port: 0)
     }
 
     /// Number of servers.
-    public var serverCount: Int { weights.count }
+    public var serverCount: Int { servers.count }
 
     /// Weight of `server`.
-    public func weight(_ server: Int) -> UInt32 { weights[server] }
+    public func weight(_ server: Int) -> UInt32 { servers.weights[server] }
+
+    /// The largest weight (0 when no server may take a new connection).
+    @inlinable
+    public var maxWeight: UInt32 { servers.maxWeight }
 
     /// Connections of `server` counted active (ESTABLISHED).
-    public func activeConnections(_ server: Int) -> UInt32 { active[server] }
+    public func activeConnections(_ server: Int) -> UInt32 { servers.active[server] }
 
     /// Connections of `server` counted inactive (any other state).
-    public func inactiveConnections(_ server: Int) -> UInt32 { inactive[server] }
+    public func inactiveConnections(_ server: Int) -> UInt32 { servers.inactive[server] }
 
-    /// The server for a new connection, or nil when every weight is 0.
+    /// Slots of the sh/dh/mh lookup table per server (all 0 for the other algorithms).
+    public var tableSlots: [Int] {
+        var slots = Array(repeating: 0, count: servers.count)
+        for s in servers.table where s != SchedulerServers.emptySlot { slots[Int(s)] += 1 }
+        return slots
+    }
+
+    /// Size of the sh/dh/mh lookup table (0 for the other algorithms).
+    public var tableSize: Int { servers.table.count }
+
+    // MARK: Picking
+
+    /// The server for a new connection from `client`:`clientPort` to `vip`, or nil when every weight
+    /// is 0 (or, for sh/dh/mh, when the client's slot has no server that may take it).
+    @inlinable
+    public mutating func pick(client: IPAddress, clientPort: UInt16, vip: IPAddress) -> Int? {
+        guard servers.maxWeight > 0 else { return nil }
+        let flow = SchedulingFlow(client: client, clientPort: clientPort, vip: vip)
+        switch algorithm {
+        case .rr(var a):
+            let picked = a.pick(servers, flow: flow)
+            algorithm = .rr(a)
+            return picked
+        case .wrr(var a):
+            let picked = a.pick(servers, flow: flow)
+            algorithm = .wrr(a)
+            return picked
+        case .lc(var a): return a.pick(servers, flow: flow)
+        case .wlc(var a): return a.pick(servers, flow: flow)
+        case .sed(var a): return a.pick(servers, flow: flow)
+        case .nq(var a): return a.pick(servers, flow: flow)
+        case .sh(var a): return a.pick(servers, flow: flow)
+        case .dh(var a): return a.pick(servers, flow: flow)
+        case .mh(var a): return a.pick(servers, flow: flow)
+        }
+    }
+
+    /// `pick` for a flow that does not matter: for the algorithms that do not hash (rr, wrr, lc, wlc,
+    /// sed, nq); sh, dh and mh see the same (unspecified) client every time.
     @inlinable
     public mutating func pick() -> Int? {
-        guard maxWeight > 0 else { return nil }
-        switch kind {
-        case .rr: return pickRoundRobin()
-        case .wrr: return pickWeightedRoundRobin()
-        case .wlc: return pickWeightedLeastConnections()
+        let none = IPAddress.zero(v6: false)
+        return pick(client: none, clientPort: 0, vip: none)
+    }
+
+    /// Lets the algorithm react to new weights or servers (off the hot path).
+    mutating func serversChanged() {
+        switch algorithm {
+        case .rr(var a):
+            a.serversChanged(&servers)
+            algorithm = .rr(a)
+        case .wrr(var a):
+            a.serversChanged(&servers)
+            algorithm = .wrr(a)
+        case .lc(var a): a.serversChanged(&servers)
+        case .wlc(var a): a.serversChanged(&servers)
+        case .sed(var a): a.serversChanged(&servers)
+        case .nq(var a): a.serversChanged(&servers)
+        case .sh(var a): a.serversChanged(&servers)
+        case .dh(var a): a.serversChanged(&servers)
+        case .mh(var a): a.serversChanged(&servers)
         }
     }
 
-    @inlinable
-    mutating func pickRoundRobin() -> Int? {
-        let n = weights.count
-        var i = position
-        for _ in 0..<n {
-            i += 1
-            if i >= n { i = 0 }
-            if weights[i] > 0 {
-                position = i
-                return i
-            }
-        }
-        return nil
-    }
-
-    @inlinable
-    mutating func pickWeightedRoundRobin() -> Int? {
-        let n = weights.count
-        var i = position
-        var cw = currentWeight
-        // cw takes at most max/gcd values before it reaches gcd, where every server with weight > 0
-        // qualifies; bound the scan accordingly so a bad state cannot loop forever.
-        let limit = n * (Int(maxWeight / gcdWeight) + 1)
-        for _ in 0...limit {
-            i += 1
-            if i >= n { i = 0 }
-            if i == 0 {
-                cw -= gcdWeight
-                if cw <= 0 { cw = maxWeight }
-            }
-            if Int64(weights[i]) >= cw {
-                position = i
-                currentWeight = cw
-                return i
-            }
-        }
-        return nil
-    }
-
-    @inlinable
-    mutating func pickWeightedLeastConnections() -> Int? {
-        var best = -1
-        var bestOverhead: UInt64 = 0
-        for i in weights.indices where weights[i] > 0 {
-            let overhead = UInt64(active[i]) &* 256 &+ UInt64(inactive[i])
-            if best < 0 {
-                best = i
-                bestOverhead = overhead
-                continue
-            }
-            // overhead(best)/w(best) > overhead(i)/w(i)  ⇔  overhead(best)·w(i) > overhead(i)·w(best)
-            let lhs = bestOverhead.multipliedFullWidth(by: UInt64(weights[i]))
-            let rhs = overhead.multipliedFullWidth(by: UInt64(weights[best]))
-            if lhs.high > rhs.high || (lhs.high == rhs.high && lhs.low > rhs.low) {
-                best = i
-                bestOverhead = overhead
-            }
-        }
-        return best < 0 ? nil : best
-    }
-
-    // MARK: Connection counters (used by wlc; kept for every kind so listings can show them)
+    // MARK: Connection counters (used by lc, wlc, sed, nq; kept for every kind so listings show them)
 
     /// A connection to `server` was created, counted active (IPVS counts a new connection active
     /// and moves it to inactive on its first non-ESTABLISHED state) or inactive as `active` says.
     /// Pass `TCPStateMachine.isActive(state)` of the new entry to count it where it belongs.
     @inlinable
     public mutating func connectionOpened(_ server: Int, active isActive: Bool = true) {
-        guard server >= 0 && server < active.count else { return }
+        guard server >= 0 && server < servers.active.count else { return }
         if isActive {
-            active[server] &+= 1
+            servers.active[server] &+= 1
         } else {
-            inactive[server] &+= 1
+            servers.inactive[server] &+= 1
         }
     }
 
     /// A connection to `server` left ESTABLISHED.
     @inlinable
     public mutating func connectionBecameInactive(_ server: Int) {
-        guard server >= 0 && server < active.count else { return }
-        if active[server] > 0 { active[server] -= 1 }
-        inactive[server] &+= 1
+        guard server >= 0 && server < servers.active.count else { return }
+        if servers.active[server] > 0 { servers.active[server] -= 1 }
+        servers.inactive[server] &+= 1
     }
 
     /// A connection to `server` (re-)entered ESTABLISHED.
     @inlinable
     public mutating func connectionBecameActive(_ server: Int) {
-        guard server >= 0 && server < active.count else { return }
-        if inactive[server] > 0 { inactive[server] -= 1 }
-        active[server] &+= 1
+        guard server >= 0 && server < servers.active.count else { return }
+        if servers.inactive[server] > 0 { servers.inactive[server] -= 1 }
+        servers.active[server] &+= 1
     }
 
     /// A connection to `server` was removed.
     @inlinable
     public mutating func connectionClosed(_ server: Int, wasActive: Bool) {
-        guard server >= 0 && server < active.count else { return }
+        guard server >= 0 && server < servers.active.count else { return }
         if wasActive {
-            if active[server] > 0 { active[server] -= 1 }
+            if servers.active[server] > 0 { servers.active[server] -= 1 }
         } else {
-            if inactive[server] > 0 { inactive[server] -= 1 }
+            if servers.inactive[server] > 0 { servers.inactive[server] -= 1 }
         }
     }
 
     // MARK: Reload
 
     /// Replaces the weights (same servers, same order; new servers appended get zeroed counters,
-    /// servers cut off the end lose theirs). The wrr cycle restarts.
+    /// servers cut off the end lose theirs). The wrr cycle restarts; hash tables are rebuilt.
     public mutating func updateWeights(_ weights: [UInt32]) {
-        updateWeights(weights, previousIndex: weights.indices.map { $0 < self.weights.count ? $0 : nil })
+        updateWeights(weights, previousIndex: weights.indices.map { $0 < servers.count ? $0 : nil })
     }
 
     /// Replaces the server list: new server `i` keeps the counters of old server `previousIndex[i]`
     /// (nil for a new server). The wrr cycle restarts; rr continues after the same index.
     public mutating func updateWeights(_ weights: [UInt32], previousIndex: [Int?]) {
         precondition(previousIndex.count == weights.count, "one previous index per server")
+        let endpoints = previousIndex.enumerated().map { i, old in
+            old.flatMap { $0 >= 0 && $0 < servers.count ? servers.endpoints[$0] : nil }
+                ?? Self.placeholderEndpoint(i)
+        }
+        update(endpoints: endpoints, weights: weights, up: weights.map { _ in true }, previousIndex: previousIndex)
+    }
+
+    /// Replaces the servers (new server `i` keeps the counters of old server `previousIndex[i]`, nil
+    /// for a new one) and rebuilds what the algorithm derives from them. A server that went to weight
+    /// 0 while up keeps its last weight for the mh table (IPVS `last_weight`); a down one leaves it.
+    public mutating func update(servers list: [RealServerConfiguration], previousIndex: [Int?]) {
+        precondition(previousIndex.count == list.count, "one previous index per server")
+        update(
+            endpoints: list.map { SchedulerEndpoint(address: $0.address, port: $0.port) },
+            weights: list.map(\.schedulingWeight), up: list.map(\.isUp), previousIndex: previousIndex)
+    }
+
+    mutating func update(endpoints: [SchedulerEndpoint], weights: [UInt32], up: [Bool], previousIndex: [Int?]) {
         var newActive = Array(repeating: UInt32(0), count: weights.count)
         var newInactive = Array(repeating: UInt32(0), count: weights.count)
-        for (i, old) in previousIndex.enumerated() {
-            guard let old, old >= 0, old < active.count else { continue }
-            newActive[i] = active[old]
-            newInactive[i] = inactive[old]
+        var tableWeights = Array(repeating: UInt32(0), count: weights.count)
+        for i in weights.indices {
+            let old = previousIndex[i].flatMap { $0 >= 0 && $0 < servers.count ? $0 : nil }
+            if let old {
+                newActive[i] = servers.active[old]
+                newInactive[i] = servers.inactive[old]
+            }
+            if !up[i] {
+                tableWeights[i] = 0
+            } else if weights[i] > 0 {
+                tableWeights[i] = weights[i]
+            } else if let old {
+                tableWeights[i] = servers.tableWeights[old]
+            }
         }
-        self.weights = weights
-        self.active = newActive
-        self.inactive = newInactive
-        if kind == .wrr || position >= weights.count { position = -1 }
-        currentWeight = 0
-        recomputeWeightSummary()
+        servers.weights = weights
+        servers.active = newActive
+        servers.inactive = newInactive
+        servers.endpoints = endpoints
+        servers.tableWeights = tableWeights
+        servers.summarise()
+        serversChanged()
     }
 }

@@ -75,18 +75,23 @@ public struct ServiceTable {
                 poolByAddresses[lips] = poolIndex
                 for lip in lips where localAddresses[lip] == nil { localAddresses[lip] = poolIndex }
             }
-            let weights = vs.realServers.map(\.schedulingWeight)
-            var scheduler = Scheduler(kind: vs.scheduler, weights: weights)
+            let options = SchedulerOptions(
+                seed: configuration.schedulerSeed, maglevTableSize: configuration.maglevTableSize,
+                mhFallback: vs.mhFallback, mhPort: vs.mhPort)
+            var scheduler: Scheduler
             if let old = previous,
                 let oldService = old.services.first(where: {
                     $0.configuration.name == vs.name
                         && $0.configuration.realServers.map(\.address)
                             == vs.realServers.map(\.address)
                         && $0.configuration.scheduler == vs.scheduler
+                        && $0.scheduler.options == options
                 })
             {
                 scheduler = oldService.scheduler
-                scheduler.updateWeights(weights)
+                scheduler.update(servers: vs.realServers, previousIndex: vs.realServers.indices.map { $0 })
+            } else {
+                scheduler = Scheduler(kind: vs.scheduler, servers: vs.realServers, options: options)
             }
             let timeoutSeconds =
                 vs.establishTimeout

@@ -22,7 +22,7 @@ import Testing
         } catch {
             #expect(
                 error.description == """
-                    gw.yaml: virtual_servers[0].scheduler: "fifo" is not one of rr, wrr, wlc
+                    gw.yaml: virtual_servers[0].scheduler: "fifo" is not one of rr, wrr, lc, wlc, sed, nq, sh, dh, mh, maglev
                     gw.yaml: virtual_servers[0].real_servers[2].address: "10.30.0.300" is not an IPv4 or IPv6 address
                     """
             )

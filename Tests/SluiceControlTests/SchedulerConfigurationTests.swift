@@ -1,0 +1,63 @@
+// The scheduler keys: every IPVS name and the `maglev` alias, the mh flags (warned about elsewhere),
+// `dataplane.scheduler_seed` and `dataplane.maglev_table_size` (a prime), carried to the data plane.
+
+import SluiceControl
+import SluiceCore
+import Testing
+
+@Suite struct SchedulerConfigurationTests {
+    @Test(arguments: [
+        ("rr", SchedulerKind.rr), ("wrr", .wrr), ("lc", .lc), ("wlc", .wlc), ("sed", .sed), ("nq", .nq),
+        ("sh", .sh), ("dh", .dh), ("mh", .mh), ("maglev", .mh),
+    ])
+    func everySchedulerNameIsAccepted(word: String, kind: SchedulerKind) throws {
+        let config = try parsed(template(vsExtra: "scheduler: \(word)"))
+        #expect(config.virtualServers[0].scheduler == kind)
+        #expect(config.dataplaneConfiguration().services[0].scheduler == kind)
+    }
+
+    @Test func maglevFlagsAndDataplaneKeysReachTheDataplane() throws {
+        let config = try parsed(
+            template(
+                vsExtra: "scheduler: maglev\nmh_fallback: true\nmh_port: true",
+                topExtra: "dataplane:\n  scheduler_seed: 123456789\n  maglev_table_size: 4093"))
+        #expect(config.warnings.isEmpty)
+        let dataplane = config.dataplaneConfiguration()
+        #expect(dataplane.services[0].mhFallback)
+        #expect(dataplane.services[0].mhPort)
+        #expect(!dataplane.services[1].mhFallback)
+        #expect(dataplane.schedulerSeed == 123_456_789)
+        #expect(dataplane.maglevTableSize == 4093)
+    }
+
+    @Test func defaultsAreFixed() throws {
+        let dataplane = try parsed(template()).dataplaneConfiguration()
+        #expect(dataplane.schedulerSeed == SchedulerOptions.defaultSeed)
+        #expect(dataplane.maglevTableSize == 65537)
+        #expect(dataplane.services[0].scheduler == .wlc)
+    }
+
+    @Test func mhFlagsOnAnotherSchedulerAreWarnedAbout() throws {
+        let config = try parsed(template(vsExtra: "scheduler: wrr\nmh_fallback: true"))
+        #expect(config.warnings.map(\.keyPath) == ["virtual_servers[0].mh_fallback"])
+    }
+
+    @Test(arguments: [
+        (
+            "maglev_table_size: 65536",
+            "65536 is not a prime number; Maglev needs a prime table size such as 65537 or 4093"
+        ),
+        ("maglev_table_size: 100", "100 is out of range (251...1048573)"),
+        ("maglev_table_size: 2000003", "2000003 is out of range (251...1048573)"),
+        ("scheduler_seed: -1", "-1 is out of range (0...9223372036854775807)"),
+    ])
+    func badDataplaneSchedulerValues(entry: String, message: String) {
+        let found = problems(template(topExtra: "dataplane:\n  " + entry))
+        #expect(found.count == 1)
+        #expect(found.first?.message == message)
+    }
+
+    @Test func badFlagValuesAreErrors() {
+        #expect(keyPaths(template(vsExtra: "scheduler: mh\nmh_port: maybe")) == ["virtual_servers[0].mh_port"])
+    }
+}
