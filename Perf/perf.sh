@@ -167,6 +167,10 @@ packet_config() {
     sluice_udp_full|sluice_udp_admin)
       SLUICE_LIPS="$LIP, $LIP2" SLUICE_CONN_CAPACITY=${SLUICE_CONN_CAPACITY_FULL:-1048576}
       SLUICE_METRICS=127.0.0.1:${METRICS_PORT:-9810} PK_FILL=${TABLE_FILL:-100000}
+      # As deployed: the worker pinned to the gateway's core (dataplane.cpus), the process and so its
+      # control plane (admin API, metrics, checks) on the other one. ADMIN_PLACEMENT=shared keeps the
+      # whole process on DUT_CPU, to show what the admin work costs a core it shares.
+      if [ "${ADMIN_PLACEMENT:-split}" = split ]; then SLUICE_WORKER_CPUS=$DUT_CPU SLUICE_PROCESS_CPUS=$GEN_CPU; fi
       [ "$1" = sluice_udp_admin ] && PK_ADMIN_LOAD=1 ;;
   esac
   sluice_usable
@@ -203,7 +207,10 @@ part_packet() {
   done
 }
 # packet_reset: the plain configuration again, for the connection part.
-packet_reset() { SLUICE_ANSWER_IN_XDP= SLUICE_LIPS=$LIP SLUICE_CONN_CAPACITY=65536 SLUICE_METRICS= PK_FILL=0 PK_ADMIN_LOAD=0; }
+packet_reset() {
+  SLUICE_ANSWER_IN_XDP= SLUICE_LIPS=$LIP SLUICE_CONN_CAPACITY=65536 SLUICE_METRICS= PK_FILL=0 PK_ADMIN_LOAD=0
+  SLUICE_WORKER_CPUS= SLUICE_PROCESS_CPUS=
+}
 
 # ------------------------------------------------------------------ connections and floods
 TARGET=$VIP

@@ -282,6 +282,7 @@ EOF
 dataplane:
   workers: 1
   connection_capacity: $SLUICE_CONN_CAPACITY
+${SLUICE_WORKER_CPUS:+  cpus: [$SLUICE_WORKER_CPUS]}
 synproxy:
   mss: 1452
   wscale: 7
@@ -309,12 +310,13 @@ sluice_usable() {
   SLUICE_STATUS="ok"
 }
 
-# start_sluice: run it on DUT_CPU in NSP-gw, wait for its XDP program on both interfaces, pin the NAPI
-# kthreads native XDP gave the two veths.
+# start_sluice: run it on DUT_CPU (or SLUICE_PROCESS_CPUS, with the workers pinned by dataplane.cpus) in
+# NSP-gw, wait for its XDP program on both interfaces, pin the NAPI kthreads native XDP gave the two veths.
 start_sluice() {
   gw_mode none
   rm -f "$WORK/sluice.stats"
-  ip netns exec $GW taskset -c "$DUT_CPU" "$SLUICE" run --config "$WORK/sluice.yaml" --stats-file "$WORK/sluice.stats" \
+  ip netns exec $GW taskset -c "${SLUICE_PROCESS_CPUS:-$DUT_CPU}" "$SLUICE" run --config "$WORK/sluice.yaml" \
+    --stats-file "$WORK/sluice.stats" \
     >>"$WORK/sluice.log" 2>&1 &
   SLUICE_PID=$!
   local _

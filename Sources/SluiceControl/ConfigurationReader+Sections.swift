@@ -27,7 +27,7 @@ extension ConfigurationReader {
     static let realServerKeys = ["address", "port", "weight", "health_check"]
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
-        "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size",
+        "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size", "cpus",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -459,6 +459,7 @@ extension ConfigurationReader {
         set("decrement_ttl", \.decrementTTL) { boolean($0, at: at("decrement_ttl")) }
         set("idle_spin_rounds", \.idleSpinRounds) { integer($0, at: at("idle_spin_rounds"), in: 0...1_000_000) }
         set("timeouts", \.timeouts) { readTimeouts($0, at: at("timeouts")) }
+        set("cpus", \.cpus) { readCPUs($0, at: at("cpus")) }
         set("scheduler_seed", \.schedulerSeed) {
             integer($0, at: at("scheduler_seed"), in: 0...Int.max).map { UInt64($0) }
         }
@@ -582,4 +583,18 @@ extension ConfigurationReader {
         }
         return complete ? options : nil
     }
+
+    /// `dataplane.cpus`: CPU numbers to pin the workers to, worker i on cpus[i % count].
+    func readCPUs(_ node: Node, at path: String) -> [Int]? {
+        guard let items = sequence(node, at: path) else { return nil }
+        var cpus: [Int] = []
+        for (index, item) in items.enumerated() {
+            guard let cpu = integer(item, at: Self.element(path, index), in: 0...Self.maximumCPU) else { return nil }
+            cpus.append(cpu)
+        }
+        return cpus
+    }
+
+    /// The highest CPU number accepted (Linux's CONFIG_NR_CPUS tops out at 8192).
+    static let maximumCPU = 8191
 }

@@ -48,6 +48,9 @@ public struct SluiceConfiguration: Sendable {
         public var decrementTTL: Bool = true
         /// Empty rounds a worker polls its rings before it sleeps in poll(); 0 = sleep at once.
         public var idleSpinRounds: Int = 0
+        /// CPUs the workers are pinned to (worker i on cpus[i % count]); empty leaves them where the
+        /// process may run. The control plane's threads are not pinned by it.
+        public var cpus: [Int] = []
         /// Per-state idle timeouts, dpvs defaults overridden by `dataplane.timeouts`.
         public var timeouts: TimeoutTable = .dpvsDefaults
         /// `scheduler_seed`: key of the sh, dh and mh hashes, the same on every gateway.

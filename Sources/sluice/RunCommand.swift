@@ -77,8 +77,9 @@ struct RunCommand: AsyncParsableCommand {
                 externalInterface: configuration.interfaces.external,
                 internalInterface: configuration.interfaces.internal, mode: configuration.interfaces.xdpMode,
                 queues: configuration.dataplane.queues ?? configuration.dataplane.workers,
-                frameSize: configuration.dataplane.frameSize, frameCount: configuration.dataplane.frames,
-                forceReplace: force, idleSpinRounds: configuration.dataplane.idleSpinRounds)
+                cpus: configuration.dataplane.cpus, frameSize: configuration.dataplane.frameSize,
+                frameCount: configuration.dataplane.frames, forceReplace: force,
+                idleSpinRounds: configuration.dataplane.idleSpinRounds)
             runtime = try DataPlaneRuntime(
                 options: options, configuration: desired.dataplaneConfiguration(), network: NetworkViewSource(mirror),
                 resolver: NeighbourResolver { address, index in

@@ -22,6 +22,7 @@ public struct ReloadDiff: Sendable {
             ("dataplane.frame_size", a.frameSize != b.frameSize), ("dataplane.frames", a.frames != b.frames),
             ("dataplane.connection_capacity", a.connectionCapacity != b.connectionCapacity),
             ("dataplane.local_port_range", a.localPortRange != b.localPortRange),
+            ("dataplane.cpus", a.cpus != b.cpus),
         ]
         restartRequired += sized.filter(\.1).map(\.0)
 
