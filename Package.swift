@@ -93,7 +93,12 @@ let package = Package(
         .testTarget(name: "SluiceXDPTests", dependencies: ["SluiceXDP", "SluiceTestKit"], swiftSettings: strict),
         .testTarget(name: "SluiceAdminTests", dependencies: ["SluiceAdmin"], swiftSettings: strict),
         .testTarget(
-            name: "SluiceControlTests", dependencies: ["SluiceControl", "SluiceTestKit"], swiftSettings: strict),
+            name: "SluiceControlTests",
+            dependencies: [
+                "SluiceControl", "SluiceTestKit", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,8 @@ public enum AdminPaths {
     public static let reload = "/v1/reload"
     public static let explain = "/v1/explain"
     public static let health = "/v1/health"
+    public static let announce = "/v1/announce"
+    public static let drain = "/v1/drain"
 
     /// `/v1/services/NAME/servers/ADDRESS/PORT`, percent-encoded.
     public static func server(service: String, address: String, port: UInt16) -> String {

@@ -16,7 +16,7 @@ import Yams
 extension ConfigurationReader {
     static let topLevelKeys = [
         "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global", "admin",
-        "metrics",
+        "metrics", "announce",
     ]
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
@@ -122,10 +122,15 @@ extension ConfigurationReader {
         let metrics = optional(top["metrics"], default: SluiceConfiguration.MetricsOptions()) {
             readMetrics($0, at: "metrics")
         }
+        let announce = optional(top["announce"], default: SluiceConfiguration.AnnounceOptions()) {
+            readAnnounce($0, at: "announce")
+        }
 
         crossCheck(groups: groups, servers: servers, dataplane: dataplane)
 
-        guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global, let admin, let metrics else {
+        guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global, let admin, let metrics,
+            let announce
+        else {
             return nil
         }
         var configuration = assemble(
@@ -134,6 +139,7 @@ extension ConfigurationReader {
         )
         configuration?.admin = admin
         configuration?.metrics = metrics
+        configuration?.announce = announce
         return configuration
     }
 

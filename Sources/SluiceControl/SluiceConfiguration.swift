@@ -96,7 +96,37 @@ public struct SluiceConfiguration: Sendable {
         public init() {}
     }
 
+    /// `announce:` — route announcement of the VIPs.
+    public struct AnnounceOptions: Sendable, Hashable {
+        public enum Method: String, Sendable, Hashable, CaseIterable {
+            case none
+            case bird
+            case exec
+        }
+        public var method: Method = .none
+        /// BIRD's control socket and the include file Sluice writes (method bird).
+        public var birdControlSocket = "/run/bird/bird.ctl"
+        public var birdIncludeFile = "/run/sluice/bird-vips.conf"
+        /// The IPv6 VIPs' include file; nil = derived from `birdIncludeFile` (`bird-vips6.conf`).
+        public var birdIncludeFile6Setting: String?
+        /// The IPv6 include file in effect.
+        public var birdIncludeFile6: String {
+            if let birdIncludeFile6Setting { return birdIncludeFile6Setting }
+            if birdIncludeFile.hasSuffix(".conf") { return String(birdIncludeFile.dropLast(5)) + "6.conf" }
+            return birdIncludeFile + "6"
+        }
+        /// The hook program and its arguments (method exec).
+        public var command: [String] = []
+        /// How long VIPs stay withdrawn before the data plane stops at shutdown, in milliseconds.
+        public var shutdownGraceMilliseconds = 3000
+        /// While this file exists the gateway is drained (every VIP withdrawn).
+        public var drainFile: String?
+
+        public init() {}
+    }
+
     public var interfaces: Interfaces
+    public var announce = AnnounceOptions()
     public var admin = AdminOptions()
     public var metrics = MetricsOptions()
     /// Local address groups in file order.

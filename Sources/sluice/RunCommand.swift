@@ -129,7 +129,10 @@ struct RunCommand: AsyncParsableCommand {
             let groups = await control.state.configuration.localAddressGroups
             return Dictionary(groups.map { ($0.addresses.sorted(), $0.name) }, uniquingKeysWith: { a, _ in a })
         }
-        let admin = AdminHandler(control: control, gateway: gateway, sampler: sampler) { await reload.reload() }
+        let board = AnnounceBoard()
+        let admin = AdminHandler(control: control, gateway: gateway, sampler: sampler, board: board) {
+            await reload.reload()
+        }
         var services: [any Service] = [
             NetlinkMirrorService(mirror: mirror),
             DataPlaneService(runtime: runtime, logger: logger),
@@ -146,6 +149,24 @@ struct RunCommand: AsyncParsableCommand {
         if let listen = configuration.metrics.listen {
             services.append(MetricsService(host: listen.host, port: listen.port, handler: admin, logger: logger))
         }
+        // Last, so that at shutdown it withdraws the VIPs first and waits before anything else stops.
+        let announce = configuration.announce
+        let announcer: any RouteAnnouncer
+        switch announce.method {
+        case .none: announcer = NoAnnouncer()
+        case .bird:
+            announcer = BirdAnnouncer(
+                controlSocket: announce.birdControlSocket, includeFile: announce.birdIncludeFile,
+                includeFile6: announce.birdIncludeFile6)
+        case .exec: announcer = ExecAnnouncer(command: announce.command)
+        }
+        services.append(
+            AnnouncerService(
+                control: control, announcer: announcer, board: board, heartbeats: { runtime.heartbeats() },
+                drainFile: announce.drainFile,
+                // Without a backend no router waits on a withdrawal: stop at once.
+                shutdownGrace: announce.method == .none ? .zero : .milliseconds(announce.shutdownGraceMilliseconds),
+                clock: clock, logger: logger))
         // Its own handler: the group's start/stop chatter stays below notice whatever log_level says.
         var groupLogger = Logger(label: "sluice.services") { StreamLogHandler.standardError(label: $0) }
         groupLogger.logLevel = .notice

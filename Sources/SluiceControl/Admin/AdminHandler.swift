@@ -44,17 +44,20 @@ public struct AdminHandler: Sendable {
     let gateway: any AdminGateway
     let sampler: TrafficSampler
     let reload: @Sendable () async -> ReloadResult
+    let board: AnnounceBoard
     /// The largest listing page.
     public static let maximumLimit = 10_000
     public static let defaultLimit = 1000
 
     public init(
         control: ControlPlane, gateway: any AdminGateway, sampler: TrafficSampler,
+        board: AnnounceBoard = AnnounceBoard(),
         reload: @escaping @Sendable () async -> ReloadResult
     ) {
         self.control = control
         self.gateway = gateway
         self.sampler = sampler
+        self.board = board
         self.reload = reload
     }
 
@@ -104,6 +107,14 @@ public struct AdminHandler: Sendable {
             return Self.encode(result, status: result.applied ? 200 : 409)
         case ("GET", ["v1", "explain"]):
             return await explain(query)
+        case ("GET", ["v1", "announce"]):
+            return Self.encode(await board.decisions)
+        case ("GET", let s) where s.count == 3 && s[0] == "v1" && s[1] == "announce":
+            return await announcement(s[2])
+        case ("GET", ["v1", "drain"]):
+            return Self.encode(await drainState())
+        case ("PUT", ["v1", "drain"]):
+            return await setDrain(request.body)
         case (_, let s) where Self.allowedMethods(s) != nil:
             var response = Self.failure(405, "method \(request.method) is not allowed here")
             response.allow = Self.allowedMethods(s)
@@ -123,8 +134,38 @@ public struct AdminHandler: Sendable {
             "explain" where s.count == 2, "health" where s.count == 2:
             return "GET"
         case "reload" where s.count == 2: return "POST"
+        case "announce" where s.count == 2 || s.count == 3: return "GET"
+        case "drain" where s.count == 2: return "GET, PUT"
         default: return nil
         }
+    }
+
+    /// The pull endpoint: 200 while the VIP is announced, 503 while it is not (ExaBGP-healthcheck style).
+    func announcement(_ text: String) async -> AdminResponse {
+        guard let vip = IPAddress(text) else {
+            return Self.failure(400, "expected an IP address, got \"\(text)\"", field: "vip")
+        }
+        guard let found = await board.decisions.first(where: { IPAddress($0.vip) == vip }) else {
+            return Self.failure(404, "\(vip) is no VIP of this gateway", field: "vip")
+        }
+        return Self.encode(found, status: found.announced ? 200 : 503)
+    }
+
+    func drainState() async -> DrainState {
+        let file = await control.state.configuration.announce.drainFile
+        let fileDrain = file.map { FileManager.default.fileExists(atPath: $0) }
+        return DrainState(drain: await control.drained || (fileDrain ?? false), drainFile: fileDrain)
+    }
+
+    func setDrain(_ body: [UInt8]) async -> AdminResponse {
+        guard let wanted = try? JSONDecoder().decode(DrainState.self, from: Data(body)) else {
+            return Self.failure(400, "the body must be {\"drain\": true|false}", field: "drain")
+        }
+        if let extra = Self.unknownKeys(body, allowed: ["drain"]).first {
+            return Self.failure(400, "unknown field \"\(extra)\"", field: extra)
+        }
+        await control.setDrain(wanted.drain)
+        return Self.encode(await drainState())
     }
 
     func services() async -> [VirtualServerStatus] {

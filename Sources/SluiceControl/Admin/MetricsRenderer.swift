@@ -18,6 +18,8 @@ public enum MetricsRenderer {
         public var lastReloadSucceeded: Bool
         public var lastReloadSuccess: Double
         public var version: String
+        /// The announcer's latest decision per VIP.
+        public var announcements: [VIPAnnouncement] = []
 
         public init(
             services: [VirtualServerStatus], counters: [(name: String, value: UInt64)],
@@ -150,6 +152,11 @@ public enum MetricsRenderer {
             gauge(
                 "sluice_dataplane_last_progress_timestamp_seconds", "When the worker last made progress.",
                 [("worker", String(worker))], time)
+        }
+        for a in inputs.announcements {
+            gauge(
+                "sluice_vip_announced", "1 while the VIP is announced to the routers.", [("vip", a.vip)],
+                a.announced ? 1 : 0)
         }
         gauge("sluice_build_info", "Sluice's version.", [("version", inputs.version)], 1)
         gauge(

@@ -49,9 +49,10 @@ extension AdminHandler {
         let usage = await gateway.localAddresses() ?? []
         let progress = await sampler.lastProgress
         let reload = await control.reloadStatus
-        return MetricsRenderer.render(
-            MetricsRenderer.Inputs(
-                services: services, counters: gateway.counters(), localAddresses: usage, lastProgress: progress,
-                lastReloadSucceeded: reload.succeeded, lastReloadSuccess: reload.time, version: SluiceVersion.current))
+        var inputs = MetricsRenderer.Inputs(
+            services: services, counters: gateway.counters(), localAddresses: usage, lastProgress: progress,
+            lastReloadSucceeded: reload.succeeded, lastReloadSuccess: reload.time, version: SluiceVersion.current)
+        inputs.announcements = await board.decisions
+        return MetricsRenderer.render(inputs)
     }
 }

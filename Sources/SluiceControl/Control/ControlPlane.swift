@@ -24,6 +24,16 @@ public actor ControlPlane {
     /// When the configuration was last loaded successfully (seconds since 1970).
     public private(set) var lastReloadSuccessTime = Date().timeIntervalSince1970
 
+    /// The operator's drain of the whole gateway (every VIP withdrawn), set through the API.
+    public private(set) var drained = false
+
+    /// Drains the gateway or ends the drain; logged.
+    public func setDrain(_ on: Bool) {
+        guard on != drained else { return }
+        drained = on
+        logger.notice("event=\(on ? "drain_on" : "drain_off") source=api")
+    }
+
     /// The last reload's outcome and the time of the last successful load.
     public var reloadStatus: (succeeded: Bool, time: Double) { (lastReloadSucceeded, lastReloadSuccessTime) }
 

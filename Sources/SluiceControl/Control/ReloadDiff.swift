@@ -15,6 +15,7 @@ public struct ReloadDiff: Sendable {
         if old.interfaces != new.interfaces { restartRequired.append("interfaces") }
         if old.admin != new.admin { restartRequired.append("admin.socket") }
         if old.metrics != new.metrics { restartRequired.append("metrics.listen") }
+        if old.announce != new.announce { restartRequired.append("announce") }
         let a = old.dataplane
         let b = new.dataplane
         let sized: [(String, Bool)] = [

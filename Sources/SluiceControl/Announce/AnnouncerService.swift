@@ -1,0 +1,91 @@
+// Announces the VIPs the decision allows (AnnounceDecision), reconciled every second: the decision is
+// made from scratch from the desired state, the drain (API or drain file) and the workers' heartbeats,
+// published to the board, and handed whole to the backend (BIRD, a hook, or none). Each change of a
+// VIP is one log line with its reason. It is the group's last service, so at shutdown it stops first:
+// every VIP is withdrawn, and the data plane keeps forwarding for `shutdownGrace` while the routers
+// converge, so that connections in flight do not fail.
+
+import Foundation
+import Logging
+import ServiceLifecycle
+import SluiceAdmin
+import SluicePacket
+
+/// Reconciles route announcements.
+public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
+    let control: ControlPlane
+    let announcer: any RouteAnnouncer
+    let board: AnnounceBoard
+    let heartbeats: @Sendable () -> [UInt64]
+    let drainFile: String?
+    let shutdownGrace: Duration
+    let clock: C
+    let logger: Logger
+    public static var interval: Duration { .seconds(1) }
+
+    public init(
+        control: ControlPlane, announcer: any RouteAnnouncer, board: AnnounceBoard,
+        heartbeats: @escaping @Sendable () -> [UInt64], drainFile: String?, shutdownGrace: Duration, clock: C,
+        logger: Logger
+    ) {
+        self.control = control
+        self.announcer = announcer
+        self.board = board
+        self.heartbeats = heartbeats
+        self.drainFile = drainFile
+        self.shutdownGrace = shutdownGrace
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async {
+        var previousBeats = heartbeats()
+        var last: [String: VIPAnnouncement] = [:]
+        var failing = false
+        var next = clock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let beats = heartbeats()
+            // A worker publishes about every 100 ms while its loop runs: one still for a whole second
+            // has stalled.
+            let stalled = beats.count == previousBeats.count && zip(beats, previousBeats).contains { $0 == $1 }
+            previousBeats = beats
+            let fileDrain = drainFile.map { FileManager.default.fileExists(atPath: $0) } ?? false
+            let drained = await control.drained || fileDrain
+            let decisions = AnnounceDecision.decide(
+                await control.state, gateway: .init(dataPlaneUp: true, drained: drained, stalled: stalled))
+            await publish(decisions.map(\.announcement), last: &last, failing: &failing)
+            next = next.advanced(by: Self.interval)
+            let deadline = next
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline, tolerance: nil) }
+            } catch {
+                break
+            }
+        }
+        let withdrawn = await board.decisions.map { VIPAnnouncement(vip: $0.vip, announced: false, reason: "shutdown") }
+        await publish(withdrawn, last: &last, failing: &failing)
+        logger.notice("event=announce_shutdown grace=\(shutdownGrace) every VIP withdrawn before the data plane stops")
+        try? await clock.sleep(until: clock.now.advanced(by: shutdownGrace), tolerance: nil)
+    }
+
+    /// Publishes a decision, logs each VIP whose state changed, and applies it to the backend.
+    private func publish(
+        _ decisions: [VIPAnnouncement], last: inout [String: VIPAnnouncement], failing: inout Bool
+    ) async {
+        await board.publish(decisions)
+        for d in decisions where last[d.vip]?.announced != d.announced || last[d.vip] == nil {
+            let line = "event=\(d.announced ? "vip_announced" : "vip_withdrawn") vip=\(d.vip) reason=\"\(d.reason)\""
+            if d.announced || last[d.vip] != nil { logger.notice("\(line)") } else { logger.info("\(line)") }
+        }
+        for d in decisions { last[d.vip] = d }
+        let vips = decisions.filter(\.announced).compactMap { IPAddress($0.vip) }
+        do {
+            try await announcer.apply(vips)
+            if failing { logger.notice("event=announce_recovered") }
+            failing = false
+        } catch {
+            if !failing { logger.error("event=announce_failed error=\"\(error)\"") }
+            failing = true
+        }
+    }
+}
