@@ -25,7 +25,7 @@ SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then ech
 # Debian/Ubuntu packages: libraries for CXDP, tools for the lab and the end-to-end tests.
 DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-light hping3 tshark tcpdump \
 	ethtool socat iproute2 nftables python3 python3-venv python3-yaml curl haproxy conntrack wrk python3-matplotlib \
-	prometheus
+	prometheus bird2
 # From PyPI, into a virtual environment of the build (gitignored): schemathesis checks the admin API
 # against docs/admin-api.yaml in the end-to-end tests.
 PY_VENV := .build-py

@@ -277,9 +277,10 @@ nginx_saw_client() {
         fail "$label: nginx's \$proxy_protocol_addr:port is the client's (got: $out)"
         return
     fi
+    # nginx writes its access log after the response: give a loaded machine a moment.
     check "$label: nginx logged the request with proxy=$caddr proxy_port=$cport" \
-        grep -qE "^$peer [0-9]+ $RS_PROXY_PORT \"GET /proxywhoami HTTP/1.1\" 200 .* proxy=$caddr proxy_port=$cport\$" \
-        "$LAB_DIR/rs1/access.log"
+        wait_for_log "$LAB_DIR/rs1/access.log" \
+        "^$peer [0-9]+ $RS_PROXY_PORT \"GET /proxywhoami HTTP/1.1\" 200 .* proxy=$caddr proxy_port=$cport\$" 3
 }
 
 # sf_dialogue LABEL FAMILY PORT MODE VERSION [TLVS]: one dialogue with proxy_backend.py; the client's
