@@ -141,9 +141,14 @@ if [ -x "$SCHEMATHESIS" ]; then
     socat "TCP-LISTEN:$BRIDGE_PORT,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$SOCKET" &
     bridge_pid=$!
     sleep 0.3
+    # Every operation with every check, but the pull endpoint, whose 503 ("withdrawn") is its answer by
+    # design (the fuzzing also drains the gateway): that one is run without the 5xx check.
     if "$SCHEMATHESIS" run "$REPO_ROOT/docs/admin-api.yaml" --url "http://127.0.0.1:$BRIDGE_PORT" \
-        --max-examples 40 >"$WORK/st.out" 2>&1; then
-        pass "schemathesis: no failure ($(grep -Eo '[0-9]+ generated' "$WORK/st.out" | head -1) cases)"
+        --max-examples 40 --exclude-path '/v1/announce/{vip}' >"$WORK/st.out" 2>&1 &&
+        "$SCHEMATHESIS" run "$REPO_ROOT/docs/admin-api.yaml" --url "http://127.0.0.1:$BRIDGE_PORT" \
+            --max-examples 40 --include-path '/v1/announce/{vip}' --exclude-checks not_a_server_error \
+            >>"$WORK/st.out" 2>&1; then
+        pass "schemathesis: no failure ($(grep -Eo '[0-9]+ generated' "$WORK/st.out" | tr '\n' ' ')cases)"
     else
         fail "schemathesis: no failure"
         tail -30 "$WORK/st.out" | sed 's/^/    | /'
