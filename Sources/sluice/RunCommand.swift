@@ -174,6 +174,7 @@ struct RunCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: groupLogger))
+        let guardProcess = announce.method == .bird ? startGuard(announce, logger: logger) : nil
         notifier.notify("READY=1\nSTATUS=forwarding")
         var failed = false
         do {
@@ -182,6 +183,11 @@ struct RunCommand: AsyncParsableCommand {
             logger.error("event=service_failed error=\"\(error)\"")
             failed = true
         }
+        // A graceful stop withdrew the VIPs already: the guard may leave without touching BIRD.
+        if let guardProcess {
+            try? guardProcess.input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
+            guardProcess.process.waitUntilExit()
+        }
         logger.info("stopped; XDP program detached")
         if failed { throw ExitCode(1) }
     }
@@ -189,4 +195,25 @@ struct RunCommand: AsyncParsableCommand {
 
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Starts `sluice guard` with a pipe on its standard input; the pipe's write end stays open in this
+/// process until it exits (GuardCommand.swift says why). Nil, logged, when it cannot start.
+func startGuard(_ announce: SluiceConfiguration.AnnounceOptions, logger: Logger) -> (process: Process, input: Pipe)? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    process.arguments = [
+        "guard", "--control-socket", announce.birdControlSocket, "--include-file", announce.birdIncludeFile,
+        "--include-file6", announce.birdIncludeFile6,
+    ]
+    let input = Pipe()
+    process.standardInput = input
+    do {
+        try process.run()
+    } catch {
+        logger.error("event=guard_failed error=\"\(error)\" a crash would leave the VIPs announced")
+        return nil
+    }
+    logger.info("event=guard_started pid=\(process.processIdentifier)")
+    return (process, input)
 }

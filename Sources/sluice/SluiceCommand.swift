@@ -11,6 +11,6 @@ struct SluiceCommand: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A FULLNAT layer-4 load-balancing gateway on AF_XDP.",
         version: SluiceVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, GuardCommand.self]
     )
 }

@@ -9,6 +9,7 @@
 #  - the drain file drains too;
 #  - SIGTERM: the VIPs leave BIRD's table before Sluice's data plane stops, and a request sent during the
 #    shutdown grace still succeeds;
+#  - SIGKILL: the guard process withdraws the VIPs within 5 s; a new sluice starts over the leftovers;
 #  - sluice_vip_announced in /metrics follows.
 # (The two-gateway ECMP test bed of the issue is not built yet.)
 set -uo pipefail
@@ -145,4 +146,29 @@ check_eq "sluice still runs (the shutdown grace)" yes "$alive"
 check "a request during the grace still succeeds" ns_exec sl-cli curl -sf -m 2 -o /dev/null "http://$VIP_V4/"
 if stop_sluice; then pass "sluice exits 0"; else fail "sluice exits 0"; fi
 check "the shutdown is logged" grep -q "event=announce_shutdown" "$SLUICE_LOG"
+# guard_running: a `sluice guard` for this test's BIRD runs (anchored, so this shell's own command
+# line, which holds the same words, does not match).
+guard_running() { pgrep -f "^[^ ]*sluice guard --control-socket $BIRD_CTL" >/dev/null; }
+guard_gone() { ! guard_running; }
+sleep 0.3
+check "the guard left with it" guard_gone
+
+log_step "SIGKILL: the guard withdraws (crash safety); a restart cleans up"
+if start_sluice "$WORK/sluice.yaml" "$WORK/sluice2.log"; then pass "sluice starts again"; else fail "sluice starts again"; fi
+check "announced again" wait_route PRESENT "$VIP_V4/32" 5
+check "a guard process runs beside it" guard_running
+kill -KILL "$SLUICE_PID"
+wait "$SLUICE_PID" 2>/dev/null
+SLUICE_PID=""
+check "the VIPs leave BIRD's table within 5 s of a SIGKILL" wait_route ABSENT "$VIP_V4/32" 5
+check "the IPv6 VIP too" wait_route ABSENT "$VIP_V6/128" 1
+sleep 0.5
+check "the guard has exited" guard_gone
+if start_sluice "$WORK/sluice.yaml" "$WORK/sluice3.log"; then
+    pass "a new sluice starts over the crashed one's leftovers (its XDP program, the socket)"
+else
+    fail "a new sluice starts over the crashed one's leftovers (its XDP program, the socket)"
+fi
+check "and announces again" wait_route PRESENT "$VIP_V4/32" 5
+if stop_sluice; then pass "sluice exits 0"; else fail "sluice exits 0"; fi
 finish
