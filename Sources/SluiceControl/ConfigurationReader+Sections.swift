@@ -32,7 +32,7 @@ extension ConfigurationReader {
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
         "mss", "wscale", "sack", "timestamps", "retries", "queue", "rst_on_bad_cookie", "ack_storm_threshold",
-        "answer_in_xdp",
+        "answer_in_xdp", "key_file",
     ]
 
     /// The scheduler used when a virtual server names none: ipvsadm's default.
@@ -112,6 +112,10 @@ extension ConfigurationReader {
         let synProxy = optional(top["synproxy"], default: SynProxyConfiguration()) {
             readSynProxy($0, at: "synproxy")
         }
+        let keyFile = optional(top["synproxy"], default: String?.none) { node in
+            guard case .mapping(let mapping) = node, let file = mapping["key_file"] else { return String?.none }
+            return absolutePath(file, at: "synproxy.key_file").map(Optional.some)
+        }
         let global = optional(top["global"], default: SluiceConfiguration.GlobalOptions()) {
             readGlobal($0, at: "global")
         }
@@ -129,7 +133,7 @@ extension ConfigurationReader {
         crossCheck(groups: groups, servers: servers, dataplane: dataplane)
 
         guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global, let admin, let metrics,
-            let announce
+            let announce, let keyFile
         else {
             return nil
         }
@@ -140,6 +144,7 @@ extension ConfigurationReader {
         configuration?.admin = admin
         configuration?.metrics = metrics
         configuration?.announce = announce
+        configuration?.synProxyKeyFile = keyFile ?? nil
         return configuration
     }
 

@@ -127,6 +127,8 @@ public struct SluiceConfiguration: Sendable {
 
     public var interfaces: Interfaces
     public var announce = AnnounceOptions()
+    /// `synproxy.key_file`: the SYN-cookie secret shared by the gateways of a group (CookieKeyFile).
+    public var synProxyKeyFile: String?
     public var admin = AdminOptions()
     public var metrics = MetricsOptions()
     /// Local address groups in file order.

@@ -77,11 +77,11 @@ public final class DataPlaneRuntime: Sendable {
     /// - Throws: `XDPError`; nothing stays attached when it throws.
     public convenience init(
         options: DataPlaneOptions, configuration: DataplaneConfiguration, network: NetworkViewSource,
-        resolver: NeighbourResolver = .none, secret: (UInt64, UInt64)? = nil
+        resolver: NeighbourResolver = .none, secret: (UInt64, UInt64)? = nil, cookieKeys: SynCookieKeyring? = nil
     ) throws(XDPError) {
         try self.init(
             options: options, configuration: configuration, source: network, box: nil, resolver: resolver,
-            secret: secret)
+            secret: secret, cookieKeys: cookieKeys)
     }
 
     /// Like `init(options:configuration:network:resolver:secret:)` with a view the caller keeps up to date
@@ -93,12 +93,13 @@ public final class DataPlaneRuntime: Sendable {
         let box = SnapshotBox(network)
         try self.init(
             options: options, configuration: configuration, source: .box(box), box: box, resolver: resolver,
-            secret: secret)
+            secret: secret, cookieKeys: nil)
     }
 
     private init(
         options: DataPlaneOptions, configuration: DataplaneConfiguration, source network: NetworkViewSource,
-        box networkBox: SnapshotBox<NetworkView>?, resolver: NeighbourResolver, secret: (UInt64, UInt64)?
+        box networkBox: SnapshotBox<NetworkView>?, resolver: NeighbourResolver, secret: (UInt64, UInt64)?,
+        cookieKeys initialKeys: SynCookieKeyring?
     ) throws(XDPError) {
         guard options.queues >= 1, options.queues <= Int(SLUICE_MAX_QUEUES) else {
             throw XDPError(
@@ -122,7 +123,7 @@ public final class DataPlaneRuntime: Sendable {
         let configurationBox = SnapshotBox(configuration)
         var generator = SystemRandomNumberGenerator()
         let secret = secret ?? (generator.next(), generator.next())
-        let cookieKeys = SnapshotBox(SynCookieKeyring(key: SynCookieKeyring.randomKey()))
+        let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
                 interfaceIndex: external.index, interfaceName: external.name, mode: options.mode,
@@ -356,8 +357,14 @@ public final class DataPlaneRuntime: Sendable {
     /// - Returns: the new keyring generation.
     @discardableResult
     public func publishCookieKey() -> UInt64 {
+        publishCookieKey(SynCookieKeyring.randomKey())
+    }
+
+    /// Like `publishCookieKey()` with a given key (derived from a key file shared by several gateways).
+    @discardableResult
+    public func publishCookieKey(_ key: (UInt64, UInt64)) -> UInt64 {
         var keyring = cookieKeys.read().value
-        keyring.rotate(to: SynCookieKeyring.randomKey())
+        keyring.rotate(to: key)
         cookieKeys.publish(keyring)
         return keyring.generation
     }

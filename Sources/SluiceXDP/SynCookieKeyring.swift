@@ -24,6 +24,14 @@ public struct SynCookieKeyring: Sendable {
         generation = 0
     }
 
+    /// A keyring that starts with `current` and still accepts `previous` (keys derived from a shared
+    /// file, where every gateway of a group holds the same two).
+    public init(current: (UInt64, UInt64), previous: (UInt64, UInt64)) {
+        self.current = current
+        self.previous = previous
+        generation = 0
+    }
+
     /// A fresh random key.
     public static func randomKey() -> (UInt64, UInt64) {
         var generator = SystemRandomNumberGenerator()

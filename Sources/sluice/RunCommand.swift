@@ -70,6 +70,19 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        // A key file shared by the gateways of a group: every one starts with the same keys.
+        var sharedKeys: SynCookieKeyring?
+        if let path = configuration.synProxyKeyFile {
+            do {
+                let file = try CookieKeyFile.load(path: path)
+                sharedKeys = file.keyring(epoch: CookieKeyFile.epoch(at: Date().timeIntervalSince1970))
+            } catch {
+                printError("sluice: \(error)")
+                mirror.stop()
+                throw ExitCode(1)
+            }
+        }
+
         let desired = DesiredState(configuration: configuration)
         let runtime: DataPlaneRuntime
         do {
@@ -84,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
                 options: options, configuration: desired.dataplaneConfiguration(), network: NetworkViewSource(mirror),
                 resolver: NeighbourResolver { address, index in
                     mirror.requestResolution(address: address, interfaceIndex: index)
-                })
+                }, cookieKeys: sharedKeys)
         } catch {
             printError("sluice: \(error)")
             mirror.stop()
@@ -136,7 +149,7 @@ struct RunCommand: AsyncParsableCommand {
         var services: [any Service] = [
             NetlinkMirrorService(mirror: mirror),
             DataPlaneService(runtime: runtime, logger: logger),
-            CookieKeyService(runtime: runtime, clock: clock, logger: logger),
+            CookieKeyService(runtime: runtime, clock: clock, logger: logger, keyFile: configuration.synProxyKeyFile),
             reload,
             StatsFileService(
                 runtime: runtime, mirror: mirror, control: control, fixedPath: statsFile, clock: clock, logger: logger),

@@ -228,13 +228,22 @@ final class FakeKeyRuntime: CookieKeyRuntime {
         var installed: [UInt64] = []
         var polls = 0
         var transmitChecks = 0
+        var keys: [(UInt64, UInt64)] = []
     }
     let state = Mutex(State())
     let lag: Int
     init(lag: Int) { self.lag = lag }
     func publishCookieKey() -> UInt64 {
         state.withLock {
-            $0.generation += 1; return $0.generation
+            $0.generation += 1
+            return $0.generation
+        }
+    }
+    func publishCookieKey(_ key: (UInt64, UInt64)) -> UInt64 {
+        state.withLock {
+            $0.keys.append(key)
+            $0.generation += 1
+            return $0.generation
         }
     }
     func workersHoldCookieKey(_ generation: UInt64) -> Bool {

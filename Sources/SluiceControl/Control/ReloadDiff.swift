@@ -16,6 +16,7 @@ public struct ReloadDiff: Sendable {
         if old.admin != new.admin { restartRequired.append("admin.socket") }
         if old.metrics != new.metrics { restartRequired.append("metrics.listen") }
         if old.announce != new.announce { restartRequired.append("announce") }
+        if old.synProxyKeyFile != new.synProxyKeyFile { restartRequired.append("synproxy.key_file") }
         let a = old.dataplane
         let b = new.dataplane
         let sized: [(String, Bool)] = [
