@@ -112,7 +112,9 @@ else
     finish
 fi
 
-ns_exec sl-cli tcpdump -i eth0 -n -U -s 2048 -w "$WORK/cli.pcap" 'icmp or icmp6' >"$WORK/tcpdump.log" 2>&1 &
+# --immediate-mode: without it libpcap holds the frames in a ring block it has not handed over yet,
+# and the few ICMP errors of a short run were lost when tcpdump stopped.
+ns_exec sl-cli tcpdump -i eth0 -n -U --immediate-mode -s 2048 -w "$WORK/cli.pcap" 'icmp or icmp6' >"$WORK/tcpdump.log" 2>&1 &
 CAPTURE_PID=$!
 wait_for_log "$WORK/tcpdump.log" 'listening on' 10 || fail "tcpdump starts in sl-cli"
 
