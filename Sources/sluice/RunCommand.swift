@@ -173,9 +173,13 @@ struct RunCommand: AsyncParsableCommand {
                 includeFile6: announce.birdIncludeFile6)
         case .exec: announcer = ExecAnnouncer(command: announce.command)
         }
+        let guardProcess = announce.method == .bird ? startGuard(announce, logger: logger) : nil
+        let guardInput = guardProcess?.input.fileHandleForWriting
         services.append(
             AnnouncerService(
                 control: control, announcer: announcer, board: board, heartbeats: { runtime.heartbeats() },
+                // Non-blocking: a guard that stopped reading must not stall the announcer.
+                beat: { _ = try? guardInput?.write(contentsOf: Data("beat\n".utf8)) },
                 drainFile: announce.drainFile,
                 // Without a backend no router waits on a withdrawal: stop at once.
                 shutdownGrace: announce.method == .none ? .zero : .milliseconds(announce.shutdownGraceMilliseconds),
@@ -187,7 +191,6 @@ struct RunCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: groupLogger))
-        let guardProcess = announce.method == .bird ? startGuard(announce, logger: logger) : nil
         notifier.notify("READY=1\nSTATUS=forwarding")
         var failed = false
         do {
@@ -227,6 +230,8 @@ func startGuard(_ announce: SluiceConfiguration.AnnounceOptions, logger: Logger)
         logger.error("event=guard_failed error=\"\(error)\" a crash would leave the VIPs announced")
         return nil
     }
+    let writeEnd = input.fileHandleForWriting.fileDescriptor
+    _ = fcntl(writeEnd, F_SETFL, fcntl(writeEnd, F_GETFL) | O_NONBLOCK)
     logger.info("event=guard_started pid=\(process.processIdentifier)")
     return (process, input)
 }

@@ -9,8 +9,11 @@
 # each gateway's LIPs back to it. The gateways have IP forwarding off. Asserted on the edge's FIB
 # (`ip route show VIP`): both up -> 2 next hops and 200 requests from many source ports all succeed
 # through both gateways; `sluicectl drain on` on A -> 1 within 3 s and requests still succeed, off -> 2;
-# A's service loses its quorum (its health checks are blocked by nftables in A only) -> 1; SIGTERM on A
-# -> withdrawn while A still forwards; SIGKILL on B -> withdrawn within 5 s (the guard); both gone -> 0.
+# A's service loses its quorum (its health checks are blocked by nftables in A only) -> 1; SIGSTOP on A
+# -> withdrawn within 5 s by its guard, SIGCONT -> 2; SIGTERM on A -> withdrawn while A still forwards,
+# and requests running across it all succeed; SIGKILL on B -> withdrawn within 5 s (the guard); both
+# gone -> 0. And SYN cookies: a SYN the edge routes to A and its ACK routed to B open the connection
+# on B (the gateways share synproxy.key_file).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -27,6 +30,7 @@ RS=10.53.0.11
 declare -A GW_EXT=([a]=10.51.1.2 [b]=10.51.2.2) EDGE_SIDE=([a]=10.51.1.1 [b]=10.51.2.1)
 declare -A GW_INT=([a]=10.52.1.1 [b]=10.52.2.1) RS_SIDE=([a]=10.52.1.2 [b]=10.52.2.2)
 declare -A LIP=([a]=10.54.1.240 [b]=10.54.2.240) PID=([a]="" [b]="")
+COOKIE_PORT=40123
 
 cleanup() {
     local ns pid
@@ -139,9 +143,11 @@ virtual_servers:
     protocol: tcp
     scheduler: rr
     local_address_group: lips
+    syn_proxy: true
     health_check: { type: tcp, interval: 500ms, timeout: 400ms, rise: 1, fall: 1 }
     real_servers:
       - { address: $RS, port: 8080 }
+synproxy: { key_file: $WORK/cookie.key }
 admin: { socket: $WORK/admin-$g.sock }
 announce:
   method: bird
@@ -201,6 +207,7 @@ PY
 }
 
 topology || { fail "the ECMP topology comes up"; finish; }
+head -c 32 /dev/urandom >"$WORK/cookie.key"
 edge_bird || { fail "the edge's BIRD starts"; finish; }
 for g in a b; do
     gateway_bird "$g" || { fail "gateway $g's BIRD starts"; finish; }
@@ -216,6 +223,36 @@ sleep 1.2
 log "    200 requests: $out; forwarded by A +$(($(forwarded a) - a0)), by B +$(($(forwarded b) - b0))"
 check_eq "200 requests from many source ports all succeed" "ok=200 failed=0" "$out"
 check "both gateways carried some of them" test "$(($(forwarded a) - a0))" -gt 0 -a "$(($(forwarded b) - b0))" -gt 0
+
+log_step "a SYN answered by A, its ACK steered to B"
+# The edge marks the client's packets from port $COOKIE_PORT: the SYN (SYN without ACK) is routed to A,
+# everything after it to B, as an ECMP change between SYN and ACK would do.
+ip netns exec ec-edge nft -f - <<NFT
+table ip steer {
+    chain pre {
+        type filter hook prerouting priority mangle;
+        ip daddr $VIP tcp sport $COOKIE_PORT tcp flags & (syn | ack) == syn meta mark set 1
+        ip daddr $VIP tcp sport $COOKIE_PORT tcp flags & (syn | ack) != syn meta mark set 2
+    }
+}
+NFT
+ip -n ec-edge route add "$VIP/32" via "${GW_EXT[a]}" table 101
+ip -n ec-edge route add "$VIP/32" via "${GW_EXT[b]}" table 102
+ip -n ec-edge rule add fwmark 1 lookup 101 priority 100
+ip -n ec-edge rule add fwmark 2 lookup 102 priority 101
+cookies_a=$(stat_value "$WORK/stats-a" syn_proxy_cookies_sent) created_a=$(stat_value "$WORK/stats-a" connections_created)
+completed_b=$(stat_value "$WORK/stats-b" syn_proxy_handshakes_completed)
+reply=$(ip netns exec ec-cli curl -sS -m 5 --local-port "$COOKIE_PORT" "http://$VIP/whoami" 2>&1)
+sleep 1.2  # the stats files are written every second
+check "the client got its answer (rs saw B's LIP): $reply" grep -q "^rs ${LIP[b]} " <<<"$reply"
+check "A answered the SYN with a cookie and opened nothing" \
+    test "$(stat_value "$WORK/stats-a" syn_proxy_cookies_sent)" -gt "$cookies_a" \
+    -a "$(stat_value "$WORK/stats-a" connections_created)" -eq "$created_a"
+check "B completed the handshake with A's cookie" \
+    test "$(stat_value "$WORK/stats-b" syn_proxy_handshakes_completed)" -gt "$completed_b"
+ip -n ec-edge rule del fwmark 1 lookup 101 priority 100
+ip -n ec-edge rule del fwmark 2 lookup 102 priority 101
+ip netns exec ec-edge nft delete table ip steer
 
 log_step "sluicectl drain on / off on A"
 check "drain on (A)" "$SLUICECTL" --socket "$WORK/admin-a.sock" drain on
@@ -238,11 +275,25 @@ check_eq "requests still succeed through B" "ok=50 failed=0" "$(requests 50)"
 ip netns exec ec-gwa nft delete table inet block_checks
 check "A's checks pass again: 2 next hops" wait_hops 2 10
 
+log_step "SIGSTOP on A (stopped, not dead): its guard withdraws"
+kill -STOP "${PID[a]}"
+check "1 next hop within 5 s of the stop" wait_hops 1 5
+check_eq "requests still succeed through B" "ok=50 failed=0" "$(requests 50)"
+kill -CONT "${PID[a]}"
+check "SIGCONT: 2 next hops again within 5 s" wait_hops 2 5
+check "A's log names the stall and the guard" grep -q "no beat for" "$WORK/sluice-a.log"
+
 log_step "SIGTERM on A: withdrawn before its data plane stops"
+requests 300 >"$WORK/during-shutdown.txt" &
+during=$!
+sleep 0.3
 kill -TERM "${PID[a]}"
 check "1 next hop within 2 s, while A still runs" wait_hops 1 2
 check "A is still running (its shutdown grace)" kill -0 "${PID[a]}"
+wait "$during"
+check_eq "requests running across A's shutdown all succeed" "ok=300 failed=0" "$(cat "$WORK/during-shutdown.txt")"
 wait "${PID[a]}"
+check_eq "A exits 0" 0 "$?"
 PID[a]=""
 check_eq "requests succeed after A left" "ok=50 failed=0" "$(requests 50)"
 

@@ -8,6 +8,7 @@ import NIOPosix
 import SluiceAdmin
 import SluiceControl
 import SluicePacket
+import SluiceTestKit
 import Synchronization
 import Testing
 
@@ -135,6 +136,12 @@ final class FakeBird: ChannelInboundHandler, @unchecked Sendable {
         try await announcer.apply([])
         #expect(!(try String(contentsOfFile: dir + "/vips.conf", encoding: .utf8)).contains("route"))
         #expect(bird.received.withLock { $0.count } == 2)
+        // The guard empties the files while this process is stopped: the next apply writes them again.
+        try await announcer.apply([IPAddress("203.0.113.10")!])
+        try BirdAnnouncer.includeText([]).write(toFile: dir + "/vips.conf", atomically: true, encoding: .utf8)
+        try await announcer.apply([IPAddress("203.0.113.10")!])
+        #expect((try String(contentsOfFile: dir + "/vips.conf", encoding: .utf8)).contains("route 203.0.113.10/32"))
+        #expect(bird.received.withLock { $0.count } == 4)
     }
 
     @Test func anErrorCodeIsAFailure() async throws {
@@ -177,5 +184,85 @@ final class FakeBird: ChannelInboundHandler, @unchecked Sendable {
         #expect(await status("PUT", "/v1/drain", #"{"drain": "yes"}"#) == 400)
         #expect(await status("PUT", "/v1/drain", #"{"drain": false}"#) == 200)
         #expect(await !control.drained)
+    }
+}
+
+@Suite struct GuardWatchTests {
+    typealias Instant = TestClock.Instant
+    func at(_ ms: Int64) -> Instant { Instant(offset: .milliseconds(ms)) }
+
+    @Test func silenceAfterTheFirstBeatWithdrawsOnceUntilBeatsResume() {
+        var watch = GuardWatch<Instant>(timeout: .seconds(3))
+        // Before the first beat (start-up) no silence counts.
+        let startUpExpired = watch.expire(at: at(60_000))
+        #expect(watch.deadline == nil && !startUpExpired)
+        let resumedAtFirst = watch.beat(at: at(0))
+        #expect(!resumedAtFirst && watch.deadline == at(3000))
+        _ = watch.beat(at: at(1000))
+        let early = watch.expire(at: at(3999))
+        let due = watch.expire(at: at(4000))
+        #expect(!early && due)
+        // Withdrawn once: later deadlines do not fire again while the silence lasts.
+        let again = watch.expire(at: at(30_000))
+        #expect(watch.withdrawn && watch.deadline == nil && !again)
+        let resumed = watch.beat(at: at(31_000))
+        #expect(resumed && !watch.withdrawn && watch.deadline == at(34_000))
+    }
+}
+
+/// Records what the announcer service hands its backend.
+final class RecordingAnnouncer: RouteAnnouncer {
+    let applied = Mutex<[[IPAddress]]>([])
+    func apply(_ vips: [IPAddress]) async throws { applied.withLock { $0.append(vips) } }
+    var last: [IPAddress]? { applied.withLock { $0.last } }
+}
+
+@Suite struct AnnouncerServiceTests {
+    static let vip = IPAddress("203.0.113.10")!
+    static let yaml = """
+        interfaces: { external: eth0 }
+        local_address_groups: { lips: [10.20.0.240] }
+        virtual_servers:
+          - { name: dns, vip: 203.0.113.10, port: 53, protocol: udp, local_address_group: lips,
+              real_servers: [{ address: 10.30.0.11, port: 53 }] }
+        """
+
+    @Test func stallWithdrawsButAProcessPauseDoesNot() async throws {
+        let clock = TestClock()
+        let control = ControlPlane(
+            configuration: try ConfigurationLoader.parse(yaml: Self.yaml), sink: RecordingSink(),
+            logger: Logger(label: "test"))
+        let announcer = RecordingAnnouncer()
+        let board = AnnounceBoard()
+        let workerBeats = Mutex<[UInt64]>([1, 1])
+        let guardBeats = Mutex(0)
+        let service = AnnouncerService(
+            control: control, announcer: announcer, board: board, heartbeats: { workerBeats.withLock { $0 } },
+            beat: { guardBeats.withLock { $0 += 1 } }, drainFile: nil, shutdownGrace: .zero, clock: clock,
+            logger: Logger(label: "test"))
+        let task = Task { await service.run() }
+        defer { task.cancel() }
+        func round(after duration: Duration, workers: [UInt64]?) async {
+            if let workers { workerBeats.withLock { $0 = workers } }
+            clock.advance(by: duration)
+            #expect(await clock.waitForSleepers(1))
+        }
+        // The first round has nothing to compare with: announced at once, and the guard hears a beat.
+        #expect(await clock.waitForSleepers(1))
+        #expect(announcer.last == [Self.vip] && guardBeats.withLock { $0 } == 1)
+        await round(after: .seconds(1), workers: [2, 2])
+        #expect(announcer.last == [Self.vip])
+        // One worker did not move in a whole interval: stalled, withdrawn.
+        await round(after: .seconds(1), workers: [3, 2])
+        #expect(announcer.last == [])
+        #expect(await board.decisions.first?.reason == "stall")
+        await round(after: .seconds(1), workers: [4, 3])
+        #expect(announcer.last == [Self.vip])
+        // The whole process was stopped for 10 s (the workers too): not a stall; judged half a second on.
+        await round(after: .seconds(10), workers: nil)
+        #expect(announcer.last == [Self.vip])
+        await round(after: .milliseconds(500), workers: [5, 4])
+        #expect(announcer.last == [Self.vip])
+        #expect(guardBeats.withLock { $0 } == 6)
     }
 }

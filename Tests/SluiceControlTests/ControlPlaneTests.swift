@@ -287,21 +287,49 @@ final class FakeKeyRuntime: CookieKeyRuntime {
 }
 
 @Suite struct WatchdogServiceTests {
-    @Test func pingsOnlyWhileWorkersMove() async throws {
+    @Test func pingsOnlyWhileWorkersMoveAndForgivesAProcessPause() async throws {
         let clock = TestClock()
         let beats = Mutex<[UInt64]>([1, 1])
-        // No NOTIFY_SOCKET: the notifier sends nothing, but the stall is still detected and logged.
+        let pings = Mutex(0)
+        // WatchdogSec=2s: a check (and a ping when the workers moved) every second.
         let service = WatchdogService(
-            notifier: SystemdNotifier(environment: [:]), heartbeats: { beats.withLock { $0 } }, clock: clock,
-            logger: Logger(label: "test"))
+            watchdogMicroseconds: 2_000_000, notify: { if $0 == "WATCHDOG=1" { pings.withLock { $0 += 1 } } },
+            heartbeats: { beats.withLock { $0 } }, clock: clock, logger: Logger(label: "test"))
         let task = Task { await service.run() }
         defer { task.cancel() }
+        func round(after duration: Duration, workers: [UInt64]?) async {
+            if let workers { beats.withLock { $0 = workers } }
+            clock.advance(by: duration)
+            #expect(await clock.waitForSleepers(1))
+        }
         #expect(await clock.waitForSleepers(1))
-        beats.withLock { $0 = [2, 2] }
-        clock.advance(by: .seconds(1))
-        #expect(await clock.waitForSleepers(1))
-        #expect(service.stalledWorkers(previous: [2, 2], current: [3, 2]) == [1])
-        #expect(service.stalledWorkers(previous: [2, 2], current: [3, 3]).isEmpty)
+        await round(after: .seconds(1), workers: [2, 2])
+        #expect(pings.withLock { $0 } == 1)
+        // Worker 1 did not move: no ping; both moved again: a ping, the second in all.
+        await round(after: .seconds(1), workers: [3, 2])
+        await round(after: .seconds(1), workers: [4, 3])
+        #expect(pings.withLock { $0 } == 2)
+        // The whole process was stopped for 10 s: not judged (no ping, no stall); half a second on, judged.
+        await round(after: .seconds(10), workers: nil)
+        await round(after: .milliseconds(500), workers: [5, 4])
+        #expect(pings.withLock { $0 } == 3)
+    }
+}
+
+@Suite struct StallDetectorTests {
+    typealias Instant = TestClock.Instant
+    func at(_ ms: Int64) -> Instant { Instant(offset: .milliseconds(ms)) }
+
+    @Test func judgesOnlyComparableSamples() {
+        var detector = StallDetector<Instant>(interval: .seconds(1))
+        let first = detector.sample([1, 1], at: at(0))
+        let moved = detector.sample([2, 2], at: at(1000))
+        let stuck = detector.sample([3, 2], at: at(2000))
+        let afterPause = detector.sample([3, 2], at: at(12_000))
+        #expect(first == nil && moved == [] && stuck == [1] && afterPause == nil)
+        // Rounds keep their cadence, but a late one is followed by one half an interval on, not a burst.
+        #expect(detector.next(after: at(2000), now: at(2001)) == at(3000))
+        #expect(detector.next(after: at(3000), now: at(12_000)) == at(12_500))
     }
 }
 

@@ -44,8 +44,7 @@ public enum AnnounceDecision {
                 reason = "drain"
             } else if unchecked {
                 reason = "first_checks_pending"
-            } else if let ok = services[vip]?.first(where: { !state.isBelowQuorum($0) }) {
-                _ = ok
+            } else if services[vip]?.contains(where: { !state.isBelowQuorum($0) }) == true {
                 reason = "ok"
             } else {
                 let worst = (services[vip] ?? []).map { vs -> String in

@@ -17,6 +17,7 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
     let announcer: any RouteAnnouncer
     let board: AnnounceBoard
     let heartbeats: @Sendable () -> [UInt64]
+    let beat: @Sendable () -> Void
     let drainFile: String?
     let shutdownGrace: Duration
     let clock: C
@@ -25,13 +26,14 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
 
     public init(
         control: ControlPlane, announcer: any RouteAnnouncer, board: AnnounceBoard,
-        heartbeats: @escaping @Sendable () -> [UInt64], drainFile: String?, shutdownGrace: Duration, clock: C,
-        logger: Logger
+        heartbeats: @escaping @Sendable () -> [UInt64], beat: @escaping @Sendable () -> Void = {},
+        drainFile: String?, shutdownGrace: Duration, clock: C, logger: Logger
     ) {
         self.control = control
         self.announcer = announcer
         self.board = board
         self.heartbeats = heartbeats
+        self.beat = beat
         self.drainFile = drainFile
         self.shutdownGrace = shutdownGrace
         self.clock = clock
@@ -39,22 +41,21 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
     }
 
     public func run() async {
-        var previousBeats = heartbeats()
+        var detector = StallDetector<C.Instant>(interval: Self.interval)
         var last: [String: VIPAnnouncement] = [:]
         var failing = false
         var next = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let beats = heartbeats()
-            // A worker publishes about every 100 ms while its loop runs: one still for a whole second
-            // has stalled.
-            let stalled = beats.count == previousBeats.count && zip(beats, previousBeats).contains { $0 == $1 }
-            previousBeats = beats
+            let now = clock.now
+            // The first round, and one after the whole process was stopped, cannot judge the workers.
+            let stalled = detector.sample(heartbeats(), at: now).map { !$0.isEmpty } ?? false
             let fileDrain = drainFile.map { FileManager.default.fileExists(atPath: $0) } ?? false
             let drained = await control.drained || fileDrain
             let decisions = AnnounceDecision.decide(
                 await control.state, gateway: .init(dataPlaneUp: true, drained: drained, stalled: stalled))
             await publish(decisions.map(\.announcement), last: &last, failing: &failing)
-            next = next.advanced(by: Self.interval)
+            beat()
+            next = detector.next(after: next, now: now)
             let deadline = next
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline, tolerance: nil) }

@@ -30,9 +30,15 @@ public actor BirdAnnouncer: RouteAnnouncer {
     }
 
     public func apply(_ vips: [IPAddress]) async throws {
-        guard vips != applied else { return }
-        try Self.includeText(vips.filter { !$0.isV6 }).write(toFile: includeFile, atomically: true, encoding: .utf8)
-        try Self.includeText(vips.filter(\.isV6)).write(toFile: includeFile6, atomically: true, encoding: .utf8)
+        let texts = [
+            (includeFile, Self.includeText(vips.filter { !$0.isV6 })),
+            (includeFile6, Self.includeText(vips.filter(\.isV6))),
+        ]
+        // The files, not only this actor's memory, are compared: the crash guard empties them when this
+        // process stops beating, and they must be written again once it runs.
+        let current = texts.allSatisfy { (try? String(contentsOfFile: $0.0, encoding: .utf8)) == $0.1 }
+        guard vips != applied || !current else { return }
+        for (file, text) in texts { try text.write(toFile: file, atomically: true, encoding: .utf8) }
         applied = nil  // until BIRD has taken it
         _ = try await BirdControl.run("configure", socket: controlSocket)
         applied = vips

@@ -10,7 +10,8 @@ import SluiceXDP
 
 /// Pings systemd's watchdog while the workers make progress.
 public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
-    let notifier: SystemdNotifier
+    let notify: @Sendable (String) -> Void
+    let watchdogMicroseconds: UInt64?
     let heartbeats: @Sendable () -> [UInt64]
     let clock: C
     let logger: Logger
@@ -18,34 +19,41 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
     public static var defaultCheckInterval: Duration { .seconds(1) }
 
     public init(notifier: SystemdNotifier, heartbeats: @escaping @Sendable () -> [UInt64], clock: C, logger: Logger) {
-        self.notifier = notifier
+        self.init(
+            watchdogMicroseconds: notifier.watchdogMicroseconds, notify: { notifier.notify($0) },
+            heartbeats: heartbeats, clock: clock, logger: logger)
+    }
+
+    /// With the messages going to `notify` instead of systemd's socket (tests).
+    public init(
+        watchdogMicroseconds: UInt64?, notify: @escaping @Sendable (String) -> Void,
+        heartbeats: @escaping @Sendable () -> [UInt64], clock: C, logger: Logger
+    ) {
+        self.watchdogMicroseconds = watchdogMicroseconds
+        self.notify = notify
         self.heartbeats = heartbeats
         self.clock = clock
         self.logger = logger
     }
 
-    /// The workers whose heartbeat did not move between two samples.
-    public func stalledWorkers(previous: [UInt64], current: [UInt64]) -> [Int] {
-        zip(previous, current).enumerated().filter { $0.element.0 == $0.element.1 }.map(\.offset)
-    }
-
     public func run() async {
         let interval =
-            notifier.watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) } ?? Self.defaultCheckInterval
-        var previous = heartbeats()
+            watchdogMicroseconds.map { Duration.microseconds(Int64($0 / 2)) } ?? Self.defaultCheckInterval
+        var detector = StallDetector<C.Instant>(interval: interval)
+        _ = detector.sample(heartbeats(), at: clock.now)
         var stalled = false
         await withGracefulShutdownHandler {
             var next = clock.now.advanced(by: interval)
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do { try await clock.sleep(until: next, tolerance: nil) } catch { return }
-                next = next.advanced(by: interval)
-                let current = heartbeats()
-                let stuck = stalledWorkers(previous: previous, current: current)
-                previous = current
+                let now = clock.now
+                next = detector.next(after: next, now: now)
+                // After a pause of the whole process nothing is judged (and no ping): the next round is.
+                guard let stuck = detector.sample(heartbeats(), at: now) else { continue }
                 if stuck.isEmpty {
                     if stalled { logger.notice("event=worker_progress_resumed") }
                     stalled = false
-                    notifier.notify("WATCHDOG=1")
+                    notify("WATCHDOG=1")
                 } else if !stalled {
                     stalled = true
                     logger.error(
@@ -54,7 +62,7 @@ public struct WatchdogService<C: Clock>: Service where C.Duration == Duration {
                 }
             }
         } onGracefulShutdown: {
-            notifier.notify("STOPPING=1")
+            notify("STOPPING=1")
         }
     }
 }
