@@ -18,7 +18,8 @@ extension ExplainResult {
         }
         if let server, let serverPort {
             let from = local.map { IPVSListing.endpoint($0, localPort ?? 0) + " -> " } ?? ""
-            lines.append("new flow:   " + from + IPVSListing.endpoint(server, serverPort))
+            lines.append(
+                "new flow:   " + from + IPVSListing.endpoint(server, serverPort) + (rule.map { ", by \($0)" } ?? ""))
         } else {
             lines.append("new flow:   dropped (\(reason ?? "no reason given"))")
         }

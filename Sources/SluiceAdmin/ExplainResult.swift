@@ -14,11 +14,14 @@ public struct ExplainResult: Codable, Sendable, Equatable {
     public var localPort: UInt16?
     /// Why a new flow would be dropped (`no_service`, `no_real_server`, `local_ports_exhausted`).
     public var reason: String?
+    /// What chose the server: `persistence template (expires in N s)` or `scheduler KIND`.
+    public var rule: String?
 
     public init(
         service: String? = nil, connection: ConnectionEntry? = nil, server: String? = nil, serverPort: UInt16? = nil,
-        local: String? = nil, localPort: UInt16? = nil, reason: String? = nil
+        local: String? = nil, localPort: UInt16? = nil, reason: String? = nil, rule: String? = nil
     ) {
+        self.rule = rule
         self.service = service
         self.connection = connection
         self.server = server

@@ -69,7 +69,8 @@ public enum IPVSListing {
         let name = serviceName(service)
         switch layout {
         case .plain:
-            return name + " " + service.scheduler + service.flags.map { " " + flagName($0) }.joined()
+            return name + " " + service.scheduler + persistence(service)
+                + service.flags.map { " " + flagName($0) }.joined()
         case .stats:
             let s = service.stats
             return name.leftJustified(33)
@@ -113,9 +114,28 @@ public enum IPVSListing {
         }
     }
 
+    /// ` persistent 300`, with ` mask 255.255.255.0` (IPv4) or ` mask 64` (IPv6) for a client
+    /// network, as ipvsadm prints them; empty without persistence.
+    static func persistence(_ service: VirtualServerStatus) -> String {
+        guard let timeout = service.persistenceTimeout else { return "" }
+        var text = " persistent \(timeout)"
+        let v6 = isIPv6(service.vip)
+        if let prefix = service.persistenceNetmask, prefix != (v6 ? 128 : 32) {
+            if v6 {
+                text += " mask \(prefix)"
+            } else {
+                let mask = prefix == 0 ? UInt32(0) : UInt32.max << (32 - UInt32(prefix))
+                text += " mask " + [24, 16, 8, 0].map { String((mask >> UInt32($0)) & 0xFF) }.joined(separator: ".")
+            }
+        }
+        return text
+    }
+
     /// The model's flag names as dpvs's ipvsadm prints them after the scheduler.
     static func flagName(_ flag: String) -> String {
         switch flag {
+        case "mh_fallback": "mh-fallback"
+        case "mh_port": "mh-port"
         case "syn_proxy": "synproxy"
         case "proxy_protocol_v1": "ppv1"
         case "proxy_protocol_v2": "ppv2"

@@ -12,6 +12,10 @@ public struct VirtualServerStatus: Codable, Sendable, Equatable {
     /// `syn_proxy`, `toa`, `proxy_protocol_v1`, `proxy_protocol_v2`, as configured.
     public var flags: [String]
     public var quorum: Int
+    /// `persistence_timeout` in seconds; nil without persistence.
+    public var persistenceTimeout: UInt32?
+    /// `persistence_netmask` as a prefix length; nil without persistence.
+    public var persistenceNetmask: Int?
     /// Real servers that take new connections now.
     public var liveServers: Int
     public var servers: [RealServerStatus]

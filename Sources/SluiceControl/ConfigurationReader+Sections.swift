@@ -22,7 +22,8 @@ extension ConfigurationReader {
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
         "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers", "health_check",
-        "inhibit_on_failure", "quorum", "sorry_server", "mh_fallback", "mh_port",
+        "inhibit_on_failure", "quorum", "sorry_server", "mh_fallback", "mh_port", "persistence_timeout",
+        "persistence_netmask", "expire_quiescent_template",
     ]
     static let realServerKeys = ["address", "port", "weight", "health_check"]
     static let dataplaneKeys = [
@@ -89,6 +90,9 @@ extension ConfigurationReader {
         var sorryServer: VirtualServer.Endpoint??
         var mhFallback: Bool? = false
         var mhPort: Bool? = false
+        var persistenceTimeout: UInt32? = 0
+        var persistenceNetmask: UInt8??
+        var expireQuiescentTemplate: Bool? = false
     }
 
     // MARK: - Document
@@ -164,7 +168,9 @@ extension ConfigurationReader {
             else { return nil }
             guard let healthCheck = draft.healthCheck, let inhibit = draft.inhibitOnFailure,
                 let quorum = draft.quorum, let sorryServer = draft.sorryServer, let mhFallback = draft.mhFallback,
-                let mhPort = draft.mhPort
+                let mhPort = draft.mhPort, let persistenceTimeout = draft.persistenceTimeout,
+                let persistenceNetmask = draft.persistenceNetmask,
+                let expireQuiescentTemplate = draft.expireQuiescentTemplate
             else { return nil }
             var realServers: [RealServerConfiguration] = []
             var overrides: [VirtualServer.Endpoint: HealthCheck] = [:]
@@ -188,6 +194,9 @@ extension ConfigurationReader {
             server.sorryServer = sorryServer
             server.mhFallback = mhFallback
             server.mhPort = mhPort
+            server.persistenceTimeout = persistenceTimeout
+            server.persistenceNetmask = persistenceNetmask
+            server.expireQuiescentTemplate = expireQuiescentTemplate
             virtualServers.append(server)
         }
         return SluiceConfiguration(
@@ -360,6 +369,22 @@ extension ConfigurationReader {
         if draft.scheduler != nil && draft.scheduler != .mh {
             for key in ["mh_fallback", "mh_port"] where f[key] != nil {
                 warning(at(key), "\(key) applies only to scheduler mh (maglev); it is ignored", at: f[key])
+            }
+        }
+
+        draft.persistenceTimeout = optional(f["persistence_timeout"], default: 0) {
+            duration($0, at: at("persistence_timeout"))
+        }
+        let hostPrefix = draft.vip?.isV6 == true ? 128 : 32
+        draft.persistenceNetmask = optional(f["persistence_netmask"], default: UInt8?.none) {
+            integer($0, at: at("persistence_netmask"), in: 0...hostPrefix).map { Optional.some(UInt8($0)) }
+        }
+        draft.expireQuiescentTemplate = optional(f["expire_quiescent_template"], default: false) {
+            boolean($0, at: at("expire_quiescent_template"))
+        }
+        if draft.persistenceTimeout == 0 {
+            for key in ["persistence_netmask", "expire_quiescent_template"] where f[key] != nil {
+                warning(at(key), "\(key) applies only with a persistence_timeout; it is ignored", at: f[key])
             }
         }
 

@@ -14,7 +14,9 @@ extension SluiceConfiguration {
                 localAddresses: localAddressGroup(named: server.localAddressGroup)?.addresses ?? [],
                 synProxy: server.synProxy, clientAddress: server.clientAddress,
                 clientAddressOptions: server.clientAddressOptions, establishTimeout: server.establishTimeout,
-                realServers: server.realServers, mhFallback: server.mhFallback, mhPort: server.mhPort
+                realServers: server.realServers, mhFallback: server.mhFallback, mhPort: server.mhPort,
+                persistenceTimeout: server.persistenceTimeout, persistenceNetmask: server.persistenceNetmask,
+                expireQuiescentTemplate: server.expireQuiescentTemplate
             )
         }
         return DataplaneConfiguration(

@@ -50,6 +50,10 @@ public enum StartupSummary {
             if let timeout = server.establishTimeout {
                 line += ", establish_timeout \(timeout)s"
             }
+            if server.persistenceTimeout > 0 {
+                line += ", persistence_timeout \(server.persistenceTimeout)s"
+                if let mask = server.persistenceNetmask { line += " (clients per /\(mask))" }
+            }
             lines.append(line)
             for rs in server.realServers {
                 lines.append(

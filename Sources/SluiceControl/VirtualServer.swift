@@ -37,6 +37,14 @@ public struct VirtualServer: Sendable, Hashable {
     public var mhFallback = false
     /// `mh_port` (scheduler mh): hash the client port as well as its address.
     public var mhPort = false
+    /// `persistence_timeout` in seconds (IPVS `-p`): a client keeps its real server this long after
+    /// its last connection; 0: no persistence.
+    public var persistenceTimeout: UInt32 = 0
+    /// `persistence_netmask` (IPVS `-M`): the prefix length of the client network that shares a
+    /// template; nil: each client address alone.
+    public var persistenceNetmask: UInt8?
+    /// `expire_quiescent_template`: a template to a server at weight 0 is dropped, not followed.
+    public var expireQuiescentTemplate = false
 
     /// An address and port.
     public struct Endpoint: Sendable, Hashable {

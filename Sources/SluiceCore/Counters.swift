@@ -94,6 +94,12 @@ public struct Counters: Sendable {
         case connectionsExpiredNoDestination
         /// RSTs sent for connections of a down real server (at expiry and to late segments).
         case noDestinationResets
+        /// New connections that followed their client's persistence template.
+        case persistenceTemplateFollowed
+        /// Persistence templates created (or replaced, when their server went down).
+        case persistenceTemplateCreated
+        /// New connections scheduled without a template: the template table had no free slot.
+        case persistenceTableFull
     }
 
     public init() {

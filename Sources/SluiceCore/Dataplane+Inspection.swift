@@ -42,6 +42,8 @@ public struct Explanation: Sendable {
     public var server: (address: IPAddress, port: UInt16)?
     public var local: (address: IPAddress, port: UInt16)?
     public var failure: DropReason?
+    /// What chose the server: `persistence template (expires in N s)` or `scheduler KIND`.
+    public var rule: String?
 
     public init() {}
 }
@@ -117,8 +119,22 @@ extension Dataplane {
         }
         let service = services.services[index]
         result.service = service.configuration.name
-        var scheduler = service.scheduler
-        guard let pick = scheduler.pick(client: client, clientPort: clientPort, vip: vip) else {
+        let timeout = services.persistenceTimeouts[index]
+        var chosen: Int?
+        if timeout > 0, let templates,
+            let template = templates.lookup(templateKey(service: index, client: client), now: Self.seconds(now)),
+            let server = templateServer(service: index, tag: template.tag)
+        {
+            chosen = server
+            result.rule = "persistence template (expires in \(template.expiry - Self.seconds(now)) s)"
+        } else {
+            var scheduler = service.scheduler
+            chosen = scheduler.pick(client: client, clientPort: clientPort, vip: vip)
+            result.rule =
+                "scheduler \(service.configuration.scheduler.rawValue)"
+                + (timeout > 0 ? " (a new persistence template for \(timeout) s)" : "")
+        }
+        guard let pick = chosen else {
             result.failure = .noRealServer
             return result
         }

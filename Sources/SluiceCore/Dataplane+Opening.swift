@@ -20,10 +20,7 @@ extension Dataplane {
             failure = .connectionTableFull
             return nil
         }
-        guard
-            let serverIndex = services.services[service].scheduler.pick(
-                client: info.source, clientPort: info.sourcePort, vip: info.destination)
-        else {
+        guard let (serverIndex, _) = pickServer(service: service, now: now) else {
             failure = .noRealServer
             return nil
         }
@@ -62,6 +59,7 @@ extension Dataplane {
             return nil
         }
         wheel.schedule(id, at: c.expiresAt)
+        if services.hasPersistence { extendTemplate(of: c) }
         // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
         services.services[service].scheduler.connectionOpened(Int(c.realServerIndex), active: false)
         counters.count(.connectionsCreated)

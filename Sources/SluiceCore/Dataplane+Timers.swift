@@ -15,6 +15,8 @@ extension Dataplane {
         let deadline = table[id].expiresAt
         if deadline > now {
             wheel.schedule(id, at: deadline)
+            // A live connection keeps its client's template alive past its new deadline.
+            if services.hasPersistence { extendTemplate(of: table[id]) }
             return
         }
         release(id)
@@ -30,6 +32,8 @@ extension Dataplane {
         if let pool = services.pool(ofLocalAddress: c.local) {
             services.pools[pool].release(address: c.local, port: c.localPort)
         }
+        // The client keeps its server for the persistence timeout after this connection ends.
+        if services.hasPersistence { extendTemplate(of: c) }
         let service = Int(c.serviceIndex)
         // After a reload the indexes may name another service: only count what still matches.
         if service < services.services.count,

@@ -41,6 +41,10 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var proxyResends = ProxyHeaderResends(capacity: 1024)
     /// Per-real-server counters, `trafficFields` words per server (Dataplane+ServerTraffic.swift).
     @usableFromInline var serverTraffic: [UInt64]
+    /// Persistence templates, shared by every worker of a runtime (Dataplane+Persistence.swift); nil
+    /// until a service has persistence, unless the runtime gave one.
+    @usableFromInline var templates: PersistenceTemplates?
+    @usableFromInline let templateHashKey: (UInt64, UInt64)
     /// The next entry the sweep for down real servers examines; -1 when no sweep runs.
     @usableFromInline var noDestinationSweep: ConnectionID = -1
 
@@ -53,10 +57,12 @@ public struct Dataplane: ~Copyable {
     ///   - cookieKey: the SYN-cookie key, when cookies must agree with other makers (every worker and
     ///     the XDP program share one); nil derives a key from `secret`.
     ///   - previousCookieKey: the previous cookie key, still accepted (nil: none).
+    ///   - templates: the persistence templates every worker of the runtime shares; nil makes a table of
+    ///     this data plane's own when a service needs one.
     public init(
         configuration: DataplaneConfiguration, worker: Int, workerCount: Int, externalInterface: Int32,
         internalInterface: Int32, secret: (UInt64, UInt64), cookieKey: (UInt64, UInt64)? = nil,
-        previousCookieKey: (UInt64, UInt64)? = nil
+        previousCookieKey: (UInt64, UInt64)? = nil, templates: PersistenceTemplates? = nil
     ) {
         precondition(workerCount > 0 && worker >= 0 && worker < workerCount)
         self.counters = Counters()
@@ -82,6 +88,15 @@ public struct Dataplane: ~Copyable {
             cookieKey: cookieKey ?? (secret.0 &+ 0x2545_F491_4F6C_DD1D, secret.1 ^ 0x9E37_79B9_7F4A_7C15),
             previousCookieKey: previousCookieKey)
         self.expiredScratch.reserveCapacity(4096)
+        // A fourth key, for persistence template keys.
+        self.templateHashKey = (secret.0 ^ 0x3C6E_F372_FE94_F82B, secret.1 &+ 0xA54F_F53A_5F1D_36F1)
+        self.templates = templates
+        ensureTemplates()
+    }
+
+    /// Makes a table of its own when a service has persistence and the runtime gave none.
+    mutating func ensureTemplates() {
+        if templates == nil && services.hasPersistence { templates = PersistenceTemplates(hashKey: templateHashKey) }
     }
 
     /// Swaps in a new configuration at a batch boundary. Existing connections keep their
@@ -100,6 +115,7 @@ public struct Dataplane: ~Copyable {
         self.configuration.mssClamp = configuration.mssClamp
         self.configuration.decrementTTL = configuration.decrementTTL
         self.configuration.synProxy = configuration.synProxy
+        ensureTemplates()
         startNoDestinationSweep()
     }
 

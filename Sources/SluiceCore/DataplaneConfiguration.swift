@@ -82,12 +82,20 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
     public var mhFallback: Bool
     /// mh only: hash the client port as well as its address (IPVS mh-port).
     public var mhPort: Bool
+    /// Seconds a client keeps its real server after its last connection (IPVS `-p`); 0: no persistence.
+    public var persistenceTimeout: UInt32
+    /// Prefix length of the client network that shares one template (IPVS `-M`); 32 or 128: one client.
+    public var persistenceNetmask: UInt8
+    /// A template to a quiescent (weight 0) server is dropped instead of followed (IPVS's
+    /// `expire_quiescent_template`). A template to a server that is down is always dropped.
+    public var expireQuiescentTemplate: Bool
 
     public init(
         name: String, vip: IPAddress, port: UInt16, transport: TransportProtocol, scheduler: SchedulerKind,
         localAddresses: [IPAddress], synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
         clientAddressOptions: ClientAddressOptions = ClientAddressOptions(), establishTimeout: UInt32? = nil,
-        realServers: [RealServerConfiguration], mhFallback: Bool = false, mhPort: Bool = false
+        realServers: [RealServerConfiguration], mhFallback: Bool = false, mhPort: Bool = false,
+        persistenceTimeout: UInt32 = 0, persistenceNetmask: UInt8? = nil, expireQuiescentTemplate: Bool = false
     ) {
         self.name = name
         self.vip = vip
@@ -102,6 +110,9 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
         self.realServers = realServers
         self.mhFallback = mhFallback
         self.mhPort = mhPort
+        self.persistenceTimeout = persistenceTimeout
+        self.persistenceNetmask = persistenceNetmask ?? (vip.isV6 ? 128 : 32)
+        self.expireQuiescentTemplate = expireQuiescentTemplate
     }
 }
 

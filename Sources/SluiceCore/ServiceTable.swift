@@ -39,6 +39,15 @@ public struct ServiceTable {
     /// `ServiceState` (whose configuration holds strings and arrays: reading through it retains them).
     @usableFromInline var establishedTimeouts: [UInt64]
     @usableFromInline var realServerCounts: [Int]
+    /// Per service, `persistence_timeout` in seconds (0: none) and `persistence_netmask`.
+    @usableFromInline var persistenceTimeouts: [UInt32]
+    @usableFromInline var persistenceNetmasks: [UInt8]
+    /// Per service, its real servers' persistence tags (PersistenceTemplates.tag).
+    @usableFromInline var serverTags: [[UInt32]]
+    /// Per service, its VIP, port and protocol.
+    @usableFromInline var keys: [ServiceKey]
+    /// True when any service has persistence.
+    public let hasPersistence: Bool
     /// Per service, the slot of its first real server in the data plane's per-server counters.
     @usableFromInline var trafficBase: [Int]
     /// Real servers over all services (slots in the per-server counters).
@@ -107,6 +116,17 @@ public struct ServiceTable {
         self.pools = pools
         self.establishedTimeouts = services.map(\.establishedTimeout)
         self.realServerCounts = services.map(\.configuration.realServers.count)
+        self.persistenceTimeouts = services.map(\.configuration.persistenceTimeout)
+        self.persistenceNetmasks = services.map(\.configuration.persistenceNetmask)
+        self.serverTags = services.map {
+            $0.configuration.realServers.map { PersistenceTemplates.tag(address: $0.address, port: $0.port) }
+        }
+        self.keys = services.map {
+            ServiceKey(
+                address: $0.configuration.vip, port: $0.configuration.port,
+                transport: $0.configuration.transport.rawValue)
+        }
+        self.hasPersistence = services.contains { $0.configuration.persistenceTimeout > 0 }
         var base = 0
         var bases: [Int] = []
         for count in realServerCounts {

@@ -123,6 +123,9 @@ public final class DataPlaneRuntime: Sendable {
         let configurationBox = SnapshotBox(configuration)
         var generator = SystemRandomNumberGenerator()
         let secret = secret ?? (generator.next(), generator.next())
+        // One table for every worker: a client's connections arrive on any queue (2 MiB, made whether
+        // or not a service has persistence now, so that a reload can turn it on).
+        let templates = PersistenceTemplates(hashKey: (generator.next(), generator.next()))
         let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
@@ -173,7 +176,7 @@ public final class DataPlaneRuntime: Sendable {
                         Dataplane(
                             configuration: configuration, worker: queue, workerCount: workerCount,
                             externalInterface: externalIndex, internalInterface: internalIndex, secret: secret,
-                            cookieKey: keys?.current, previousCookieKey: keys?.previous)
+                            cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates)
                     })
             }
         } catch {

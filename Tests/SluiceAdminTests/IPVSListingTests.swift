@@ -41,6 +41,28 @@ import Testing
                     "  -> [fd00:30::12]:8443           FullNat 10     0          0         "))
     }
 
+    @Test func persistenceAsIpvsadmPrintsIt() {
+        func line(_ service: VirtualServerStatus) -> String {
+            String(IPVSListing.services([service]).split(separator: "\n")[3])
+        }
+        var v4 = ListingFixtures.services.first { $0.vip == "10.0.0.1" && $0.protocol == "tcp" }!
+        v4.persistenceTimeout = 300
+        v4.persistenceNetmask = 32
+        #expect(line(v4) == "TCP  10.0.0.1:80 wrr persistent 300 synproxy toa")
+        v4.persistenceNetmask = 24
+        #expect(
+            line(v4)
+                == "TCP  10.0.0.1:80 wrr persistent 300 mask 255.255.255.0 synproxy toa")
+        var v6 = ListingFixtures.services.first { $0.vip == "fd00:10::1" }!
+        v6.persistenceTimeout = 60
+        v6.persistenceNetmask = 64
+        #expect(line(v6) == "TCP  [fd00:10::1]:443 rr persistent 60 mask 64 ppv2")
+        v6.flags = ["mh_fallback", "mh_port"]
+        v6.scheduler = "mh"
+        v6.persistenceTimeout = nil
+        #expect(line(v6) == "TCP  [fd00:10::1]:443 mh mh-fallback mh-port")
+    }
+
     @Test func statsScaled() {
         let text = IPVSListing.services(ListingFixtures.services, layout: .stats, health: true)
         // The health flag is ignored: only the plain layout has a Health column.

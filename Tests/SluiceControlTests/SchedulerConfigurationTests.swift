@@ -37,6 +37,33 @@ import Testing
         #expect(dataplane.services[0].scheduler == .wlc)
     }
 
+    @Test func persistenceKeysReachTheDataplane() throws {
+        let config = try parsed(
+            template(vsExtra: "persistence_timeout: 5m\npersistence_netmask: 24\nexpire_quiescent_template: true"))
+        #expect(config.warnings.isEmpty)
+        let dataplane = config.dataplaneConfiguration()
+        #expect(dataplane.services[0].persistenceTimeout == 300)
+        #expect(dataplane.services[0].persistenceNetmask == 24)
+        #expect(dataplane.services[0].expireQuiescentTemplate)
+        // The other service: no persistence.
+        #expect(dataplane.services[1].persistenceTimeout == 0)
+        // Without a timeout the other keys mean nothing: warned about.
+        let idle = try parsed(template(vsExtra: "persistence_netmask: 24"))
+        #expect(idle.warnings.map(\.keyPath) == ["virtual_servers[0].persistence_netmask"])
+    }
+
+    @Test(arguments: [
+        ("persistence_timeout: 30\npersistence_netmask: 33", "33 is out of range (0...32)"),
+        ("persistence_timeout: soon", nil),
+        ("persistence_timeout: 30\nexpire_quiescent_template: 2", nil),
+    ])
+    func badPersistenceValues(entry: String, message: String?) {
+        let found = problems(template(vsExtra: entry))
+        #expect(found.count == 1)
+        if let message { #expect(found.first?.message == message) }
+        #expect(found.first?.keyPath.hasPrefix("virtual_servers[0].") == true)
+    }
+
     @Test func mhFlagsOnAnotherSchedulerAreWarnedAbout() throws {
         let config = try parsed(template(vsExtra: "scheduler: wrr\nmh_fallback: true"))
         #expect(config.warnings.map(\.keyPath) == ["virtual_servers[0].mh_fallback"])

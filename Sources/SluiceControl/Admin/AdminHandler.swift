@@ -296,7 +296,7 @@ public struct AdminHandler: Sendable {
         else {
             return Self.failure(503, "the workers did not answer in time")
         }
-        var result = ExplainResult(service: found.service)
+        var result = ExplainResult(service: found.service, rule: found.rule)
         if let existing = found.existing { result.connection = RuntimeGateway.entry(existing, worker: 0) }
         if let server = found.server {
             result.server = server.address.description

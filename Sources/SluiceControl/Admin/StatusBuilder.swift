@@ -56,10 +56,18 @@ public enum StatusBuilder {
             if vs.synProxy { flags.append("syn_proxy") }
             if vs.clientAddress != .none { flags.append(vs.clientAddress.rawValue) }
             if vs.inhibitOnFailure { flags.append("inhibit_on_failure") }
-            return VirtualServerStatus(
+            if vs.scheduler == .mh && vs.mhFallback { flags.append("mh_fallback") }
+            if vs.scheduler == .mh && vs.mhPort { flags.append("mh_port") }
+            if vs.persistenceTimeout > 0 && vs.expireQuiescentTemplate { flags.append("expire_quiescent_template") }
+            var status = VirtualServerStatus(
                 name: vs.name, protocol: ConfigurationVocabulary.name(of: vs.transport), vip: vs.vip.description,
                 port: vs.port, scheduler: vs.scheduler.rawValue, flags: flags, quorum: vs.quorum,
                 liveServers: state.liveCount(of: vs).live, servers: servers, stats: stats, rate: total)
+            if vs.persistenceTimeout > 0 {
+                status.persistenceTimeout = vs.persistenceTimeout
+                status.persistenceNetmask = Int(vs.persistenceNetmask ?? (vs.vip.isV6 ? 128 : 32))
+            }
+            return status
         }
     }
 
