@@ -25,7 +25,9 @@ extension ConfigurationReader {
         "inhibit_on_failure", "quorum", "sorry_server", "mh_fallback", "mh_port", "persistence_timeout",
         "persistence_netmask", "expire_quiescent_template",
     ]
-    static let realServerKeys = ["address", "port", "weight", "health_check"]
+    static let realServerKeys = ["address", "port", "weight", "health_check", "uthreshold", "lthreshold"]
+    /// Bounds of `uthreshold` and `lthreshold` (connections).
+    static let thresholds = 0...100_000_000
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
         "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size", "cpus",
@@ -62,6 +64,8 @@ extension ConfigurationReader {
         var address: IPAddress?
         var port: UInt16?
         var weight: UInt32?
+        var upperThreshold: UInt32? = 0
+        var lowerThreshold: UInt32? = 0
         /// The server's own `health_check:`, nil when it has none (or it had a problem).
         var healthCheck: HealthCheck?
     }
@@ -175,8 +179,12 @@ extension ConfigurationReader {
             var realServers: [RealServerConfiguration] = []
             var overrides: [VirtualServer.Endpoint: HealthCheck] = [:]
             for rs in draft.realServers {
-                guard let address = rs.address, let rsPort = rs.port, let weight = rs.weight else { return nil }
-                realServers.append(RealServerConfiguration(address: address, port: rsPort, weight: weight))
+                guard let address = rs.address, let rsPort = rs.port, let weight = rs.weight,
+                    let upper = rs.upperThreshold, let lower = rs.lowerThreshold
+                else { return nil }
+                realServers.append(
+                    RealServerConfiguration(
+                        address: address, port: rsPort, weight: weight, upperThreshold: upper, lowerThreshold: lower))
                 if let check = rs.healthCheck {
                     overrides[VirtualServer.Endpoint(address: address, port: rsPort)] = check
                 }
@@ -442,6 +450,20 @@ extension ConfigurationReader {
         draft.weight = optional(f["weight"], default: 1) {
             integer($0, at: Self.child(path, "weight"), in: 0...65535)
         }.map { UInt32($0) }
+        for (key, keyPath) in [("uthreshold", \RealServerDraft.upperThreshold), ("lthreshold", \.lowerThreshold)] {
+            draft[keyPath: keyPath] = optional(f[key], default: 0) {
+                integer($0, at: Self.child(path, key), in: Self.thresholds)
+            }.map { UInt32($0) }
+        }
+        if let upper = draft.upperThreshold, let lower = draft.lowerThreshold, lower > 0, let node = f["lthreshold"] {
+            if upper == 0 {
+                warning(
+                    Self.child(path, "lthreshold"), "lthreshold applies only with a uthreshold; it is ignored", at: node
+                )
+            } else if lower >= upper {
+                error(Self.child(path, "lthreshold"), "lthreshold \(lower) must be below uthreshold \(upper)", at: node)
+            }
+        }
         if let node = f["health_check"] {
             draft.healthCheck = readHealthCheck(node, at: Self.child(path, "health_check"), base: check)
             if draft.healthCheck == nil { draft.weight = nil }

@@ -49,12 +49,22 @@ public struct RealServerConfiguration: Sendable, Hashable {
     /// `inhibit_on_failure`): it gets no new connections and its connections are expired, the client
     /// getting a RST (IPVS's `expire_nodest_conn`). A server that is merely quiescent keeps `isUp`.
     public var isUp: Bool
+    /// `uthreshold`: at this many connections the server takes no new ones (0: no limit).
+    public var upperThreshold: UInt32
+    /// `lthreshold`: an overloaded server takes new connections again below this many (0: below
+    /// three quarters of `upperThreshold`, as IPVS does).
+    public var lowerThreshold: UInt32
 
-    public init(address: IPAddress, port: UInt16, weight: UInt32, isUp: Bool = true) {
+    public init(
+        address: IPAddress, port: UInt16, weight: UInt32, isUp: Bool = true, upperThreshold: UInt32 = 0,
+        lowerThreshold: UInt32 = 0
+    ) {
         self.address = address
         self.port = port
         self.weight = weight
         self.isUp = isUp
+        self.upperThreshold = upperThreshold
+        self.lowerThreshold = lowerThreshold
     }
 
     /// The weight the scheduler uses: 0 while the server is down.

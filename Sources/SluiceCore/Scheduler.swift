@@ -210,6 +210,7 @@ public struct Scheduler: Sendable {
         } else {
             servers.inactive[server] &+= 1
         }
+        servers.checkOverload(server)
     }
 
     /// A connection to `server` left ESTABLISHED.
@@ -236,6 +237,22 @@ public struct Scheduler: Sendable {
             if servers.active[server] > 0 { servers.active[server] -= 1 }
         } else {
             if servers.inactive[server] > 0 { servers.inactive[server] -= 1 }
+        }
+        servers.checkOverload(server)
+    }
+
+    /// True while `server` is overloaded (at its upper threshold, not yet below the lower one).
+    public func isOverloaded(_ server: Int) -> Bool { servers.overloaded[server] }
+
+    /// Sets each server's connection thresholds (`uthreshold`/`lthreshold` as this worker applies
+    /// them; 0: none) and re-evaluates its overload. Off the hot path.
+    public mutating func setThresholds(upper: [UInt32], lower: [UInt32]) {
+        precondition(upper.count == servers.count && lower.count == servers.count, "one threshold per server")
+        servers.upperThresholds = upper
+        servers.lowerThresholds = lower
+        for i in 0..<servers.count {
+            servers.overloaded[i] = false
+            servers.checkOverload(i)
         }
     }
 
@@ -291,6 +308,9 @@ public struct Scheduler: Sendable {
         servers.inactive = newInactive
         servers.endpoints = endpoints
         servers.tableWeights = tableWeights
+        servers.upperThresholds = Array(repeating: 0, count: weights.count)
+        servers.lowerThresholds = Array(repeating: 0, count: weights.count)
+        servers.overloaded = Array(repeating: false, count: weights.count)
         servers.summarise()
         serversChanged()
     }

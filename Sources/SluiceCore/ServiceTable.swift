@@ -102,6 +102,11 @@ public struct ServiceTable {
             } else {
                 scheduler = Scheduler(kind: vs.scheduler, servers: vs.realServers, options: options)
             }
+            // The connection counts are this worker's, so each worker takes its share of a threshold.
+            let share = { (t: UInt32) -> UInt32 in t == 0 ? 0 : (t + UInt32(workerCount) - 1) / UInt32(workerCount) }
+            scheduler.setThresholds(
+                upper: vs.realServers.map { share($0.upperThreshold) },
+                lower: vs.realServers.map { share($0.lowerThreshold) })
             let timeoutSeconds =
                 vs.establishTimeout
                 ?? configuration.timeouts[vs.transport == .tcp ? .established : .udpNormal]

@@ -64,6 +64,22 @@ import Testing
         #expect(found.first?.keyPath.hasPrefix("virtual_servers[0].") == true)
     }
 
+    @Test func thresholdsReachTheDataplaneAndAreChecked() throws {
+        func server(_ extra: String) -> String {
+            template(rsExtra: "- { address: 10.30.0.13, port: 8080, \(extra) }")
+        }
+        let config = try parsed(server("uthreshold: 100, lthreshold: 60"))
+        let rs = config.dataplaneConfiguration().services[0].realServers[2]
+        #expect(rs.upperThreshold == 100 && rs.lowerThreshold == 60)
+        #expect(
+            problems(server("uthreshold: 10, lthreshold: 10")).map(\.message) == [
+                "lthreshold 10 must be below uthreshold 10"
+            ])
+        #expect(problems(server("uthreshold: -1")).count == 1)
+        let alone = try parsed(server("lthreshold: 5"))
+        #expect(alone.warnings.map(\.keyPath) == ["virtual_servers[0].real_servers[2].lthreshold"])
+    }
+
     @Test func mhFlagsOnAnotherSchedulerAreWarnedAbout() throws {
         let config = try parsed(template(vsExtra: "scheduler: wrr\nmh_fallback: true"))
         #expect(config.warnings.map(\.keyPath) == ["virtual_servers[0].mh_fallback"])

@@ -10,7 +10,7 @@ struct LeastConnections: SchedulingAlgorithm {
     mutating func pick(_ servers: borrowing SchedulerServers, flow: SchedulingFlow) -> Int? {
         var best = -1
         var bestOverhead = UInt64.max
-        for i in 0..<servers.count where servers.weights[i] > 0 {
+        for i in 0..<servers.count where servers.isAvailable(i) {
             let overhead = UInt64(servers.active[i]) &* 256 &+ UInt64(servers.inactive[i])
             if best < 0 || overhead < bestOverhead {
                 best = i

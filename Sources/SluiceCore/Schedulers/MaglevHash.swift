@@ -45,14 +45,14 @@ struct MaglevHash: SchedulingAlgorithm {
         let slot = servers.hash(flow.client, port: port, salt: salt).multipliedFullWidth(by: m).high
         let first = servers.table[Int(truncatingIfNeeded: slot)]
         guard first != SchedulerServers.emptySlot else { return nil }
-        if servers.weights[Int(first)] > 0 { return Int(first) }
+        if servers.isAvailable(Int(first)) { return Int(first) }
         guard fallback else { return nil }
         var attempt: UInt64 = 1
         while attempt < m {
             let h = servers.hash(flow.client, port: port, salt: salt | attempt << 8)
             let server = servers.table[Int(truncatingIfNeeded: h.multipliedFullWidth(by: m).high)]
             if server == SchedulerServers.emptySlot { return nil }
-            if servers.weights[Int(server)] > 0 { return Int(server) }
+            if servers.isAvailable(Int(server)) { return Int(server) }
             attempt &+= 1
         }
         return nil

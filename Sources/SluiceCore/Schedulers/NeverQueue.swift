@@ -10,7 +10,7 @@ struct NeverQueue: SchedulingAlgorithm {
     mutating func pick(_ servers: borrowing SchedulerServers, flow: SchedulingFlow) -> Int? {
         var best = -1
         var bestOverhead: UInt64 = 0
-        for i in 0..<servers.count where servers.weights[i] > 0 {
+        for i in 0..<servers.count where servers.isAvailable(i) {
             if servers.active[i] == 0 { return i }
             let overhead = UInt64(servers.active[i]) &+ 1
             if best < 0

@@ -15,7 +15,7 @@ struct RoundRobin: SchedulingAlgorithm {
         for _ in 0..<n {
             i += 1
             if i >= n { i = 0 }
-            if servers.weights[i] > 0 {
+            if servers.isAvailable(i) {
                 position = i
                 return i
             }

@@ -26,6 +26,12 @@ public struct SchedulerServers: Sendable {
     @usableFromInline var table: [UInt16]
     @usableFromInline var maxWeight: UInt32
     @usableFromInline var gcdWeight: UInt32
+    /// `uthreshold`/`lthreshold` per server as this worker applies them (0: none), and whether the
+    /// server is overloaded now: it reached its upper threshold and has not yet fallen below the lower
+    /// one (IPVS's IP_VS_DEST_F_OVERLOAD). Every algorithm skips an overloaded server.
+    @usableFromInline var upperThresholds: [UInt32]
+    @usableFromInline var lowerThresholds: [UInt32]
+    @usableFromInline var overloaded: [Bool]
     /// SipHash-2-4 key of the hashing schedulers, from the deployment's `scheduler_seed`.
     @usableFromInline var k0: UInt64
     @usableFromInline var k1: UInt64
@@ -42,6 +48,9 @@ public struct SchedulerServers: Sendable {
         self.table = []
         self.maxWeight = 0
         self.gcdWeight = 0
+        self.upperThresholds = Array(repeating: 0, count: weights.count)
+        self.lowerThresholds = Array(repeating: 0, count: weights.count)
+        self.overloaded = Array(repeating: false, count: weights.count)
         // Two key words from one 64-bit seed; the constant only separates them ("Schedule").
         self.k0 = seed
         self.k1 = seed ^ 0x5363_6865_6475_6C65
@@ -69,6 +78,30 @@ public struct SchedulerServers: Sendable {
     /// Number of servers.
     @inlinable
     var count: Int { weights.count }
+
+    /// True when `server` may take a new connection: weight above 0 and not overloaded.
+    @inlinable
+    func isAvailable(_ server: Int) -> Bool { weights[server] > 0 && !overloaded[server] }
+
+    /// Sets or clears `server`'s overload from its connection count, as IPVS does when a connection
+    /// is bound (set at the upper threshold) or unbound (cleared below the lower threshold, or below
+    /// three quarters of the upper one when no lower threshold is set).
+    @inlinable
+    mutating func checkOverload(_ server: Int) {
+        let upper = upperThresholds[server]
+        guard upper > 0 else {
+            overloaded[server] = false
+            return
+        }
+        let total = UInt64(active[server]) + UInt64(inactive[server])
+        if total >= UInt64(upper) {
+            overloaded[server] = true
+        } else if overloaded[server] {
+            let lower = lowerThresholds[server]
+            let clear = lower > 0 ? total < UInt64(lower) : total * 4 < UInt64(upper) * 3
+            if clear { overloaded[server] = false }
+        }
+    }
 
     /// Keyed hash of an address and port for purpose `salt` (one of the `Salt` values, plus an
     /// attempt number in bits 8-31 for mh's fallback walk). IPv4 and IPv6 never collide by

@@ -10,7 +10,7 @@ struct ShortestExpectedDelay: SchedulingAlgorithm {
     mutating func pick(_ servers: borrowing SchedulerServers, flow: SchedulingFlow) -> Int? {
         var best = -1
         var bestOverhead: UInt64 = 0
-        for i in 0..<servers.count where servers.weights[i] > 0 {
+        for i in 0..<servers.count where servers.isAvailable(i) {
             let overhead = UInt64(servers.active[i]) &+ 1
             if best < 0
                 || SchedulerServers.heavier(

@@ -34,12 +34,12 @@ extension SchedulerServers {
     /// Buckets of the sh and dh tables (a power of two).
     public static let hashBucketCount = 4096
 
-    /// The server of the bucket `hash` selects, nil when it has none or is quiescent.
+    /// The server of the bucket `hash` selects, nil when it has none or it is quiescent or overloaded.
     @inlinable
     func bucket(_ hash: UInt64) -> Int? {
         guard !table.isEmpty else { return nil }
         let slot = table[Int(truncatingIfNeeded: hash & UInt64(table.count &- 1))]
-        guard slot != Self.emptySlot, weights[Int(slot)] > 0 else { return nil }
+        guard slot != Self.emptySlot, isAvailable(Int(slot)) else { return nil }
         return Int(slot)
     }
 

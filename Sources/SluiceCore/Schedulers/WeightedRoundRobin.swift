@@ -31,7 +31,7 @@ struct WeightedRoundRobin: SchedulingAlgorithm {
                 cw -= gcdWeight
                 if cw <= 0 { cw = maxWeight }
             }
-            if Int64(servers.weights[i]) >= cw {
+            if Int64(servers.weights[i]) >= cw && !servers.overloaded[i] {
                 position = i
                 currentWeight = cw
                 return i
