@@ -29,6 +29,9 @@ extension Dataplane {
             source: embedded.destination, destination: embedded.source, sourcePort: embedded.destinationPort,
             destinationPort: embedded.sourcePort, transport: embedded.l4Protocol)
         guard let hit = table.lookup(key) else { return .drop(.noConnection) }
+        // An error about what was sent to a real server comes from the internal side, one about what
+        // was sent to a client from the external side.
+        if arrivedOnWrongSide(hit.direction) { return .drop(.wrongSide) }
         let c = table[hit.id]
         // New outer addresses, new inner (quoted) addresses/ports, and the quoted seq's delta.
         let outerSource: IPAddress

@@ -36,6 +36,8 @@ extension Dataplane {
             found = nil
         }
         if let hit = found {
+            // A forged "server" segment from outside or a client segment from the server side.
+            if arrivedOnWrongSide(hit.direction) { return .drop(.wrongSide) }
             if table[hit.id].realServerIndex == Self.goneRealServer {
                 return answerGone(hit.id, frame: &frame, length: &length, network: network)
             }
@@ -63,6 +65,8 @@ extension Dataplane {
         if let service = services.service(
             address: info.destination, port: info.destinationPort, transport: info.l4Protocol)
         {
+            // New flows come from clients, on the external side.
+            if arrivedOnWrongSide(.inbound) { return .drop(.wrongSide) }
             if isTCP && services.services[service].configuration.synProxy {
                 return synProxyNew(service: service, frame: &frame, length: &length, now: now, network: network)
             }

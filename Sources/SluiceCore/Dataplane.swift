@@ -28,6 +28,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline let internalInterface: Int32
     /// Reused parse results: PacketInfo is a plain value, kept here only to avoid re-initialising it.
     @usableFromInline var info = PacketInfo()
+    /// The side the frame being processed arrived on.
+    @usableFromInline var arrivalSide = Side.external
     @usableFromInline var embedded = EmbeddedPacket()
     @usableFromInline var options = TCPOptionSummary()
     @usableFromInline var expiredScratch: [ConnectionID] = []
@@ -119,6 +121,13 @@ public struct Dataplane: ~Copyable {
         startNoDestinationSweep()
     }
 
+    /// True when a frame of a flow in `direction` (inbound: client to VIP; outbound: server to LIP)
+    /// arrived on the side it does not belong to. A one-interface gateway has no wrong side.
+    @inlinable
+    func arrivedOnWrongSide(_ direction: FlowDirection) -> Bool {
+        externalInterface != internalInterface && arrivalSide != (direction == .outbound ? .internal : .external)
+    }
+
     /// This worker's index.
     public var workerIndex: Int { worker }
 
@@ -151,6 +160,7 @@ public struct Dataplane: ~Copyable {
         network: borrowing NetworkView
     ) -> Verdict {
         counters.count(side == .external ? .receivedExternal : .receivedInternal)
+        arrivalSide = side
         guard length <= frame.count else { return drop(.truncated) }
         if let reason = PacketParser.parse(frame.span, length: length, into: &info) {
             return drop(reason)

@@ -134,14 +134,19 @@ public final class PersistenceTemplates: Sendable {
         // A free or expired slot.
         for step in 0..<Self.probeLength {
             let i = (home &+ step) & (Self.slotCount - 1)
-            let current = slots[i].key.load(ordering: .acquiring)
+            var current = slots[i].key.load(ordering: .acquiring)
             if current == 0 {
-                guard
-                    slots[i].key.compareExchange(expected: 0, desired: key, ordering: .acquiringAndReleasing).exchanged
-                else { continue }
-                slots[i].value.store(wanted, ordering: .releasing)
-                return tag
+                let (exchanged, original) = slots[i].key.compareExchange(
+                    expected: 0, desired: key, ordering: .acquiringAndReleasing)
+                if exchanged {
+                    slots[i].value.store(wanted, ordering: .releasing)
+                    return tag
+                }
+                current = original
             }
+            // Another worker stored this client's template since the first pass: follow it (nil while
+            // it is still being filled).
+            if current == key { return lookup(key, now: now)?.tag }
             let value = slots[i].value.load(ordering: .acquiring)
             guard value != 0, UInt32(truncatingIfNeeded: value) <= now else { continue }
             // Claim the expired slot (value 0: being filled), then give it the new key and value.

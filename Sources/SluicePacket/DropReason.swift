@@ -79,4 +79,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case rstOutOfWindow
     /// A segment of a connection whose real server went down; answered with a RST where possible.
     case realServerGone
+    /// A frame on the wrong side of a two-interface gateway: client-direction (to a VIP) arriving on the
+    /// internal interface, server-direction (to a LIP) on the external one, or an ICMP error about
+    /// either on the other side.
+    case wrongSide
 }

@@ -139,6 +139,7 @@ public final class DataPlaneRuntime: Sendable {
                 internalProgram = try XDPProgram(
                     interfaceIndex: internalSide.index, interfaceName: internalSide.name,
                     mode: externalProgram.mode, force: options.forceReplace)
+                internalProgram.answersSYNs = false
                 programs.append(internalProgram)
             }
             for program in programs {
@@ -333,7 +334,9 @@ public final class DataPlaneRuntime: Sendable {
             var answering: UInt64 = 0
             for program in state.programs where program.isAttached {
                 for (name, value) in try program.readStats() { total[name, default: 0] &+= value }
-                if program.transmitWorks && configuration.read().value.synProxy.answerInXDP { answering += 1 }
+                if program.transmitWorks && program.answersSYNs && configuration.read().value.synProxy.answerInXDP {
+                    answering += 1
+                }
             }
             total["syn_answering"] = answering
             return total
@@ -347,6 +350,9 @@ public final class DataPlaneRuntime: Sendable {
             state.programs.map { program in
                 let check = XDPTransmitCheck.check(interfaceIndex: program.interfaceIndex, mode: program.mode)
                 if !enabled { return (program.interfaceName, false, "synproxy.answer_in_xdp is off") }
+                if !program.answersSYNs {
+                    return (program.interfaceName, false, "the internal side: SYNs to a VIP are dropped there")
+                }
                 return (program.interfaceName, program.transmitWorks, check.reason)
             }
         }

@@ -130,7 +130,7 @@ extension XDPProgram {
     /// never flickers during a reload.
     public func apply(configuration: DataplaneConfiguration) throws(XDPError) {
         let wanted = SteeredService.steering(for: configuration)
-        let answers = transmitWorks ? SynAnswerParameters.answering(for: configuration) : [:]
+        let answers = transmitWorks && answersSYNs ? SynAnswerParameters.answering(for: configuration) : [:]
         try setPortRange(configuration.localPortRange)
         for service in wanted.services {
             let answer = answers[service]

@@ -52,6 +52,9 @@ public final class XDPProgram {
     /// Whether frames this program sends with XDP_TX reach the wire on this interface; when false,
     /// `apply(configuration:)` installs no SYN answering (see XDPTransmitCheck).
     public var transmitWorks = true
+    /// False for the internal interface of a two-interface gateway: SYNs to a VIP belong on the
+    /// external side, so that program never answers them (the workers drop them as `wrong_side`).
+    public var answersSYNs = true
 
     /// Loads the embedded program and attaches it.
     /// - Parameters:

@@ -55,7 +55,7 @@ import Testing
 
     @Test func racingWorkersAgreeOnOneServer() async {
         let t = PersistenceTemplates(hashKey: key)
-        let clients = 2000
+        let clients = 20_000
         let vip = Topology.vip
         var r = [[UInt32?]](repeating: [], count: 2)
         await withTaskGroup(of: (Int, [UInt32?]).self) { group in
