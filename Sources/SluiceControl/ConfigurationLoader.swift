@@ -20,6 +20,21 @@ public enum ConfigurationLoader {
     ///   - file: the name used in problem reports.
     /// - Throws: `ConfigurationError` listing every problem.
     public static func parse(yaml: String, file: String = "<input>") throws(ConfigurationError) -> SluiceConfiguration {
+        func refuse(_ message: String, line: Int? = nil, column: Int? = nil) -> ConfigurationError {
+            ConfigurationError(
+                file: file, problems: [ConfigurationProblem(keyPath: "", message: message, line: line, column: column)])
+        }
+        // Limits before the YAML library does any work (ConfigurationLimits.swift says why).
+        let size = yaml.utf8.count
+        guard size <= ConfigurationLimits.maximumBytes else {
+            throw refuse(
+                "the configuration is \(size) bytes, more than the limit of \(ConfigurationLimits.maximumBytes) bytes")
+        }
+        if let alias = ConfigurationLimits.firstAlias(in: yaml) {
+            throw refuse(
+                "\(alias.text): YAML anchors, aliases and merge keys are not accepted; write the values out",
+                line: alias.line, column: alias.column)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -28,6 +43,22 @@ public enum ConfigurationLoader {
         } catch {
             throw ConfigurationError(
                 file: file, problems: [ConfigurationProblem(keyPath: "", message: "cannot parse YAML: \(error)")]
+            )
+        }
+        let counts = ConfigurationLimits.counts(root)
+        if counts.virtualServers > ConfigurationLimits.maximumVirtualServers {
+            throw refuse(
+                "\(counts.virtualServers) virtual servers, more than the limit of \(ConfigurationLimits.maximumVirtualServers)"
+            )
+        }
+        if counts.realServers > ConfigurationLimits.maximumRealServers {
+            throw refuse(
+                "\(counts.realServers) real servers in all, more than the limit of \(ConfigurationLimits.maximumRealServers)"
+            )
+        }
+        if counts.largestService > ConfigurationLimits.maximumRealServersPerService {
+            throw refuse(
+                "a virtual server with \(counts.largestService) real servers, more than the limit of \(ConfigurationLimits.maximumRealServersPerService)"
             )
         }
         let reader = ConfigurationReader()

@@ -187,6 +187,9 @@ extension ConfigurationReader {
     /// A duration in milliseconds: an integer (seconds), or number+unit parts (`500ms`, `2s`, `1m`).
     func milliseconds(_ node: Node, at path: String, minimum: Int) -> Int? {
         var value: Int?
+        if Self.kind(node) == .int {
+            guard decimal(node, at: path) else { return nil }
+        }
         if Self.kind(node) == .int, let seconds = node.int {
             value = seconds.multipliedReportingOverflow(by: 1000).overflow ? nil : seconds * 1000
         } else if Self.kind(node) == .str, let text = node.scalar?.string {

@@ -121,6 +121,7 @@ final class ConfigurationReader {
 
     /// An integer in `range`.
     func integer(_ node: Node, at path: String, in range: ClosedRange<Int>) -> Int? {
+        guard decimal(node, at: path) else { return nil }
         guard Self.kind(node) == .int, let value = node.int else {
             if Self.kind(node) == .int {
                 error(path, "\(node.scalar?.string ?? "") is too large", at: node)
@@ -134,6 +135,25 @@ final class ConfigurationReader {
             return nil
         }
         return value
+    }
+
+    /// False, with the problem recorded, for an integer not written in plain decimal: YAML 1.1 also
+    /// reads `0x50`, `0120`, `0o120`, `1:20` and `1_000` as integers (the first three as 80), which a
+    /// port, weight or count must never become by surprise.
+    func decimal(_ node: Node, at path: String) -> Bool {
+        guard Self.kind(node) == .int, let text = node.scalar?.string, !Self.isPlainDecimal(text) else { return true }
+        error(
+            path,
+            "\(text) is not a plain decimal number (YAML 1.1 reads it as \(node.int.map(String.init) ?? "another number")); write it in decimal",
+            at: node)
+        return false
+    }
+
+    /// `0`, or an optional sign and digits without a leading zero.
+    static func isPlainDecimal(_ text: String) -> Bool {
+        let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return false }
+        return digits == "0" || digits.first != "0"
     }
 
     /// `true`/`false` (YAML 1.1's yes/no/on/off are accepted too).
@@ -174,6 +194,15 @@ final class ConfigurationReader {
             error(path, "\"\(text)\" is not an IPv4 or IPv6 address", at: node)
             return nil
         }
+        // ::ffff:a.b.c.d names an IPv4 host in IPv6 clothing: as a VIP, LIP or real server it would make
+        // an IPv6 service no IPv6 packet ever reaches.
+        if address.isV6 && address.high == 0 && address.low >> 32 == 0xFFFF {
+            error(
+                path,
+                "\"\(text)\" is an IPv4-mapped IPv6 address; write the IPv4 address \(IPAddress(v4: UInt32(truncatingIfNeeded: address.low)))",
+                at: node)
+            return nil
+        }
         return address
     }
 
@@ -185,6 +214,7 @@ final class ConfigurationReader {
     func duration(_ node: Node, at path: String) -> UInt32? {
         let seconds: Int?
         if Self.kind(node) == .int {
+            guard decimal(node, at: path) else { return nil }
             seconds = node.int
         } else if Self.kind(node) == .str, let text = node.scalar?.string {
             seconds = Self.parseDuration(text)
