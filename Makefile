@@ -8,6 +8,8 @@
 #   make demo    the namespace lab with Sluice in it: curl and UDP through the VIPs, what the backends saw
 #   make lint    swift format lint --strict        make format   swift format -i (rewrite in place)
 #   make perf / perf-micro / perf-netns   benchmarks (Perf/README.md); not part of `make test`
+#   make fuzz    a fuzz campaign (FUZZ_SECONDS per target, figures in Fuzz/results); `make fuzz-smoke`, a
+#                fixed number of executions per target, is a step of `make test` (Fuzz/README.md)
 #   make clean   remove build products and the lab
 #
 # Works without a TTY (CI) and as root. Variables: SWIFT, E2E (space-separated test scripts to run),
@@ -31,7 +33,10 @@ DEB_PACKAGES := libxdp-dev libbpf-dev libelf-dev zlib1g-dev pkg-config nginx-lig
 PY_VENV := .build-py
 PY_PACKAGES := schemathesis==4.32.5
 
-.PHONY: all deps deps-deb deps-py build install test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf
+# Fuzz targets (Fuzz/ is a package of its own): libFuzzer and AddressSanitizer, linked with lld.
+FUZZ_BUILD_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
+.PHONY: all deps deps-deb deps-py build install test unit-test e2e-test demo lint format clean unsafe-check perf-micro perf-netns perf fuzz fuzz-build fuzz-smoke fuzz-seeds
 
 all: build
 
@@ -105,13 +110,25 @@ unsafe-check:
 # Every step runs even when an earlier one failed; the last line counts the steps.
 test: deps
 	@passed=0; failed=0; failures=""; \
-	for step in unsafe-check lint unit-test build e2e-test; do \
+	for step in unsafe-check lint unit-test fuzz-smoke build e2e-test; do \
 		if $(MAKE) --no-print-directory $$step; then passed=$$((passed + 1)); \
 		else failed=$$((failed + 1)); failures="$$failures $$step"; fi; \
 	done; \
 	if [ -n "$$failures" ]; then echo "make test: FAILED:$$failures"; else echo "make test: OK"; fi; \
 	echo "steps: $$passed passed, $$failed failed"; \
 	[ $$failed -eq 0 ]
+
+fuzz-build:
+	cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS)
+
+fuzz-smoke: fuzz-build
+	Fuzz/fuzz.sh smoke
+
+fuzz: fuzz-build
+	Fuzz/fuzz.sh campaign
+
+fuzz-seeds: fuzz-build
+	Fuzz/fuzz.sh seeds
 
 demo: deps build
 	@if [ "$$(id -u)" -ne 0 ]; then \
@@ -142,11 +159,11 @@ perf: deps
 	bash Perf/perf.sh
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests
+	$(SWIFT) format lint --strict -r Sources Tests Fuzz/Sources
 
 format:
-	$(SWIFT) format -i -r Sources Tests
+	$(SWIFT) format -i -r Sources Tests Fuzz/Sources
 
 clean:
 	-[ "$$(id -u)" -ne 0 ] || bash Tests/EndToEnd/lab.sh down
-	rm -rf .build
+	rm -rf .build Fuzz/.build

@@ -180,6 +180,14 @@ public final class PersistenceTemplates: Sendable {
         }
     }
 
+    /// Empties the table (a walk of every slot: for tests and fuzzing, never while workers run).
+    public func removeAll() {
+        for i in 0..<Self.slotCount {
+            slots[i].key.store(0, ordering: .relaxed)
+            slots[i].value.store(0, ordering: .relaxed)
+        }
+    }
+
     /// Live templates at `now` (a walk of the whole table: for listings, not the hot path).
     public func liveCount(now: UInt32) -> Int {
         var n = 0

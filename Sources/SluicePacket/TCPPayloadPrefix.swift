@@ -18,7 +18,9 @@ public enum TCPPayloadPrefix {
     /// is only read, so a caller whose `write` reads its own state can pass its `info` without a copy).
     /// An empty payload gets PSH, so the receiver hands the bytes to the application now (RFC 9293
     /// §3.9.1). When `write` returns anything but `count` the payload is moved back, the frame is as it
-    /// was, and the result is false. The caller has checked that `count` more bytes fit the frame.
+    /// was, and the result is false. False too, with nothing touched, when `info` does not describe a
+    /// TCP segment inside `length`, the result would not fit the frame, or the IP length field cannot
+    /// hold it: the caller's own room checks are not relied on.
     @inlinable
     public static func insert(
         count: Int, into frame: inout MutableSpan<UInt8>, length: inout Int, info: PacketInfo,
@@ -27,6 +29,11 @@ public enum TCPPayloadPrefix {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
         let start = info.payloadOffset
+        // The layout the parse described, and room for the result.
+        guard count > 0, l3 >= 0, l4 >= l3 &+ 20, start >= l4 &+ 20, start <= info.ipEnd, info.ipEnd <= length,
+            length <= frame.count, count <= frame.count &- length,
+            info.ipEnd &+ count &- l3 <= (info.isV6 ? 65535 &+ 40 : 65535)
+        else { return false }
         let payloadLength = info.ipEnd &- start
         let odd = count & 1 == 1
         let payloadSum =

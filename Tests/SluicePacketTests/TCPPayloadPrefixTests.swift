@@ -66,4 +66,31 @@ struct TCPPayloadPrefixTests {
         #expect(out == frame)
         #expect(info.ipEnd == frame.count)
     }
+
+    /// Safe on its own: no room, a layout that does not fit the frame, or a count of 0 or less is refused
+    /// with the frame untouched and the writer never called.
+    @Test func refusesWhatDoesNotFitWithoutTheCallersChecks() {
+        let frame = Self.segment(v6: false, payload: Array(repeating: 0x41, count: 10))
+        let (_, info) = parse(frame)
+        var damaged = info
+        damaged.ipEnd = frame.count + 50
+        var early = info
+        early.payloadOffset = info.l4Offset + 4
+        for (count, layout, room) in [
+            (129, info, 128), (-1, info, 128), (0, info, 128), (4, damaged, 128), (4, early, 128), (4, info, 0),
+        ] {
+            var buffer = frame + [UInt8](repeating: 0, count: room)
+            var length = frame.count
+            var called = false
+            let inserted: Bool
+            do {
+                var span = buffer.mutableSpan
+                inserted = TCPPayloadPrefix.insert(count: count, into: &span, length: &length, info: layout) { _, _ in
+                    called = true
+                    return count
+                }
+            }
+            #expect(!inserted && !called && length == frame.count && Array(buffer.prefix(frame.count)) == frame)
+        }
+    }
 }
