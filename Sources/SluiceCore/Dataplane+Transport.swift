@@ -91,6 +91,15 @@ extension Dataplane {
             // Only a SYN opens a FULLNAT connection; anything else is a stray for a lost entry.
             return .drop(.noConnection)
         }
+        let pool = services.services[service].poolIndex
+        // Unanswered UDP flows may hold only part of the LIPs' ports (LocalAddressPool.unrepliedLimit)
+        // and of the connection table.
+        if !isTCP
+            && (services.pools[pool].unrepliedFlows >= services.pools[pool].unrepliedLimit
+                || unrepliedFlows >= table.capacity / LocalAddressPool.unrepliedShareDivisor)
+        {
+            return .drop(.unrepliedFlowLimit)
+        }
         var failure = DropReason.connectionTableFull
         guard
             let c = draftConnection(
@@ -98,6 +107,10 @@ extension Dataplane {
                 clientISN: isTCP ? frame.u32(info.l4Offset + 4) : nil, now: now, failure: &failure)
         else { return .drop(failure) }
         guard let id = commitConnection(c) else { return .drop(.connectionTableFull) }
+        if !isTCP {
+            services.pools[pool].unrepliedFlows &+= 1
+            unrepliedFlows &+= 1
+        }
         return translateInbound(id, frame: &frame, length: &length, now: now, network: network)
     }
 
@@ -226,7 +239,10 @@ extension Dataplane {
             let next = TCPStateMachine.next(c.state, direction: .outbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
         } else {
-            if c.state == .udpOneway { updateState(id, from: c.state, to: .udpNormal, now: now) }
+            if c.state == .udpOneway {
+                updateState(id, from: c.state, to: .udpNormal, now: now)
+                countReplied(local: c.local)
+            }
             table[id].expiresAt = now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex))
         }
         EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
@@ -337,5 +353,13 @@ extension Dataplane {
         if TCPOptions.clampMSS(&frame, tcpOffset: info.l4Offset, summary: options, to: limit) {
             counters.count(.mssClamped)
         }
+    }
+
+    /// A UDP flow on `local` left `udpOneway` (answered, or gone).
+    @inlinable
+    mutating func countReplied(local: IPAddress) {
+        if unrepliedFlows > 0 { unrepliedFlows -= 1 }
+        guard let pool = services.pool(ofLocalAddress: local), services.pools[pool].unrepliedFlows > 0 else { return }
+        services.pools[pool].unrepliedFlows -= 1
     }
 }

@@ -28,6 +28,8 @@ public struct Dataplane: ~Copyable {
     @usableFromInline let internalInterface: Int32
     /// Reused parse results: PacketInfo is a plain value, kept here only to avoid re-initialising it.
     @usableFromInline var info = PacketInfo()
+    /// UDP flows not answered yet, over all pools (at most half the table: Dataplane+Transport.swift).
+    @usableFromInline var unrepliedFlows = 0
     /// The side the frame being processed arrived on.
     @usableFromInline var arrivalSide = Side.external
     @usableFromInline var embedded = EmbeddedPacket()

@@ -30,6 +30,11 @@ public struct LocalAddressPool: Sendable {
     @usableFromInline var cursor: Int
     @usableFromInline var exhaustedCount: UInt64
     @usableFromInline var unknownReleaseCount: UInt64
+    /// UDP flows on these LIPs that their server has not answered yet, and how many may be at once:
+    /// half the ports, so that a flood of spoofed datagrams (each holding a port until `udp_oneway`
+    /// expires) leaves the other half to answered flows and to TCP.
+    public var unrepliedFlows = 0
+    public let unrepliedLimit: Int
 
     /// Creates pools for `worker`'s slice of `range` on every address (duplicates are dropped).
     public init(addresses: [IPAddress], range: ClosedRange<UInt16>, worker: Int, workerCount: Int) {
@@ -40,7 +45,11 @@ public struct LocalAddressPool: Sendable {
         self.cursor = 0
         self.exhaustedCount = 0
         self.unknownReleaseCount = 0
+        self.unrepliedLimit = pools.reduce(0) { $0 + $1.capacity } / Self.unrepliedShareDivisor
     }
+
+    /// The share of the ports unreplied UDP flows may hold: 1 / this.
+    public static let unrepliedShareDivisor = 2
 
     /// Allocation failures: every LIP of the requested family was out of ports, or there was none.
     @inlinable

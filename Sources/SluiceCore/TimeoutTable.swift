@@ -17,7 +17,7 @@ public struct TimeoutTable: Sendable, Hashable {
         set { seconds[Int(state.rawValue)] = newValue }
     }
 
-    /// dpvs / alibaba LVS defaults.
+    /// dpvs / alibaba LVS defaults, but for UDP flows that were never answered (`udpOneway`).
     public static let dpvsDefaults: TimeoutTable = {
         var t = TimeoutTable(seconds: Array(repeating: 0, count: ConnectionState.allCases.count))
         t[.none] = 2
@@ -31,7 +31,9 @@ public struct TimeoutTable: Sendable, Hashable {
         t[.lastAck] = 7
         t[.listen] = 120
         t[.synAck] = 30
-        t[.udpOneway] = 300
+        // A flow its server never answered: 30 s, not dpvs's 300, so that spoofed datagrams (one LIP
+        // port each) cannot hold the ports of legitimate flows for five minutes.
+        t[.udpOneway] = 30
         t[.udpNormal] = 300
         return t
     }()

@@ -111,7 +111,7 @@ import Testing
         #expect(TCPStateMachine.timeoutMilliseconds(.timeWait, timeouts: t) == 7_000)
         #expect(TCPStateMachine.timeoutMilliseconds(.close, timeouts: t) == 3_000)
         #expect(TCPStateMachine.timeoutMilliseconds(.synSent, timeouts: t) == 3_000)
-        #expect(TCPStateMachine.timeoutMilliseconds(.udpOneway, timeouts: t) == 300_000)
+        #expect(TCPStateMachine.timeoutMilliseconds(.udpOneway, timeouts: t) == 30_000)
         // A service's establish_timeout replaces ESTABLISHED and UDP NORMAL only.
         #expect(TCPStateMachine.timeoutMilliseconds(.established, timeouts: t, established: 900_000) == 900_000)
         #expect(TCPStateMachine.timeoutMilliseconds(.udpNormal, timeouts: t, established: 60_000) == 60_000)
