@@ -35,8 +35,10 @@ extension ConfigurationReader {
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
         "mss", "wscale", "sack", "timestamps", "retries", "queue", "rst_on_bad_cookie", "ack_storm_threshold",
-        "answer_in_xdp", "key_file",
+        "answer_in_xdp", "key_file", "auto_half_open",
     ]
+    /// Bounds of `synproxy.auto_half_open`.
+    static let autoHalfOpenRange = 16...1_000_000
 
     /// The scheduler used when a virtual server names none: ipvsadm's default.
     static let defaultScheduler = SchedulerKind.wlc
@@ -83,6 +85,8 @@ extension ConfigurationReader {
         var localAddressGroup: String?
         var scheduler: SchedulerKind? = ConfigurationReader.defaultScheduler
         var synProxy: Bool? = false
+        /// `syn_proxy: auto` (the default).
+        var synProxyAuto = true
         var clientAddress: ClientAddressMode? = ClientAddressMode.none
         var clientAddressOptions: ClientAddressOptions? = ClientAddressOptions()
         var establishTimeout: UInt32??
@@ -202,6 +206,7 @@ extension ConfigurationReader {
             server.sorryServer = sorryServer
             server.mhFallback = mhFallback
             server.mhPort = mhPort
+            server.synProxyAuto = draft.synProxyAuto && transport == .tcp && !synProxy
             server.persistenceTimeout = persistenceTimeout
             server.persistenceNetmask = persistenceNetmask
             server.expireQuiescentTemplate = expireQuiescentTemplate
@@ -352,7 +357,19 @@ extension ConfigurationReader {
         draft.scheduler = optional(f["scheduler"], default: Self.defaultScheduler) {
             choice($0, at: at("scheduler"), from: Self.schedulerWords)
         }
-        draft.synProxy = optional(f["syn_proxy"], default: false) { boolean($0, at: at("syn_proxy")) }
+        // true, false or auto (the default): cookies only while the service has many half-open connections.
+        if let node = f["syn_proxy"], Self.kind(node) == .str, node.scalar?.string == "auto" {
+            draft.synProxy = false
+        } else {
+            draft.synProxy = optional(f["syn_proxy"], default: false) { node in
+                guard Self.kind(node) == .bool else {
+                    error(at("syn_proxy"), "expected true, false or auto, found \(Self.describe(node))", at: node)
+                    return nil
+                }
+                return boolean(node, at: at("syn_proxy"))
+            }
+            draft.synProxyAuto = f["syn_proxy"] == nil
+        }
         draft.clientAddress = optional(f["client_address"], default: ClientAddressMode.none) {
             choice($0, at: at("client_address"), of: ClientAddressMode.self)
         }
@@ -613,6 +630,7 @@ extension ConfigurationReader {
             integer($0, at: at("ack_storm_threshold"), in: 0...SynProxyConfiguration.maximumAckStormThreshold)
         }
         set("answer_in_xdp", \.answerInXDP) { boolean($0, at: at("answer_in_xdp")) }
+        set("auto_half_open", \.autoHalfOpen) { integer($0, at: at("auto_half_open"), in: Self.autoHalfOpenRange) }
         return complete ? settings : nil
     }
 

@@ -16,7 +16,7 @@ extension SluiceConfiguration {
                 clientAddressOptions: server.clientAddressOptions, establishTimeout: server.establishTimeout,
                 realServers: server.realServers, mhFallback: server.mhFallback, mhPort: server.mhPort,
                 persistenceTimeout: server.persistenceTimeout, persistenceNetmask: server.persistenceNetmask,
-                expireQuiescentTemplate: server.expireQuiescentTemplate
+                expireQuiescentTemplate: server.expireQuiescentTemplate, synProxyAuto: server.synProxyAuto
             )
         }
         return DataplaneConfiguration(

@@ -45,7 +45,9 @@ public enum StartupSummary {
                 + "local addresses \(server.localAddressGroup) "
                 + "(\(config.localAddressGroup(named: server.localAddressGroup)?.addresses.count ?? 0))"
             if server.transport == .tcp {
-                line += ", syn_proxy \(server.synProxy ? "on" : "off"), " + clientAddress(of: server)
+                line +=
+                    ", syn_proxy \(server.synProxy ? "on" : server.synProxyAuto ? "auto" : "off"), "
+                    + clientAddress(of: server)
             }
             if let timeout = server.establishTimeout {
                 line += ", establish_timeout \(timeout)s"

@@ -16,6 +16,8 @@ public struct VirtualServer: Sendable, Hashable {
     /// Name of the `local_address_groups` entry connections are sourced from.
     public var localAddressGroup: String
     public var synProxy: Bool
+    /// `syn_proxy: auto` (the default for TCP): cookies while the service has many half-open connections.
+    public var synProxyAuto = false
     public var clientAddress: ClientAddressMode
     /// TOA option kind and PROXY protocol settings of `clientAddress`.
     public var clientAddressOptions: ClientAddressOptions

@@ -100,6 +100,11 @@ public struct Counters: Sendable {
         case persistenceTemplateCreated
         /// New connections scheduled without a template: the template table had no free slot.
         case persistenceTableFull
+        /// `syn_proxy: auto`: SYNs answered with a cookie because their service had too many half-open
+        /// connections, and the times a service started and stopped doing so.
+        case synProxyAutoCookies
+        case synProxyAutoEngaged
+        case synProxyAutoDisengaged
     }
 
     public init() {

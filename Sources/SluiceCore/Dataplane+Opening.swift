@@ -60,6 +60,7 @@ extension Dataplane {
         }
         wheel.schedule(id, at: c.expiresAt)
         if services.hasPersistence { extendTemplate(of: c) }
+        countHalfOpen(c, from: nil, to: c.state)
         // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).
         services.services[service].scheduler.connectionOpened(Int(c.realServerIndex), active: false)
         counters.count(.connectionsCreated)

@@ -32,7 +32,8 @@ extension Dataplane {
         if let pool = services.pool(ofLocalAddress: c.local) {
             services.pools[pool].release(address: c.local, port: c.localPort)
         }
-        if c.state == .udpOneway { countReplied(local: c.local) }
+        if c.transport == 17 { countUDPFlowGone(local: c.local) }
+        countHalfOpen(c, from: c.state, to: nil)
         // The client keeps its server for the persistence timeout after this connection ends.
         if services.hasPersistence { extendTemplate(of: c) }
         let service = Int(c.serviceIndex)

@@ -67,7 +67,10 @@ extension Dataplane {
         {
             // New flows come from clients, on the external side.
             if arrivedOnWrongSide(.inbound) { return .drop(.wrongSide) }
-            if isTCP && services.services[service].configuration.synProxy {
+            if isTCP
+                && (services.services[service].configuration.synProxy
+                    || (services.synProxyAuto[service] && synProxyAutoTakes(service: service, now: now)))
+            {
                 return synProxyNew(service: service, frame: &frame, length: &length, now: now, network: network)
             }
             return newConnection(service: service, frame: &frame, length: &length, now: now, network: network)
@@ -92,13 +95,13 @@ extension Dataplane {
             return .drop(.noConnection)
         }
         let pool = services.services[service].poolIndex
-        // Unanswered UDP flows may hold only part of the LIPs' ports (LocalAddressPool.unrepliedLimit)
-        // and of the connection table.
+        // UDP flows may hold only part of the LIPs' ports (LocalAddressPool.udpFlowLimit) and of the
+        // connection table: a UDP flood cannot take what TCP needs.
         if !isTCP
-            && (services.pools[pool].unrepliedFlows >= services.pools[pool].unrepliedLimit
-                || unrepliedFlows >= table.capacity / LocalAddressPool.unrepliedShareDivisor)
+            && (services.pools[pool].udpFlows >= services.pools[pool].udpFlowLimit
+                || udpFlows >= table.capacity / LocalAddressPool.udpShareDivisor)
         {
-            return .drop(.unrepliedFlowLimit)
+            return .drop(.udpFlowLimit)
         }
         var failure = DropReason.connectionTableFull
         guard
@@ -108,8 +111,8 @@ extension Dataplane {
         else { return .drop(failure) }
         guard let id = commitConnection(c) else { return .drop(.connectionTableFull) }
         if !isTCP {
-            services.pools[pool].unrepliedFlows &+= 1
-            unrepliedFlows &+= 1
+            services.pools[pool].udpFlows &+= 1
+            udpFlows &+= 1
         }
         return translateInbound(id, frame: &frame, length: &length, now: now, network: network)
     }
@@ -239,10 +242,7 @@ extension Dataplane {
             let next = TCPStateMachine.next(c.state, direction: .outbound, flags: flags)
             updateState(id, from: c.state, to: next, now: now)
         } else {
-            if c.state == .udpOneway {
-                updateState(id, from: c.state, to: .udpNormal, now: now)
-                countReplied(local: c.local)
-            }
+            if c.state == .udpOneway { updateState(id, from: c.state, to: .udpNormal, now: now) }
             table[id].expiresAt = now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex))
         }
         EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
@@ -260,6 +260,7 @@ extension Dataplane {
         let expiry = now &+ timeout(for: next, service: service)
         table[id].expiresAt = expiry
         guard next != old else { return }
+        countHalfOpen(table[id], from: old, to: next)
         table[id].state = next
         wheel.schedule(id, at: expiry)
         let server = Int(table[id].realServerIndex)
@@ -355,11 +356,11 @@ extension Dataplane {
         }
     }
 
-    /// A UDP flow on `local` left `udpOneway` (answered, or gone).
+    /// A UDP flow on `local` is gone.
     @inlinable
-    mutating func countReplied(local: IPAddress) {
-        if unrepliedFlows > 0 { unrepliedFlows -= 1 }
-        guard let pool = services.pool(ofLocalAddress: local), services.pools[pool].unrepliedFlows > 0 else { return }
-        services.pools[pool].unrepliedFlows -= 1
+    mutating func countUDPFlowGone(local: IPAddress) {
+        if udpFlows > 0 { udpFlows -= 1 }
+        guard let pool = services.pool(ofLocalAddress: local), services.pools[pool].udpFlows > 0 else { return }
+        services.pools[pool].udpFlows -= 1
     }
 }

@@ -28,8 +28,12 @@ public struct Dataplane: ~Copyable {
     @usableFromInline let internalInterface: Int32
     /// Reused parse results: PacketInfo is a plain value, kept here only to avoid re-initialising it.
     @usableFromInline var info = PacketInfo()
-    /// UDP flows not answered yet, over all pools (at most half the table: Dataplane+Transport.swift).
-    @usableFromInline var unrepliedFlows = 0
+    /// Per service: half-open TCP entries, and until when a `syn_proxy: auto` service's ACKs may carry
+    /// cookies (UInt64.max: its SYNs get cookies now). Dataplane+SynProxyAuto.swift.
+    @usableFromInline var halfOpen: [Int] = []
+    @usableFromInline var cookiesUntil: [UInt64] = []
+    /// UDP flows over all pools (at most half the table: Dataplane+Transport.swift).
+    @usableFromInline var udpFlows = 0
     /// The side the frame being processed arrived on.
     @usableFromInline var arrivalSide = Side.external
     @usableFromInline var embedded = EmbeddedPacket()
@@ -96,6 +100,7 @@ public struct Dataplane: ~Copyable {
         self.templateHashKey = (secret.0 ^ 0x3C6E_F372_FE94_F82B, secret.1 &+ 0xA54F_F53A_5F1D_36F1)
         self.templates = templates
         ensureTemplates()
+        recountHalfOpen()
     }
 
     /// Makes a table of its own when a service has persistence and the runtime gave none.
@@ -120,6 +125,7 @@ public struct Dataplane: ~Copyable {
         self.configuration.decrementTTL = configuration.decrementTTL
         self.configuration.synProxy = configuration.synProxy
         ensureTemplates()
+        recountHalfOpen()
         startNoDestinationSweep()
     }
 

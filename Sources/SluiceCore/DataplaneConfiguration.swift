@@ -82,6 +82,9 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
     /// The local addresses (LIPs) connections of this service are sourced from.
     public var localAddresses: [IPAddress]
     public var synProxy: Bool
+    /// `syn_proxy: auto` (when `synProxy` is off): SYNs get cookies while the service has
+    /// `synproxy.auto_half_open` half-open connections (Dataplane+SynProxyAuto.swift).
+    public var synProxyAuto: Bool
     public var clientAddress: ClientAddressMode
     /// TOA kind and PROXY protocol options of `clientAddress`.
     public var clientAddressOptions: ClientAddressOptions
@@ -105,8 +108,10 @@ public struct VirtualServiceConfiguration: Sendable, Hashable {
         localAddresses: [IPAddress], synProxy: Bool = false, clientAddress: ClientAddressMode = .none,
         clientAddressOptions: ClientAddressOptions = ClientAddressOptions(), establishTimeout: UInt32? = nil,
         realServers: [RealServerConfiguration], mhFallback: Bool = false, mhPort: Bool = false,
-        persistenceTimeout: UInt32 = 0, persistenceNetmask: UInt8? = nil, expireQuiescentTemplate: Bool = false
+        persistenceTimeout: UInt32 = 0, persistenceNetmask: UInt8? = nil, expireQuiescentTemplate: Bool = false,
+        synProxyAuto: Bool = false
     ) {
+        self.synProxyAuto = synProxyAuto
         self.name = name
         self.vip = vip
         self.port = port

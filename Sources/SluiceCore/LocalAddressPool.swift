@@ -30,11 +30,11 @@ public struct LocalAddressPool: Sendable {
     @usableFromInline var cursor: Int
     @usableFromInline var exhaustedCount: UInt64
     @usableFromInline var unknownReleaseCount: UInt64
-    /// UDP flows on these LIPs that their server has not answered yet, and how many may be at once:
-    /// half the ports, so that a flood of spoofed datagrams (each holding a port until `udp_oneway`
-    /// expires) leaves the other half to answered flows and to TCP.
-    public var unrepliedFlows = 0
-    public let unrepliedLimit: Int
+    /// UDP flows on these LIPs, and how many may be at once: half the ports, so that a flood of
+    /// spoofed datagrams (each a flow holding a port until it expires: 30 s unanswered, 300 s answered
+    /// by a server that answers anyone) leaves the other half to TCP.
+    public var udpFlows = 0
+    public let udpFlowLimit: Int
 
     /// Creates pools for `worker`'s slice of `range` on every address (duplicates are dropped).
     public init(addresses: [IPAddress], range: ClosedRange<UInt16>, worker: Int, workerCount: Int) {
@@ -45,11 +45,11 @@ public struct LocalAddressPool: Sendable {
         self.cursor = 0
         self.exhaustedCount = 0
         self.unknownReleaseCount = 0
-        self.unrepliedLimit = pools.reduce(0) { $0 + $1.capacity } / Self.unrepliedShareDivisor
+        self.udpFlowLimit = pools.reduce(0) { $0 + $1.capacity } / Self.udpShareDivisor
     }
 
-    /// The share of the ports unreplied UDP flows may hold: 1 / this.
-    public static let unrepliedShareDivisor = 2
+    /// The share of the ports (and of the connection table) UDP flows may hold: 1 / this.
+    public static let udpShareDivisor = 2
 
     /// Allocation failures: every LIP of the requested family was out of ports, or there was none.
     @inlinable

@@ -44,6 +44,8 @@ public struct ServiceTable {
     @usableFromInline var persistenceNetmasks: [UInt8]
     /// Per service, its real servers' persistence tags (PersistenceTemplates.tag).
     @usableFromInline var serverTags: [[UInt32]]
+    /// Per service, `syn_proxy: auto` (and not on).
+    @usableFromInline var synProxyAuto: [Bool]
     /// Per service, its VIP, port and protocol.
     @usableFromInline var keys: [ServiceKey]
     /// True when any service has persistence.
@@ -132,6 +134,9 @@ public struct ServiceTable {
                 transport: $0.configuration.transport.rawValue)
         }
         self.hasPersistence = services.contains { $0.configuration.persistenceTimeout > 0 }
+        self.synProxyAuto = services.map {
+            $0.configuration.transport == .tcp && !$0.configuration.synProxy && $0.configuration.synProxyAuto
+        }
         var base = 0
         var bases: [Int] = []
         for count in realServerCounts {

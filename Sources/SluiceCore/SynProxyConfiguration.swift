@@ -47,6 +47,12 @@ public struct SynProxyConfiguration: Sendable, Hashable {
     /// Answer client SYNs in the XDP steering program rather than in the workers, where the runtime
     /// can (`synproxy.answer_in_xdp`).
     public var answerInXDP: Bool
+    /// `syn_proxy: auto`: half-open connections of one service (per worker) at which its SYNs start to
+    /// be answered with cookies; it stops at half of this.
+    public var autoHalfOpen: Int
+
+    /// The default of `autoHalfOpen`: Linux's default SYN backlog (tcp_max_syn_backlog) per worker.
+    public static let defaultAutoHalfOpen = 1024
 
     /// The largest accepted `retries`.
     public static let maximumRetries = 7
@@ -60,8 +66,9 @@ public struct SynProxyConfiguration: Sendable, Hashable {
         mss: UInt16 = 1452, mssIPv6: UInt16 = 1432, windowScale: UInt8 = 7, sack: Bool = true,
         timestamps: Bool = true, retries: Int = 3, queueLength: Int = 4, resetOnBadCookie: Bool = false,
         ackStormThreshold: Int = 10, retransmitMilliseconds: UInt64 = 1000, heldSegmentSlots: Int = 0,
-        answerInXDP: Bool = true
+        answerInXDP: Bool = true, autoHalfOpen: Int = SynProxyConfiguration.defaultAutoHalfOpen
     ) {
+        self.autoHalfOpen = autoHalfOpen
         self.mss = mss
         self.mssIPv6 = mssIPv6
         self.windowScale = windowScale

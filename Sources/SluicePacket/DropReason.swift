@@ -83,7 +83,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// internal interface, server-direction (to a LIP) on the external one, or an ICMP error about
     /// either on the other side.
     case wrongSide
-    /// A new UDP flow refused because unanswered UDP flows already hold their share of the LIPs' ports
-    /// (half): a flood of spoofed datagrams cannot take the ports answered flows and TCP need.
-    case unrepliedFlowLimit
+    /// A new UDP flow refused because UDP flows already hold their share (half) of the LIPs' ports or of
+    /// the connection table: a flood of spoofed datagrams cannot take the ports TCP needs.
+    case udpFlowLimit
 }

@@ -194,7 +194,7 @@ import Testing
             let lines = StartupSummary.describe(try parsed(template(vsExtra: vsExtra)))
             return lines.first { $0.hasPrefix("virtual server web:") } ?? ""
         }
-        #expect(try line("").hasSuffix(", syn_proxy off, client_address none"))
+        #expect(try line("").hasSuffix(", syn_proxy auto, client_address none"))
         #expect(try line("client_address: toa").hasSuffix(", client_address toa (option kind 254)"))
         #expect(
             try line("client_address: toa\ntoa_option_kind: 253\nsyn_proxy: true")

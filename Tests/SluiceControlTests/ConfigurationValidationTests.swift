@@ -150,7 +150,7 @@ import Testing
         #expect(messages["interfaces"] == "expected a mapping (key: value pairs), found a list")
         #expect(messages["local_address_groups.lips"] == "expected a list, found the string \"10.20.0.240\"")
         #expect(messages["virtual_servers[0].port"] == "expected an integer, found the string \"80\"")
-        #expect(messages["virtual_servers[0].syn_proxy"] == "expected true or false, found the string \"maybe\"")
+        #expect(messages["virtual_servers[0].syn_proxy"] == "expected true, false or auto, found the string \"maybe\"")
         #expect(messages["virtual_servers[0].establish_timeout"]?.hasPrefix("expected a duration") == true)
         #expect(messages["virtual_servers[0].real_servers"] == "expected a list, found a mapping")
         #expect(

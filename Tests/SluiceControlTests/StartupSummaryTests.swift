@@ -13,7 +13,7 @@ import Testing
         #expect(
             lines.contains(
                 "virtual server web: tcp 203.0.113.10:80, scheduler wrr, 3 real servers (3 with weight > 0, "
-                    + "total weight 250), local addresses lips (2), syn_proxy off, client_address none, "
+                    + "total weight 250), local addresses lips (2), syn_proxy auto, client_address none, "
                     + "establish_timeout 900s"
             )
         )
@@ -24,7 +24,7 @@ import Testing
         #expect(
             lines.contains(
                 "virtual server web-pp: tcp 203.0.113.10:8088, scheduler rr, 3 real servers (3 with weight > 0, "
-                    + "total weight 3), local addresses lips (2), syn_proxy off, client_address proxy_protocol_v2"
+                    + "total weight 3), local addresses lips (2), syn_proxy auto, client_address proxy_protocol_v2"
             )
         )
         #expect(lines.filter { $0.hasPrefix("  real server") }.count == 15)

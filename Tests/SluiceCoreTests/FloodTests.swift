@@ -1,8 +1,11 @@
-// A spoofed UDP flood cannot take the gateway's ports or its table: 10^6 datagrams from random sources
-// at 100 000 per second (a manual clock) to a UDP service whose LIPs a TCP service shares. Unanswered
-// flows hold at most half the ports and half the table and expire after `udp_oneway` (30 s), so an
-// answered flow keeps working during the flood, a TCP connection still opens during it, and a new UDP
-// flow works after it. With a small table the same holds for the table.
+// Floods cannot take the gateway's ports or its table (a manual clock, 100 000 packets per second):
+// - 10^6 spoofed UDP datagrams to a UDP service whose LIPs a TCP service shares: UDP flows hold at most
+//   half the ports and half the table, unanswered ones expire after `udp_oneway` (30 s), so an
+//   answered flow keeps working during the flood, a TCP connection still opens during it, and a new UDP
+//   flow works after it; with a small table the same holds for the table;
+// - 10^6 spoofed SYNs to a service with `syn_proxy: auto`: past `synproxy.auto_half_open` half-open
+//   connections its SYNs get cookies, so legitimate clients keep connecting and ports in use stay near
+//   the threshold; after the flood plain FULLNAT serves again.
 
 import SluiceCore
 import SluicePacket
@@ -69,8 +72,8 @@ import Testing
         let capacity = 2 * (11024 - 1025 + 1)
         #expect(legitAnswered == 20, "the answered flow worked all through the flood")
         #expect(tcpOpened == 20, "TCP connections opened during the flood")
-        #expect(mostPortsInUse <= capacity / 2 + 100, "unanswered flows held at most half the ports")
-        #expect(dp.counters[.unrepliedFlowLimit] > 0)
+        #expect(mostPortsInUse <= capacity / 2 + 100, "UDP flows held at most half the ports")
+        #expect(dp.counters[.udpFlowLimit] > 0)
         // After the flood: its flows expire after udp_oneway (30 s); a new flow works.
         now += 31_000
         dp.advance(now: now)
@@ -91,5 +94,67 @@ import Testing
             .ipv4(src: Topology.client, dst: Topology.vip).tcp(sport: 20_000, dport: 80, seq: 1, flags: TCPFlag.syn)
             .build()
         #expect(dp.run(syn, from: .external, now: 1_000, network: network).verdict == .transmit(.internal))
+    }
+
+    /// A client's connection attempt: true when its SYN was forwarded to a real server, or answered
+    /// with a cookie whose ACK then opened the connection (a SYN to the real server was generated).
+    func legitimateOpens(_ dp: inout Dataplane, port: UInt16, now: UInt64) -> Bool {
+        let syn = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
+            .ipv4(src: Topology.client, dst: Topology.vip)
+            .tcp(sport: port, dport: 80, seq: 1_000, flags: TCPFlag.syn, options: [.mss(1460)]).build()
+        let first = dp.run(syn, from: .external, now: now, network: network)
+        if first.verdict == .transmit(.internal) { return true }
+        guard first.verdict == .transmit(.external) else { return false }
+        let cookie = first.frame.u32(first.info.l4Offset + 4)
+        let ack = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
+            .ipv4(src: Topology.client, dst: Topology.vip)
+            .tcp(sport: port, dport: 80, seq: 1_001, ack: cookie &+ 1, flags: TCPFlag.ack).build()
+        let before = dp.counters[.synProxyServerSyns]
+        _ = dp.run(ack, from: .external, now: now, network: network)
+        dp.clearPendingOutput()
+        return dp.counters[.synProxyServerSyns] == before + 1
+    }
+
+    @Test func aSpoofedSYNFloodMeetsCookiesUnderSynProxyAuto() {
+        var c = Topology.configuration()
+        c.services[0].synProxyAuto = true
+        c.connectionCapacity = 1 << 16
+        var dp = Topology.dataplane(c)
+        var now: UInt64 = 1_000
+        var generator = SystemRandomNumberGenerator()
+        var opened = 0
+        var attempts = 0
+        var mostPortsInUse = 0
+        for i in 0..<1_000_000 {
+            if i % 100 == 0 {
+                now += 1  // 100 000 SYNs per second
+                if i % 10_000 == 0 { dp.advance(now: now) }
+            }
+            let spoofed = IPAddress(v4: UInt32.random(in: 0x0B00_0000...0xDFFF_FFFF, using: &generator))
+            let syn = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
+                .ipv4(src: spoofed, dst: Topology.vip)
+                .tcp(sport: UInt16.random(in: 1024...65535, using: &generator), dport: 80, seq: 7, flags: TCPFlag.syn)
+                .build()
+            _ = dp.run(syn, from: .external, now: now, network: network)
+            dp.clearPendingOutput()
+            if i % 20_000 == 10_000 {
+                attempts += 1
+                if legitimateOpens(&dp, port: UInt16(30_000 + attempts), now: now) { opened += 1 }
+                mostPortsInUse = max(mostPortsInUse, dp.localPortUsage.inUse)
+            }
+        }
+        let limit = SynProxyConfiguration.defaultAutoHalfOpen
+        #expect(opened == attempts, "every legitimate connection opened during the flood")
+        #expect(mostPortsInUse <= limit + 64, "half-open entries stayed near synproxy.auto_half_open")
+        #expect(dp.counters[.synProxyAutoEngaged] >= 1 && dp.counters[.synProxyAutoCookies] > 900_000)
+        // After the flood the half-open entries expire, cookies stop, and SYNs are forwarded again.
+        now += 60_000
+        dp.advance(now: now)
+        #expect(legitimateOpens(&dp, port: 40_000, now: now))
+        let syn = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
+            .ipv4(src: Topology.client, dst: Topology.vip).tcp(sport: 40_001, dport: 80, seq: 1, flags: TCPFlag.syn)
+            .build()
+        #expect(dp.run(syn, from: .external, now: now, network: network).verdict == .transmit(.internal))
+        #expect(dp.counters[.synProxyAutoDisengaged] >= 1)
     }
 }

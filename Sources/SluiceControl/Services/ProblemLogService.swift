@@ -1,6 +1,8 @@
 // Samples the data plane's problem counters every second and logs each episode once (EpisodeTracker):
 // `event=problem_started kind=drop_neighbour_unresolved count=12` and, after ten quiet seconds,
-// `event=problem_ended kind=... count=4711`.
+// `event=problem_ended kind=... count=4711`. The flood defences are logged the same way when they
+// engage and disengage: `event=defence_engaged kind=syn_proxy_auto_cookies` (SYN cookies for a service
+// without syn_proxy) and `kind=drop_udp_flow_limit` (new UDP flows refused).
 
 import Logging
 import ServiceLifecycle
@@ -12,6 +14,13 @@ public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration 
     /// The drop reasons that are operating problems rather than hostile or stray traffic.
     public static var watched: [DropReason] {
         [.neighbourUnresolved, .localPortsExhausted, .connectionTableFull, .noRoute, .txRingFull, .noRealServer]
+    }
+    /// The flood defences, by the counter that moves while each is at work.
+    public static var defences: [(name: String, value: (Counters) -> UInt64)] {
+        [
+            ("syn_proxy_auto_cookies", { $0[.synProxyAutoCookies] }),
+            ("drop_udp_flow_limit", { $0[.udpFlowLimit] }),
+        ]
     }
     public static var interval: Duration { .seconds(1) }
 
@@ -27,10 +36,19 @@ public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration 
 
     public func run() async {
         var tracker = EpisodeTracker()
+        var defenceTracker = EpisodeTracker()
         var next = clock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let current = counters()
             let values = Self.watched.map { ("drop_" + Counters.snakeCase("\($0)"), current[$0]) }
+            for event in defenceTracker.sample(Self.defences.map { ($0.name, $0.value(current)) }) {
+                switch event {
+                case .started(let name, let count):
+                    logger.warning("event=defence_engaged kind=\(name) count=\(count)")
+                case .ended(let name, let count):
+                    logger.notice("event=defence_disengaged kind=\(name) count=\(count)")
+                }
+            }
             for event in tracker.sample(values) {
                 switch event {
                 case .started(let name, let count):
