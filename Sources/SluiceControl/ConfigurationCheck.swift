@@ -12,7 +12,7 @@ public struct ConfigurationCheck: Sendable {
 
     /// Loads `path` and reports every problem; with `verbose`, a valid file also gets the start-up
     /// summary.
-    public static func run(path: String, verbose: Bool = false) -> ConfigurationCheck {
+    public static func run(path: String, verbose: Bool = false, procRoot: String = "/proc") -> ConfigurationCheck {
         do {
             let config = try ConfigurationLoader.load(path: path)
             let rsCount = config.virtualServers.reduce(0) { $0 + $1.realServers.count }
@@ -20,6 +20,11 @@ public struct ConfigurationCheck: Sendable {
                 "\(path): OK: \(config.virtualServers.count) virtual servers, \(rsCount) real servers, "
                     + "\(config.localAddressGroups.count) local address groups"
             ]
+            let memory = MemoryEstimate(config)
+            lines.append("\(path): memory: \(memory.description) preallocated")
+            if let problem = memory.problem(procRoot: procRoot) {
+                return ConfigurationCheck(isValid: false, lines: ["\(path): \(problem)"])
+            }
             lines += config.warnings.map { "\(path): warning: \($0)" }
             if verbose {
                 lines += StartupSummary.describe(config).filter { !$0.hasPrefix("warning: ") }

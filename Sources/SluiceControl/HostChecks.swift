@@ -49,6 +49,7 @@ public enum HostChecks {
                 )
             }
         }
+        if let problem = MemoryEstimate(configuration).problem(procRoot: procRoot) { report.errors.append(problem) }
         let frame = configuration.dataplane.frameSize
         for interface in interfaces where interface.mtu + linkOverhead > frame {
             report.errors.append(
