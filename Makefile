@@ -118,8 +118,9 @@ test: deps
 	echo "steps: $$passed passed, $$failed failed"; \
 	[ $$failed -eq 0 ]
 
+# The build's own tools (bpf-embed) are built with the sanitizer too: their exit must not fail on leaks.
 fuzz-build:
-	cd Fuzz && $(SWIFT) build $(FUZZ_BUILD_FLAGS)
+	cd Fuzz && ASAN_OPTIONS=detect_leaks=0 $(SWIFT) build $(FUZZ_BUILD_FLAGS)
 
 fuzz-smoke: fuzz-build
 	Fuzz/fuzz.sh smoke

@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SluicePacket", targets: ["SluicePacket"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceXDP", targets: ["SluiceXDP"]),
+        .library(name: "SluiceControl", targets: ["SluiceControl"]),
         .library(name: "SluiceTestKit", targets: ["SluiceTestKit"]),
     ],
     dependencies: [

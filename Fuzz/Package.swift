@@ -6,6 +6,8 @@
 //                        of one input, over services in every mode (FULLNAT, SYN proxy, TOA, PROXY v1 and
 //                        v2, UDP, IPv6, persistence, Maglev), both interfaces and the timer wheel.
 //   fuzz-client-address  the PROXY protocol parser and the TOA and PROXY writers on arbitrary segments.
+//   fuzz-netlink         rtnetlink datagrams through the netlink mirror's parser and tables.
+//   fuzz-config          the configuration loader (YAML limits, composing, reading, every check).
 //   FuzzSupport          the libFuzzer entry point, the input reader and the seed writer both share.
 import PackageDescription
 
@@ -22,5 +24,9 @@ let package = Package(
             ]),
         .executableTarget(name: "fuzz-dataplane", dependencies: ["FuzzSupport"]),
         .executableTarget(name: "fuzz-client-address", dependencies: ["FuzzSupport"]),
+        .executableTarget(
+            name: "fuzz-netlink", dependencies: ["FuzzSupport", .product(name: "SluiceXDP", package: "Sluice")]),
+        .executableTarget(
+            name: "fuzz-config", dependencies: ["FuzzSupport", .product(name: "SluiceControl", package: "Sluice")]),
     ]
 )

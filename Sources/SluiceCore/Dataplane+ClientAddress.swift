@@ -55,7 +55,7 @@ extension Dataplane {
 
     /// Bytes of TCP option space a TOA takes on this service's segments (0 when it uses no TOA): the
     /// MSS announced to the client is lowered by as much.
-    @inlinable
+    @inlinable @inline(__always)
     func toaRoom(service: Int, v6: Bool) -> Int {
         guard service < services.services.count, services.services[service].configuration.clientAddress == .toa
         else { return 0 }
@@ -64,12 +64,12 @@ extension Dataplane {
 
     /// The id a PROXY v2 UNIQUE_ID TLV carries: the LIP port and H0, which the real server also sees
     /// (its peer port and the first sequence number of the stream), so its logs join with captures.
-    @inlinable
+    @inlinable @inline(__always)
     func proxyUniqueID(_ c: Connection, headerStart: UInt32) -> UInt64 {
         UInt64(worker) &<< 48 | UInt64(c.localPort) &<< 32 | UInt64(headerStart)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     func proxyHeaderLength(
         _ c: Connection, mode: ClientAddressMode, options: ClientAddressOptions, headerStart: UInt32
     ) -> Int {

@@ -48,7 +48,7 @@ extension Dataplane {
     }
 
     /// True when the entry's real server is one the current configuration marks down.
-    @inlinable
+    @inlinable @inline(__always)
     func isDownServer(_ c: Connection) -> Bool {
         let service = Int(c.serviceIndex)
         let server = Int(c.realServerIndex)

@@ -62,7 +62,7 @@ extension Dataplane {
     }
 
     /// The template key of a client for a service (the client's network under the service's mask).
-    @inlinable
+    @inlinable @inline(__always)
     func templateKey(service: Int, client: IPAddress) -> UInt64 {
         let vs = services.keys[service]
         return templates?.key(
@@ -72,7 +72,7 @@ extension Dataplane {
 
     /// The index of the server a template names, when it may still take new connections: up, and
     /// not quiescent under `expire_quiescent_template`.
-    @inlinable
+    @inlinable @inline(__always)
     func templateServer(service: Int, tag: UInt32) -> Int? {
         guard let index = services.serverTags[service].firstIndex(of: tag) else { return nil }
         let server = services.services[service].configuration.realServers[index]

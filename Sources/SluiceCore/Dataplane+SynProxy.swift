@@ -246,7 +246,7 @@ extension Dataplane {
     }
 
     /// The client's next sequence number as far as the held segments tell (its SND.NXT).
-    @inlinable
+    @inlinable @inline(__always)
     func synProxyClientNext(_ id: ConnectionID) -> UInt32 {
         var slot = synProxy.queue.first(of: id)
         guard slot >= 0 else { return 0 }

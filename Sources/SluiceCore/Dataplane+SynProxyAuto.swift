@@ -37,6 +37,14 @@ extension Dataplane {
         }
     }
 
+    /// `countHalfOpen` for entry `id` changing state: out of line, because state changes are rare
+    /// next to the segments that keep a state, whose path must stay small.
+    @usableFromInline @inline(never)
+    mutating func noteStateChange(_ id: ConnectionID, from old: ConnectionState, to new: ConnectionState) {
+        let c = table[id]
+        countHalfOpen(c, from: old, to: new)
+    }
+
     /// Whether a segment with no connection to `service` (whose `syn_proxy` is auto) goes to the SYN
     /// proxy: a SYN while the service is under pressure, an ACK while cookies may be out.
     @inlinable

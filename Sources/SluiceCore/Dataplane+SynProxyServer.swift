@@ -222,7 +222,7 @@ extension Dataplane {
 
     /// True when the entry's service and server indexes still name its real server (they may not
     /// after a reload).
-    @inlinable
+    @inlinable @inline(__always)
     func synProxyServerKnown(_ c: Connection) -> Bool {
         let service = Int(c.serviceIndex)
         let server = Int(c.realServerIndex)

@@ -122,7 +122,7 @@ extension Dataplane {
     }
 
     /// 16 bits standing for a pure ACK's seq, window and first SACK block.
-    @inlinable
+    @inlinable @inline(__always)
     func synProxyFingerprint(_ frame: Span<UInt8>, sequence: UInt32) -> UInt16 {
         var x = sequence ^ UInt32(frame.u16(info.l4Offset + 14)) &* 0x9E37_79B1
         let sack = info.tcpOptions.sackOffset

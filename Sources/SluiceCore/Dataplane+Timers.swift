@@ -50,7 +50,7 @@ extension Dataplane {
 
     /// True for a SYN-proxied entry whose RS handshake is pending: its `expiresAt` is the next SYN
     /// retransmission, handled by `synProxyRetransmitOrExpire`.
-    @inlinable
+    @inlinable @inline(__always)
     func isAwaitingServer(_ id: ConnectionID) -> Bool {
         table[id].flags & connectionSynProxyPending != 0 && table[id].state == .synSent
     }

@@ -260,7 +260,7 @@ extension Dataplane {
         let expiry = now &+ timeout(for: next, service: service)
         table[id].expiresAt = expiry
         guard next != old else { return }
-        countHalfOpen(table[id], from: old, to: next)
+        noteStateChange(id, from: old, to: next)
         table[id].state = next
         wheel.schedule(id, at: expiry)
         let server = Int(table[id].realServerIndex)
@@ -274,7 +274,7 @@ extension Dataplane {
     }
 
     /// Idle timeout of a state, in milliseconds, with the service's override for ESTABLISHED/UDP.
-    @inlinable
+    @inlinable @inline(__always)
     func timeout(for state: ConnectionState, service: Int) -> UInt64 {
         if (state == .established || state == .udpNormal) && service < services.establishedTimeouts.count {
             return services.establishedTimeouts[service]
@@ -334,7 +334,7 @@ extension Dataplane {
     }
 
     /// MTU of the route towards `destination` (1500 when unknown), without needing its neighbour.
-    @inlinable
+    @inlinable @inline(__always)
     func pathMTU(to destination: IPAddress, network: borrowing NetworkView) -> Int {
         guard let hop = network.nextHop(to: destination) else { return 1500 }
         if hop.mtu > 0 { return hop.mtu }

@@ -131,7 +131,7 @@ public struct Dataplane: ~Copyable {
 
     /// True when a frame of a flow in `direction` (inbound: client to VIP; outbound: server to LIP)
     /// arrived on the side it does not belong to. A one-interface gateway has no wrong side.
-    @inlinable
+    @inlinable @inline(__always)
     func arrivedOnWrongSide(_ direction: FlowDirection) -> Bool {
         externalInterface != internalInterface && arrivalSide != (direction == .outbound ? .internal : .external)
     }
