@@ -29,28 +29,6 @@ grep -q '^    syn_proxy: auto$' "$REPO_ROOT/Config/sluice.yaml" || fail "Config/
 sed "s/^  auto_half_open: .*/  auto_half_open: $AUTO_HALF_OPEN/" "$REPO_ROOT/Config/sluice.yaml" >"$CONFIG"
 counter() { local v; v=$(stat_value "$SLUICE_STATS" "$1"); echo "${v:-0}"; }
 
-cat >"$WORK/legit.py" <<'PY'
-import socket, sys, time
-vip, port, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-request = f"GET /whoami HTTP/1.0\r\nHost: {vip}\r\n\r\n".encode()
-ok, failed, errors = 0, 0, {}
-end = time.monotonic() + duration
-while time.monotonic() < end:
-    try:
-        with socket.create_connection((vip, port), timeout=5) as s:
-            s.sendall(request)
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-        if not data.startswith(b"HTTP/1.1 200"):
-            raise OSError(f"unexpected answer {data[:40]!r}")
-        ok += 1
-    except OSError as e:
-        failed += 1
-        errors[str(e)] = errors.get(str(e), 0) + 1
-    time.sleep(0.05)
-print(f"ok={ok} failed={failed} errors={errors}")
-PY
 
 # One UDP flow (one socket): a datagram every 50 ms, each answered by the backend's echo.
 cat >"$WORK/udp_legit.py" <<'PY'
@@ -85,7 +63,7 @@ if start_sluice "$CONFIG"; then pass "sluice run starts (web: syn_proxy auto, au
 fi
 
 log_step "1. ${FLOOD_SECONDS} s random-source SYN flood at $VIP_V4:$HTTP_PORT (no syn_proxy: true)"
-ns_exec sl-cli "$PYTHON" "$WORK/legit.py" "$VIP_V4" "$HTTP_PORT" $((FLOOD_SECONDS + 2)) >"$WORK/legit.out" 2>&1 &
+ns_exec sl-cli "$PYTHON" "$E2E_DIR/legit_requests.py" "$VIP_V4" "$HTTP_PORT" $((FLOOD_SECONDS + 2)) 0.05 >"$WORK/legit.out" 2>&1 &
 legit_pid=$!
 sleep 1
 ns_exec sl-cli timeout "$FLOOD_SECONDS" hping3 -S -p "$HTTP_PORT" --flood --rand-source "$VIP_V4" \
@@ -144,7 +122,7 @@ ns_exec sl-cli timeout "$FLOOD_SECONDS" hping3 --udp -p "$UDP_PORT" --flood --ra
     >"$WORK/hping-udp.out" 2>&1 &
 flood_pid=$!
 sleep 3
-tcp_during=$(ns_exec sl-cli "$PYTHON" "$WORK/legit.py" "$VIP_V4" "$HTTP_PORT" 2)
+tcp_during=$(ns_exec sl-cli "$PYTHON" "$E2E_DIR/legit_requests.py" "$VIP_V4" "$HTTP_PORT" 2 0.05)
 log "    TCP during the UDP flood: $tcp_during"
 wait "$flood_pid"
 wait "$udp_pid"

@@ -75,33 +75,6 @@ with open(dst, "w") as f:
     yaml.safe_dump(config, f, sort_keys=False)
 PY
 
-# The legitimate client: sequential HTTP/1.0 GET /whoami connections for DURATION seconds, 5 s timeout
-# each, 20 ms apart. Prints "ok=N failed=N slowest_ms=N errors={...}".
-cat >"$WORK/legit.py" <<'PY'
-import socket, sys, time
-vip, port, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-request = f"GET /whoami HTTP/1.0\r\nHost: {vip}\r\n\r\n".encode()
-ok, failed, errors, slowest = 0, 0, {}, 0.0
-end = time.monotonic() + duration
-while time.monotonic() < end:
-    start = time.monotonic()
-    try:
-        with socket.create_connection((vip, port), timeout=5) as s:
-            s.sendall(request)
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-        if not data.startswith(b"HTTP/1.1 200"):
-            raise OSError(f"unexpected answer {data[:40]!r}")
-        ok += 1
-    except OSError as e:
-        failed += 1
-        errors[str(e)] = errors.get(str(e), 0) + 1
-    slowest = max(slowest, time.monotonic() - start)
-    time.sleep(0.02)
-print(f"ok={ok} failed={failed} slowest_ms={slowest * 1000:.0f} errors={errors}")
-PY
-
 # Bad-cookie ACKs over IPv6: a raw TCP socket (the kernel fills in the checksum), random seq/ack.
 cat >"$WORK/badack6.py" <<'PY'
 import random, socket, struct, sys
@@ -278,7 +251,7 @@ syns0=$(counter syn_proxy_syns_received) cookies0=$(counter syn_proxy_cookies_se
 conns0=$(counter connections) ports0=$(counter local_ports_in_use) created0=$(counter connections_created)
 log "    before: connections=$conns0 local_ports_in_use=$ports0"
 start_capture "flood"
-ns_exec sl-cli "$PYTHON" "$WORK/legit.py" "$VIP_V4" "$HTTP_PORT" $((FLOOD_SECONDS + 2)) >"$WORK/legit.out" 2>&1 &
+ns_exec sl-cli "$PYTHON" "$E2E_DIR/legit_requests.py" "$VIP_V4" "$HTTP_PORT" $((FLOOD_SECONDS + 2)) >"$WORK/legit.out" 2>&1 &
 legit_pid=$!
 sleep 1
 ns_exec sl-cli timeout "$FLOOD_SECONDS" hping3 -S -p "$HTTP_PORT" --flood --rand-source "$VIP_V4" \
