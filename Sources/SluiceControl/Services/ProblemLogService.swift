@@ -41,28 +41,26 @@ public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration 
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let current = counters()
             let values = Self.watched.map { ("drop_" + Counters.snakeCase("\($0)"), current[$0]) }
-            for event in defenceTracker.sample(Self.defences.map { ($0.name, $0.value(current)) }) {
-                switch event {
-                case .started(let name, let count):
-                    logger.warning("event=defence_engaged kind=\(name) count=\(count)")
-                case .ended(let name, let count):
-                    logger.notice("event=defence_disengaged kind=\(name) count=\(count)")
-                }
-            }
-            for event in tracker.sample(values) {
-                switch event {
-                case .started(let name, let count):
-                    logger.warning("event=problem_started kind=\(name) count=\(count)")
-                case .ended(let name, let count):
-                    logger.notice("event=problem_ended kind=\(name) count=\(count)")
-                }
-            }
+            log(
+                defenceTracker.sample(Self.defences.map { ($0.name, $0.value(current)) }), "defence_engaged",
+                "defence_disengaged")
+            log(tracker.sample(values), "problem_started", "problem_ended")
             next = next.advanced(by: Self.interval)
             let deadline = next
             do {
                 try await cancelWhenGracefulShutdown { try await clock.sleep(until: deadline, tolerance: nil) }
             } catch {
                 return
+            }
+        }
+    }
+
+    /// One line per episode that started (a warning) or ended (a notice).
+    func log(_ events: [EpisodeTracker.Event], _ started: String, _ ended: String) {
+        for event in events {
+            switch event {
+            case .started(let name, let count): logger.warning("event=\(started) kind=\(name) count=\(count)")
+            case .ended(let name, let count): logger.notice("event=\(ended) kind=\(name) count=\(count)")
             }
         }
     }
