@@ -31,6 +31,7 @@ extension ConfigurationReader {
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
         "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size", "cpus",
+        "udp_flow_limit", "udp_source_flow_limit",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -537,6 +538,10 @@ extension ConfigurationReader {
         set("cpus", \.cpus) { readCPUs($0, at: at("cpus")) }
         set("scheduler_seed", \.schedulerSeed) {
             integer($0, at: at("scheduler_seed"), in: 0...Int.max).map { UInt64($0) }
+        }
+        set("udp_flow_limit", \.udpFlowLimit) { integer($0, at: at("udp_flow_limit"), in: 0...(1 << 28)) }
+        set("udp_source_flow_limit", \.udpSourceFlowLimit) {
+            integer($0, at: at("udp_source_flow_limit"), in: 0...Int(UInt16.max))
         }
         set("maglev_table_size", \.maglevTableSize) { node in
             integer(node, at: at("maglev_table_size"), in: Self.maglevTableSizes).flatMap { size in

@@ -23,7 +23,8 @@ extension SluiceConfiguration {
             services: services, localPortRange: dataplane.localPortRange,
             connectionCapacity: dataplane.connectionCapacity, timeouts: dataplane.timeouts,
             mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL, synProxy: synProxy,
-            schedulerSeed: dataplane.schedulerSeed, maglevTableSize: dataplane.maglevTableSize
+            schedulerSeed: dataplane.schedulerSeed, maglevTableSize: dataplane.maglevTableSize,
+            udpFlowLimit: dataplane.udpFlowLimit, udpSourceFlowLimit: dataplane.udpSourceFlowLimit
         )
     }
 }

@@ -57,6 +57,10 @@ public struct SluiceConfiguration: Sendable {
         public var schedulerSeed: UInt64 = SchedulerOptions.defaultSeed
         /// `maglev_table_size`: slots of each mh service's lookup table, a prime.
         public var maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize
+        /// `udp_flow_limit`: UDP flows one virtual server may hold per worker; 0: a quarter of the table.
+        public var udpFlowLimit: Int = 0
+        /// `udp_source_flow_limit`: UDP flows one client address may hold per worker; 0: no limit.
+        public var udpSourceFlowLimit: Int = UDPFlowBudget.defaultSourceLimit
 
         public init() {}
     }

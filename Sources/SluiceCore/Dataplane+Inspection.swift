@@ -144,12 +144,15 @@ extension Dataplane {
             return result
         }
         result.server = (rs.address, rs.port)
-        var pool = services.pools[service.poolIndex]
-        guard let local = pool.allocate(v6: client.isV6) else {
+        guard
+            let local = findLocalPort(
+                pool: service.poolIndex, towards: rs.address, port: rs.port,
+                transport: transport.rawValue)
+        else {
             result.failure = .localPortsExhausted
             return result
         }
-        result.local = local
+        result.local = (local.address, local.port)
         return result
     }
 }

@@ -29,7 +29,11 @@ extension Dataplane {
             failure = .familyMismatch
             return nil
         }
-        guard let local = services.pools[services.services[service].poolIndex].allocate(v6: info.isV6) else {
+        guard
+            let local = allocateLocalPort(
+                pool: services.services[service].poolIndex, towards: server.address, port: server.port,
+                transport: info.l4Protocol)
+        else {
             failure = .localPortsExhausted
             return nil
         }
@@ -47,6 +51,32 @@ extension Dataplane {
             prepareClientAddress(&c, service: service, headerStart: isn &+ 1)
         }
         return c
+    }
+
+    /// Takes a local port whose reply tuple (server → LIP:port, `transport`) no connection of this
+    /// worker uses (docs/protocol.md §4: ports are unique per reply tuple, as with conntrack's SNAT).
+    @inlinable
+    mutating func allocateLocalPort(pool: Int, towards server: IPAddress, port: UInt16, transport: UInt8)
+        -> (address: IPAddress, port: UInt16)?
+    {
+        let v6 = server.isV6
+        guard let choice = findLocalPort(pool: pool, towards: server, port: port, transport: transport) else {
+            services.pools[pool].countExhausted(v6: v6)
+            return nil
+        }
+        services.pools[pool].take(choice)
+        return (choice.address, choice.port)
+    }
+
+    /// The local port `allocateLocalPort` would take, without taking it.
+    @inlinable
+    func findLocalPort(pool: Int, towards server: IPAddress, port: UInt16, transport: UInt8) -> LocalPortChoice? {
+        services.pools[pool].search(v6: server.isV6) { local, localPort in
+            table.lookup(
+                FlowKey(
+                    source: server, destination: local, sourcePort: port, destinationPort: localPort,
+                    transport: transport)) == nil
+        }
     }
 
     /// Indexes a drafted entry, arms its timer and counts it; nil (its port given back) when the

@@ -66,12 +66,16 @@ extension Dataplane {
         return kinds & (tcpSYN | tcpRST) == 0 && kinds & tcpACK != 0 && cookiesUntil[service] > now
     }
 
-    /// Recounts half-open entries per service (after a reload renumbered the services).
-    mutating func recountHalfOpen() {
+    /// Recounts half-open entries and UDP flows per service (after a reload renumbered the services).
+    mutating func recountServiceLoad() {
         halfOpen = Array(repeating: 0, count: services.services.count)
         cookiesUntil = Array(repeating: 0, count: services.services.count)
         for id in 0..<ConnectionID(table.capacity) where table.isLive(id) {
-            countHalfOpen(table[id], from: nil, to: table[id].state)
+            let c = table[id]
+            countHalfOpen(c, from: nil, to: c.state)
+            if c.transport == TransportProtocol.udp.rawValue {
+                udpBudget.opened(service: Int(c.serviceIndex), source: c.client)
+            }
         }
     }
 }

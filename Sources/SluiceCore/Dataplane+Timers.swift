@@ -32,7 +32,9 @@ extension Dataplane {
         if let pool = services.pool(ofLocalAddress: c.local) {
             services.pools[pool].release(address: c.local, port: c.localPort)
         }
-        if c.transport == 17 { countUDPFlowGone(local: c.local) }
+        if c.transport == TransportProtocol.udp.rawValue {
+            udpBudget.closed(service: Int(c.serviceIndex), source: c.client)
+        }
         countHalfOpen(c, from: c.state, to: nil)
         // The client keeps its server for the persistence timeout after this connection ends.
         if services.hasPersistence { extendTemplate(of: c) }

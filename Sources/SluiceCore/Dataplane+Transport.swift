@@ -94,14 +94,10 @@ extension Dataplane {
             // Only a SYN opens a FULLNAT connection; anything else is a stray for a lost entry.
             return .drop(.noConnection)
         }
-        let pool = services.services[service].poolIndex
-        // UDP flows may hold only part of the LIPs' ports (LocalAddressPool.udpFlowLimit) and of the
-        // connection table: a UDP flood cannot take what TCP needs.
-        if !isTCP
-            && (services.pools[pool].udpFlows >= services.pools[pool].udpFlowLimit
-                || udpFlows >= table.capacity / LocalAddressPool.udpShareDivisor)
-        {
-            return .drop(.udpFlowLimit)
+        // New UDP flows have budgets (UDPFlowBudget.swift): a UDP flood cannot take what TCP, the
+        // other services or the other clients need.
+        if !isTCP, let refusal = udpBudget.refusal(service: service, source: info.source) {
+            return .drop(refusal)
         }
         var failure = DropReason.connectionTableFull
         guard
@@ -110,10 +106,7 @@ extension Dataplane {
                 clientISN: isTCP ? frame.u32(info.l4Offset + 4) : nil, now: now, failure: &failure)
         else { return .drop(failure) }
         guard let id = commitConnection(c) else { return .drop(.connectionTableFull) }
-        if !isTCP {
-            services.pools[pool].udpFlows &+= 1
-            udpFlows &+= 1
-        }
+        if !isTCP { udpBudget.opened(service: service, source: info.source) }
         return translateInbound(id, frame: &frame, length: &length, now: now, network: network)
     }
 
@@ -354,13 +347,5 @@ extension Dataplane {
         if TCPOptions.clampMSS(&frame, tcpOffset: info.l4Offset, summary: options, to: limit) {
             counters.count(.mssClamped)
         }
-    }
-
-    /// A UDP flow on `local` is gone.
-    @inlinable
-    mutating func countUDPFlowGone(local: IPAddress) {
-        if udpFlows > 0 { udpFlows -= 1 }
-        guard let pool = services.pool(ofLocalAddress: local), services.pools[pool].udpFlows > 0 else { return }
-        services.pools[pool].udpFlows -= 1
     }
 }

@@ -32,8 +32,8 @@ public struct Dataplane: ~Copyable {
     /// cookies (UInt64.max: its SYNs get cookies now). Dataplane+SynProxyAuto.swift.
     @usableFromInline var halfOpen: [Int] = []
     @usableFromInline var cookiesUntil: [UInt64] = []
-    /// UDP flows over all pools (at most half the table: Dataplane+Transport.swift).
-    @usableFromInline var udpFlows = 0
+    /// UDP flows against their budgets (UDPFlowBudget.swift).
+    @usableFromInline var udpBudget: UDPFlowBudget
     /// The side the frame being processed arrived on.
     @usableFromInline var arrivalSide = Side.external
     @usableFromInline var embedded = EmbeddedPacket()
@@ -99,8 +99,21 @@ public struct Dataplane: ~Copyable {
         // A fourth key, for persistence template keys.
         self.templateHashKey = (secret.0 ^ 0x3C6E_F372_FE94_F82B, secret.1 &+ 0xA54F_F53A_5F1D_36F1)
         self.templates = templates
+        // A fifth, for the UDP source buckets.
+        self.udpBudget = Self.udpBudget(
+            configuration, capacity: capacity,
+            hashKey: (secret.0 ^ 0x0BAD_C0DE_1CEB_00DA, secret.1 &+ 0x6A09_E667_F3BC_C909))
         ensureTemplates()
-        recountHalfOpen()
+        recountServiceLoad()
+    }
+
+    /// An empty budget for `configuration`; `recountServiceLoad` fills it from the table.
+    static func udpBudget(_ configuration: DataplaneConfiguration, capacity: Int, hashKey: (UInt64, UInt64))
+        -> UDPFlowBudget
+    {
+        UDPFlowBudget(
+            tableCapacity: capacity, serviceLimit: configuration.udpFlowLimit,
+            sourceLimit: configuration.udpSourceFlowLimit, services: configuration.services.count, hashKey: hashKey)
     }
 
     /// Makes a table of its own when a service has persistence and the runtime gave none.
@@ -124,8 +137,11 @@ public struct Dataplane: ~Copyable {
         self.configuration.mssClamp = configuration.mssClamp
         self.configuration.decrementTTL = configuration.decrementTTL
         self.configuration.synProxy = configuration.synProxy
+        self.configuration.udpFlowLimit = configuration.udpFlowLimit
+        self.configuration.udpSourceFlowLimit = configuration.udpSourceFlowLimit
+        udpBudget = Self.udpBudget(self.configuration, capacity: table.capacity, hashKey: udpBudget.hashKey)
         ensureTemplates()
-        recountHalfOpen()
+        recountServiceLoad()
         startNoDestinationSweep()
     }
 

@@ -150,13 +150,18 @@ public struct DataplaneConfiguration: Sendable {
     public var schedulerSeed: UInt64
     /// Slots of each mh service's lookup table (prime).
     public var maglevTableSize: Int
+    /// UDP flows one virtual server may hold per worker; 0: a quarter of the connection table.
+    public var udpFlowLimit: Int
+    /// UDP flows one client address may hold per worker; 0: no limit.
+    public var udpSourceFlowLimit: Int
 
     public init(
         services: [VirtualServiceConfiguration], localPortRange: ClosedRange<UInt16> = 1025...65535,
         connectionCapacity: Int = 1 << 20, timeouts: TimeoutTable = .dpvsDefaults, mssClamp: UInt16 = 0,
         decrementTTL: Bool = true, synProxy: SynProxyConfiguration = SynProxyConfiguration(),
         schedulerSeed: UInt64 = SchedulerOptions.defaultSeed,
-        maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize
+        maglevTableSize: Int = SchedulerOptions.defaultMaglevTableSize, udpFlowLimit: Int = 0,
+        udpSourceFlowLimit: Int = UDPFlowBudget.defaultSourceLimit
     ) {
         self.services = services
         self.localPortRange = localPortRange
@@ -167,5 +172,7 @@ public struct DataplaneConfiguration: Sendable {
         self.synProxy = synProxy
         self.schedulerSeed = schedulerSeed
         self.maglevTableSize = maglevTableSize
+        self.udpFlowLimit = udpFlowLimit
+        self.udpSourceFlowLimit = udpSourceFlowLimit
     }
 }

@@ -2,14 +2,15 @@
 // over this worker's slice of the port range (docs/protocol.md §4).
 //
 // LIP choice is round-robin (dpvs `__get_laddr`), trying each LIP of the requested family once
-// before giving up, so one exhausted LIP does not fail a connection while another has ports. A
-// failure is counted in `exhausted` (dpvs `sa_miss`): the operator's signal to add LIPs or widen
-// the range (pitfall 23). A LIP's ports are unique per LIP, not per (LIP, RS) as with dpvs's
-// per-RS sub-pools: simpler, and with FIFO reuse the same port comes back only after the whole
-// slice has cycled.
+// before giving up, so one LIP whose ports towards a server are taken does not fail a connection
+// while another has some. Ports are unique per reply tuple (PortPool.swift): the search asks the
+// caller whether a candidate's tuple is free, because only the connection table knows. A failure is
+// counted in `exhausted` (dpvs `sa_miss`): the operator's signal to add LIPs, widen the range or add
+// real servers (pitfall 23).
 //
-// Releases name the address; the lookup is a linear scan over the group's few LIPs, done once per
-// connection, never per packet.
+// Search and take are separate steps so that the data plane can test candidates against its table
+// while reading the pool, then take the choice. Releases name the address; the lookup is a linear
+// scan over the group's few LIPs, done once per connection, never per packet.
 
 import SluicePacket
 
@@ -30,11 +31,6 @@ public struct LocalAddressPool: Sendable {
     @usableFromInline var cursor: Int
     @usableFromInline var exhaustedCount: UInt64
     @usableFromInline var unknownReleaseCount: UInt64
-    /// UDP flows on these LIPs, and how many may be at once: half the ports, so that a flood of
-    /// spoofed datagrams (each a flow holding a port until it expires: 30 s unanswered, 300 s answered
-    /// by a server that answers anyone) leaves the other half to TCP.
-    public var udpFlows = 0
-    public let udpFlowLimit: Int
 
     /// Creates pools for `worker`'s slice of `range` on every address (duplicates are dropped).
     public init(addresses: [IPAddress], range: ClosedRange<UInt16>, worker: Int, workerCount: Int) {
@@ -45,18 +41,14 @@ public struct LocalAddressPool: Sendable {
         self.cursor = 0
         self.exhaustedCount = 0
         self.unknownReleaseCount = 0
-        self.udpFlowLimit = pools.reduce(0) { $0 + $1.capacity } / Self.udpShareDivisor
     }
 
-    /// The share of the ports (and of the connection table) UDP flows may hold: 1 / this.
-    public static let udpShareDivisor = 2
-
-    /// Allocation failures: every LIP of the requested family was out of ports, or there was none.
+    /// Allocation failures: no LIP of the requested family had a port free towards the server.
     @inlinable
     public var exhausted: UInt64 { exhaustedCount }
 
     /// Releases ignored because the address is not in this group, the port is not in this
-    /// worker's slice, or it was not allocated (double release).
+    /// worker's slice, or nothing was in use.
     @inlinable
     public var ignoredReleases: UInt64 {
         var total = unknownReleaseCount
@@ -64,7 +56,7 @@ public struct LocalAddressPool: Sendable {
         return total
     }
 
-    /// Ports in use over all LIPs.
+    /// Ports in use over all LIPs (one per connection).
     @inlinable
     public var inUseTotal: Int {
         var total = 0
@@ -72,7 +64,7 @@ public struct LocalAddressPool: Sendable {
         return total
     }
 
-    /// Ports free over all LIPs.
+    /// Ports free towards any one real server, at least, over all LIPs.
     @inlinable
     public var freeTotal: Int {
         var total = 0
@@ -86,7 +78,7 @@ public struct LocalAddressPool: Sendable {
         return pools[i].inUse
     }
 
-    /// Ports free on `address` (0 for an address not in the group).
+    /// Ports free towards any one real server on `address`, at least (0 for an address not in the group).
     public func free(_ address: IPAddress) -> Int {
         guard let i = addresses.firstIndex(of: address) else { return 0 }
         return pools[i].free
@@ -100,38 +92,51 @@ public struct LocalAddressPool: Sendable {
         }
     }
 
-    /// Takes a port from the next LIP of the requested family that has one (round-robin).
-    /// - Returns: the LIP and port, or nil (counted in `exhausted`).
-    @inlinable
-    public mutating func allocate(v6: Bool) -> (address: IPAddress, port: UInt16)? {
-        allocate(family: v6 ? 1 : 0)
-    }
+    /// Most candidates tried on one LIP for one connection: the search is bounded however full the
+    /// ports towards one server are (conntrack's SNAT bounds its search the same way).
+    public static let probeLimit = 64
 
-    /// Takes a port from the next LIP of either family that has one (round-robin).
+    /// Finds a local port towards one real server without taking it: the LIPs of the requested family
+    /// in round-robin order from the cursor, on each up to `probeLimit` candidates from its cursor.
+    /// - Parameter isFree: whether the reply tuple (real server → LIP:port) is unused.
+    /// - Returns: the LIP's index and the candidate's step, for `take(_:)`; nil when none was free.
     @inlinable
-    public mutating func allocate() -> (address: IPAddress, port: UInt16)? {
-        allocate(family: -1)
-    }
-
-    /// `family`: 0 IPv4, 1 IPv6, -1 either.
-    @inlinable
-    mutating func allocate(family: Int) -> (address: IPAddress, port: UInt16)? {
+    public func search(v6: Bool, isFree: (IPAddress, UInt16) -> Bool) -> LocalPortChoice? {
         let n = addresses.count
         var i = cursor
         for _ in 0..<n {
             if i >= n { i = 0 }
-            if family < 0 || (addresses[i].isV6 ? 1 : 0) == family, let port = pools[i].allocate() {
-                cursor = i + 1
-                return (addresses[i], port)
+            if addresses[i].isV6 == v6 {
+                for step in 0..<min(Self.probeLimit, pools[i].capacity) {
+                    if let port = pools[i].candidate(step), isFree(addresses[i], port) {
+                        return LocalPortChoice(index: i, step: step, address: addresses[i], port: port)
+                    }
+                }
             }
             i += 1
         }
-        exhaustedCount &+= 1
         return nil
     }
 
-    /// Returns a port taken by `allocate`. Unknown addresses and ports not allocated are ignored
-    /// and counted in `ignoredReleases`.
+    /// Takes the port `search` chose; the next search starts on the following LIP.
+    @inlinable
+    public mutating func take(_ choice: LocalPortChoice) {
+        pools[choice.index].take(choice.step)
+        cursor = choice.index + 1
+    }
+
+    /// Counts a search that found nothing and moves every LIP of the family past the candidates it
+    /// refused, so the next search tries other ports.
+    @inlinable
+    public mutating func countExhausted(v6: Bool) {
+        for i in addresses.indices where addresses[i].isV6 == v6 {
+            pools[i].skip(min(Self.probeLimit, pools[i].capacity))
+        }
+        exhaustedCount &+= 1
+    }
+
+    /// Returns a port taken by `take`. Unknown addresses and ports outside the slice are ignored and
+    /// counted in `ignoredReleases`.
     @inlinable
     public mutating func release(address: IPAddress, port: UInt16) {
         for i in addresses.indices where addresses[i] == address {

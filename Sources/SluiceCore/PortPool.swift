@@ -1,21 +1,24 @@
-// The local ports of one LIP that one worker may hand out (docs/protocol.md §4, dpvs sa_pool.c).
+// The local ports of one LIP that one worker may hand out (docs/protocol.md §4).
 //
 // Partition: worker k of n owns the ports p of the range with p % n == k (`owner(ofPort:workerCount:)`),
 // so the owner of a reply is computable from its destination port alone, which is what the XDP
 // program and NIC steering rules use to bring replies back to the worker holding the connection.
 // dpvs masks with a power of two; a modulus gives the same split for any worker count.
 //
-// Free list: a preallocated ring in FIFO order. `allocate` pops the head, `release` pushes the tail,
-// so the port reused next is the one idle longest. Local ports are reused long before the real
-// server's TIME_WAIT (60 s) ends (dpvs releases after its 7 s TIME_WAIT), and FIFO reuse, together
-// with clock-driven ISNs (SequenceNumberGenerator), keeps a reused LIP:lport from hitting a live
-// TIME_WAIT socket on the RS (pitfalls 5, 6, 23). Probing for a free port (alibaba) was rejected: it
-// costs up to thousands of hash lookups when the pool runs low.
+// Uniqueness is per reply tuple, as with conntrack's SNAT: a port need only be unique per (LIP,
+// protocol, real server address, real server port), because that tuple with the port is what finds
+// the connection again. So the pool keeps no free list; it proposes candidates from a cursor that
+// walks the slice in order, and the data plane takes the first candidate whose reply tuple is not in
+// its connection table (`Dataplane.allocateLocalPort`). One service or protocol can never take
+// another's ports, and capacity grows with the number of real servers.
 //
-// A per-port "allocated" flag makes a double or foreign release a counted no-op, never a crash or
-// a duplicate entry in the ring.
+// The cursor keeps the property the FIFO ring had: a port comes up again only after every other port
+// of the slice has been proposed, so a reused LIP:lport towards the same server is the one used
+// longest ago; with clock-driven ISNs (SequenceNumberGenerator) that keeps it from hitting a live
+// TIME_WAIT socket on the server (pitfalls 5, 6, 23). Candidates still in use towards the same server
+// are the only ones skipped, and the number of probes per allocation is bounded.
 
-/// One worker's FIFO pool of local ports for one local address.
+/// One worker's slice of the local port range of one local address.
 public struct PortPool: Sendable {
     /// The configured range of all workers.
     public let range: ClosedRange<UInt16>
@@ -25,14 +28,12 @@ public struct PortPool: Sendable {
     public let workerCount: Int
     /// Smallest port of this worker's slice (meaningless when the slice is empty).
     @usableFromInline let firstPort: Int
-    /// Ports in this worker's slice.
+    /// Ports in this worker's slice: how many connections may go to any one (protocol, real server).
     public let capacity: Int
-    /// Free ports as slice indices (port = firstPort + index · workerCount), FIFO from `head`.
-    @usableFromInline var ring: [UInt16]
-    @usableFromInline var head: Int
-    @usableFromInline var freeCount: Int
-    /// Allocation flag per slice index.
-    @usableFromInline var allocated: [Bool]
+    /// Slice index of the next candidate.
+    @usableFromInline var cursor: Int
+    /// Connections holding a port of this slice, whatever their server.
+    @usableFromInline var inUseCount: Int
     @usableFromInline var ignoredReleaseCount: UInt64
 
     /// The worker that owns `port`: `port % workerCount`.
@@ -41,7 +42,7 @@ public struct PortPool: Sendable {
         Int(port) % workerCount
     }
 
-    /// Creates the pool of `worker`'s slice of `range`, every port free, in ascending order.
+    /// Creates the pool of `worker`'s slice of `range`; candidates start at its lowest port.
     public init(range: ClosedRange<UInt16>, worker: Int, workerCount: Int) {
         precondition(workerCount >= 1 && worker >= 0 && worker < workerCount, "worker index out of range")
         self.range = range
@@ -51,68 +52,63 @@ public struct PortPool: Sendable {
         let high = Int(range.upperBound)
         let first = low + ((worker - low % workerCount) + workerCount) % workerCount
         self.firstPort = first
-        let count = first > high ? 0 : (high - first) / workerCount + 1
-        self.capacity = count
-        self.ring = (0..<count).map { UInt16($0) }
-        self.head = 0
-        self.freeCount = count
-        self.allocated = Array(repeating: false, count: count)
+        self.capacity = first > high ? 0 : (high - first) / workerCount + 1
+        self.cursor = 0
+        self.inUseCount = 0
         self.ignoredReleaseCount = 0
     }
 
-    /// Ports available.
+    /// Connections holding a port of this slice.
     @inlinable
-    public var free: Int { freeCount }
+    public var inUse: Int { inUseCount }
 
-    /// Ports handed out and not yet released.
+    /// Ports free towards any one real server, at least: the slice less every port in use on this
+    /// LIP (a port in use towards one server is still free towards the others).
     @inlinable
-    public var inUse: Int { capacity - freeCount }
+    public var free: Int { max(capacity - inUseCount, 0) }
 
-    /// Releases that were ignored: ports not allocated (double release) or not in this slice.
+    /// Releases that were ignored: ports not in this slice, or more releases than allocations.
     @inlinable
     public var ignoredReleases: UInt64 { ignoredReleaseCount }
 
-    /// Slice index of `port`, or nil when the port is not in this worker's slice.
+    /// True when `port` belongs to this worker's slice.
     @inlinable
-    func sliceIndex(of port: UInt16) -> Int? {
+    public func contains(_ port: UInt16) -> Bool {
         let offset = Int(port) - firstPort
-        guard offset >= 0 else { return nil }
+        guard offset >= 0 else { return false }
         let index = offset / workerCount
-        guard index < capacity, index * workerCount == offset else { return nil }
-        return index
+        return index < capacity && index * workerCount == offset
     }
 
-    /// True when `port` belongs to this slice and is currently handed out.
+    /// The candidate `step` places after the cursor (nil when the slice is empty).
     @inlinable
-    public func isAllocated(_ port: UInt16) -> Bool {
-        guard let i = sliceIndex(of: port) else { return false }
-        return allocated[i]
+    public func candidate(_ step: Int) -> UInt16? {
+        guard capacity > 0 else { return nil }
+        return UInt16(truncatingIfNeeded: firstPort + (cursor + step) % capacity * workerCount)
     }
 
-    /// Takes the port that has been free longest, or nil when none is free.
+    /// Takes the candidate `step` places after the cursor; the cursor moves past it.
     @inlinable
-    public mutating func allocate() -> UInt16? {
-        guard freeCount > 0 else { return nil }
-        let index = Int(ring[head])
-        head += 1
-        if head == capacity { head = 0 }
-        freeCount -= 1
-        allocated[index] = true
-        return UInt16(truncatingIfNeeded: firstPort + index * workerCount)
+    public mutating func take(_ step: Int) {
+        cursor = (cursor + step + 1) % max(capacity, 1)
+        inUseCount += 1
     }
 
-    /// Returns `port` to the tail of the free list. A port that is not allocated from this pool is
-    /// ignored and counted in `ignoredReleases`.
+    /// Moves the cursor past `steps` candidates that were all refused, so the next search starts on
+    /// ports not yet tried.
+    @inlinable
+    public mutating func skip(_ steps: Int) {
+        cursor = (cursor + steps) % max(capacity, 1)
+    }
+
+    /// Gives back a port taken by `take`. A port outside this slice, or a release with nothing in
+    /// use, is ignored and counted in `ignoredReleases`.
     @inlinable
     public mutating func release(_ port: UInt16) {
-        guard let i = sliceIndex(of: port), allocated[i] else {
+        guard contains(port), inUseCount > 0 else {
             ignoredReleaseCount &+= 1
             return
         }
-        allocated[i] = false
-        var tail = head + freeCount
-        if tail >= capacity { tail -= capacity }
-        ring[tail] = UInt16(truncatingIfNeeded: i)
-        freeCount += 1
+        inUseCount -= 1
     }
 }

@@ -83,7 +83,10 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// internal interface, server-direction (to a LIP) on the external one, or an ICMP error about
     /// either on the other side.
     case wrongSide
-    /// A new UDP flow refused because UDP flows already hold their share (half) of the LIPs' ports or of
-    /// the connection table: a flood of spoofed datagrams cannot take the ports TCP needs.
+    /// A new UDP flow refused because UDP flows already hold their share (half) of the connection table,
+    /// or its virtual server's flows their limit (`udp_flow_limit`): a flood of spoofed datagrams cannot
+    /// take the entries TCP or the other services need.
     case udpFlowLimit
+    /// A new UDP flow refused because its client address already holds `udp_source_flow_limit` flows.
+    case udpSourceFlowLimit
 }

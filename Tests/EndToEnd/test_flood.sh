@@ -8,10 +8,13 @@
 #      event=defence_engaged kind=syn_proxy_auto_cookies) and local ports in use stay near the
 #      threshold instead of growing with the flood; after the flood, half-open entries expire, the
 #      defence disengages and plain FULLNAT serves again (a SYN reaches a backend from a LIP).
-#   2. An hping3 --rand-source UDP flood at the UDP echo service (which answers every spoofed source)
+#   2. An hping3 UDP flood at the UDP echo service from one (spoofed, fixed) source address over ever
+#      new source ports: that source stops at udp_source_flow_limit (drop_udp_source_flow_limit,
+#      logged), while the legitimate client opens new flows (a new socket per query) through the flood.
+#   3. An hping3 --rand-source UDP flood at the same service (whose echo answers every spoofed source)
 #      while a legitimate client talks over one flow: the flow keeps its echo; new UDP flows are refused
-#      past half the ports (drop_udp_flow_limit, logged as event=defence_engaged), so TCP requests
-#      to the same LIPs still succeed during the flood.
+#      past the service's budget (udp_flow_limit, lowered to 20000 here; drop_udp_flow_limit, logged as
+#      event=defence_engaged), and TCP requests to the same LIPs still succeed during the flood.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,12 +24,16 @@ require_sluice
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 FLOOD_SECONDS=${FLOOD_SECONDS:-8}
 AUTO_HALF_OPEN=64
+UDP_FLOW_LIMIT=20000
+FLOODER_V4=10.10.1.99
 WORK=$(mktemp -d /tmp/sluice-flood.XXXXXX)
 CONFIG="$WORK/sluice.yaml"
 trap 'stop_sluice >/dev/null 2>&1; "$LAB" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 
 grep -q '^    syn_proxy: auto$' "$REPO_ROOT/Config/sluice.yaml" || fail "Config/sluice.yaml's web has syn_proxy: auto"
-sed "s/^  auto_half_open: .*/  auto_half_open: $AUTO_HALF_OPEN/" "$REPO_ROOT/Config/sluice.yaml" >"$CONFIG"
+grep -q '^  udp_flow_limit: ' "$REPO_ROOT/Config/sluice.yaml" || fail "Config/sluice.yaml sets dataplane.udp_flow_limit"
+sed -e "s/^  auto_half_open: .*/  auto_half_open: $AUTO_HALF_OPEN/" \
+    -e "s/^  udp_flow_limit: .*/  udp_flow_limit: $UDP_FLOW_LIMIT/" "$REPO_ROOT/Config/sluice.yaml" >"$CONFIG"
 counter() { local v; v=$(stat_value "$SLUICE_STATS" "$1"); echo "${v:-0}"; }
 
 
@@ -53,6 +60,25 @@ while time.monotonic() < end:
     except OSError:
         failed += 1
     time.sleep(0.05)
+print(f"ok={ok} failed={failed}")
+PY
+
+# New flows: each query from a new socket (a new source port), each answered by the backend's echo.
+cat >"$WORK/udp_new_flows.py" <<'PY'
+import socket, sys, time
+vip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ok = failed = 0
+for n in range(count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    try:
+        s.sendto(f"new {n}".encode(), (vip, port))
+        s.recv(2048)
+        ok += 1
+    except OSError:
+        failed += 1
+    s.close()
+    time.sleep(0.1)
 print(f"ok={ok} failed={failed}")
 PY
 
@@ -114,7 +140,21 @@ sleep 1.2
 check "...through plain FULLNAT (its SYN opened a connection, no cookie)" \
     test "$(counter connections_created)" -gt "$created0" -a "$(counter syn_proxy_auto_cookies)" -eq "$cookies0"
 
-log_step "2. ${FLOOD_SECONDS} s random-source UDP flood at $VIP_V4:$UDP_PORT with one answered flow"
+log_step "2. ${FLOOD_SECONDS} s UDP flood from one source ($FLOODER_V4) over ever new ports, new legitimate flows"
+source_refused0=$(counter drop_udp_source_flow_limit)
+ns_exec sl-cli timeout "$FLOOD_SECONDS" hping3 --udp -p "$UDP_PORT" --flood -a "$FLOODER_V4" -d 16 "$VIP_V4" \
+    >"$WORK/hping-source.out" 2>&1 &
+flood_pid=$!
+sleep 2
+fresh=$(ns_exec sl-cli "$PYTHON" "$WORK/udp_new_flows.py" "$VIP_V4" "$UDP_PORT" 40)
+wait "$flood_pid"
+source_refused=$(($(counter drop_udp_source_flow_limit) - source_refused0))
+log "    new legitimate flows: $fresh; drop_udp_source_flow_limit +$source_refused"
+check "the flooding source was held to its budget ($source_refused refused)" test "$source_refused" -gt 0
+check_eq "every new legitimate flow was answered during it" "failed=0" "$(grep -o 'failed=[0-9]*' <<<"$fresh")"
+check "the log says the per-source defence engaged" \
+    grep -q "event=defence_engaged kind=drop_udp_source_flow_limit" "$SLUICE_LOG"
+log_step "3. ${FLOOD_SECONDS} s random-source UDP flood at $VIP_V4:$UDP_PORT with one answered flow"
 ns_exec sl-cli "$PYTHON" "$WORK/udp_legit.py" "$VIP_V4" "$UDP_PORT" $((FLOOD_SECONDS + 2)) >"$WORK/udp.out" 2>&1 &
 udp_pid=$!
 sleep 1
@@ -137,11 +177,12 @@ check "the answered flow kept its echo through the flood (ok=${udp_ok:-0})" test
 udp_failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$udp")
 check "at most 2% of the flow's datagrams were lost in the flood (${udp_failed:-?})" \
     test "${udp_failed:-1000}" -le $((${udp_ok:-0} / 50 + 1))
-check "new UDP flows were refused past half the ports ($refused > 0)" test "$refused" -gt 0
-check "ports in use stayed at about half ($(counter local_ports_in_use) <= 64511 + 100)" \
-    test "$(counter local_ports_in_use)" -le 64611
+check "new UDP flows were refused past the service's budget ($refused > 0)" test "$refused" -gt 0
+check "ports in use stayed at the budget ($(counter local_ports_in_use) <= $UDP_FLOW_LIMIT + 200)" \
+    test "$(counter local_ports_in_use)" -le $((UDP_FLOW_LIMIT + 200))
 check_eq "TCP requests to the same LIPs succeeded during the UDP flood" "failed=0" \
     "$(grep -o 'failed=[0-9]*' <<<"$tcp_during")"
 check "the log says the UDP defence engaged" grep -q "event=defence_engaged kind=drop_udp_flow_limit" "$SLUICE_LOG"
+
 stop_sluice || fail "sluice exits 0 on SIGTERM"
 finish

@@ -5,6 +5,7 @@
 
 import Foundation
 import SluiceControl
+import SluiceCore
 import SluicePacket
 import Testing
 
@@ -85,5 +86,21 @@ import Testing
         #expect(took < 5)
         let big = template() + "#" + String(repeating: "x", count: ConfigurationLimits.maximumBytes) + "\n"
         #expect(problems(big).first?.message.hasPrefix("the configuration is ") == true)
+    }
+
+    @Test func udpBudgetsReachTheDataplane() throws {
+        let defaults = try parsed(template()).dataplaneConfiguration()
+        #expect(defaults.udpFlowLimit == 0)
+        #expect(defaults.udpSourceFlowLimit == UDPFlowBudget.defaultSourceLimit)
+        let set = try parsed(template(topExtra: "dataplane:\n  udp_flow_limit: 5000\n  udp_source_flow_limit: 0"))
+            .dataplaneConfiguration()
+        #expect(set.udpFlowLimit == 5000)
+        #expect(set.udpSourceFlowLimit == 0)
+        #expect(
+            problems(template(topExtra: "dataplane:\n  udp_source_flow_limit: 70000")).map(\.message)
+                == ["70000 is out of range (0...65535)"])
+        #expect(
+            problems(template(topExtra: "dataplane:\n  udp_flow_limit: -1")).map(\.message)
+                == ["-1 is out of range (0...268435456)"])
     }
 }

@@ -16,7 +16,9 @@ import Testing
     }
 
     @Test func connectionsExpireByStateAndFreeTheirPort() {
-        var dp = Topology.dataplane(Topology.configuration(portRange: 2000...2001, lips: [Topology.lips[0]]))
+        // One real server: its two ports towards it are all there is.
+        var dp = Topology.dataplane(
+            Topology.configuration(weights: [1], portRange: 2000...2001, lips: [Topology.lips[0]]))
         var clock = ManualClock(now: 1_000)
         #expect(dp.run(syn(1), from: .external, now: clock.now, network: network).verdict == .transmit(.internal))
         #expect(dp.run(syn(2), from: .external, now: clock.now, network: network).verdict == .transmit(.internal))

@@ -1,10 +1,15 @@
-// Local-port slices: ownership by port % workers, disjoint slices covering the range, FIFO reuse,
-// exhaustion, and double or foreign releases counted instead of trapping.
+// Local-port slices: ownership by port % workers, disjoint slices covering the range, candidates in
+// cursor order (a port comes up again only after the whole slice), and bad releases counted.
 
 import SluiceCore
 import Testing
 
 @Suite struct PortPoolTests {
+    /// Every candidate of a fresh pool, in order.
+    func candidates(_ pool: PortPool) -> [UInt16] {
+        (0..<pool.capacity).compactMap { pool.candidate($0) }
+    }
+
     @Test(arguments: [1, 2, 3, 4, 7, 16])
     func slicesAreDisjointAndCoverTheRange(workers: Int) {
         let range: ClosedRange<UInt16> = 1025...65535
@@ -13,16 +18,15 @@ import Testing
         var wrongOwner = 0
         var duplicates = 0
         for k in 0..<workers {
-            var pool = PortPool(range: range, worker: k, workerCount: workers)
+            let pool = PortPool(range: range, worker: k, workerCount: workers)
             #expect(pool.free == pool.capacity)
             total += pool.capacity
-            while let port = pool.allocate() {
+            for port in candidates(pool) {
                 if !range.contains(port) || PortPool.owner(ofPort: port, workerCount: workers) != k { wrongOwner += 1 }
+                if !pool.contains(port) { wrongOwner += 1 }
                 if owners[Int(port)] >= 0 { duplicates += 1 }
                 owners[Int(port)] = k
             }
-            #expect(pool.free == 0)
-            #expect(pool.inUse == pool.capacity)
         }
         #expect(wrongOwner == 0)
         #expect(duplicates == 0, "a port in two slices")
@@ -33,68 +37,58 @@ import Testing
 
     @Test func sliceOfASmallRange() {
         // 10...20 over 4 workers: worker 1 owns 13 and 17 (p % 4 == 1), worker 2 owns 10, 14, 18.
-        var w1 = PortPool(range: 10...20, worker: 1, workerCount: 4)
+        let w1 = PortPool(range: 10...20, worker: 1, workerCount: 4)
         #expect(w1.capacity == 2)
-        #expect(w1.allocate() == 13)
-        #expect(w1.allocate() == 17)
-        #expect(w1.allocate() == nil)
-        var w2 = PortPool(range: 10...20, worker: 2, workerCount: 4)
-        #expect(w2.capacity == 3)
-        #expect(w2.allocate() == 10)
-        // More workers than ports: some slices are empty and simply never allocate.
+        #expect(candidates(w1) == [13, 17])
+        #expect(w1.candidate(2) == 13, "candidates wrap around the slice")
+        let w2 = PortPool(range: 10...20, worker: 2, workerCount: 4)
+        #expect(candidates(w2) == [10, 14, 18])
+        // More workers than ports: some slices are empty and propose nothing.
         var empty = PortPool(range: 100...101, worker: 6, workerCount: 8)
         #expect(empty.capacity == 0)
-        #expect(empty.allocate() == nil)
+        #expect(empty.candidate(0) == nil)
         empty.release(100)
         #expect(empty.ignoredReleases == 1)
     }
 
-    @Test func exhaustionAndFifoReuse() {
+    @Test func aTakenPortComesUpAgainOnlyAfterTheWholeSlice() {
         var pool = PortPool(range: 2000...2009, worker: 0, workerCount: 2)  // 2000, 2002, …, 2008
-        var taken: [UInt16] = []
-        while let p = pool.allocate() { taken.append(p) }
-        #expect(taken == [2000, 2002, 2004, 2006, 2008])
-        #expect(pool.allocate() == nil)
-        // Released ports come back in release order: the longest-idle port is reused first.
-        pool.release(2004)
-        pool.release(2000)
-        pool.release(2008)
-        #expect(pool.free == 3)
+        #expect(pool.candidate(0) == 2000)
+        pool.take(0)
+        #expect(pool.candidate(0) == 2002)
+        // Taking the third candidate (2006) moves the cursor past it, to 2008: the two skipped ports
+        // come up again only after the wrap.
+        pool.take(2)
+        #expect(pool.candidate(0) == 2008)
         #expect(pool.inUse == 2)
-        #expect(pool.allocate() == 2004)
-        pool.release(2002)
-        #expect(pool.allocate() == 2000)
-        #expect(pool.allocate() == 2008)
-        #expect(pool.allocate() == 2002)
-        #expect(pool.allocate() == nil)
-    }
-
-    @Test func freshPoolHandsOutEveryPortBeforeReusingOne() {
-        var pool = PortPool(range: 5000...5099, worker: 1, workerCount: 4)
-        let first = pool.allocate()!
-        pool.release(first)
+        pool.release(2000)
+        pool.release(2006)
+        #expect(pool.inUse == 0)
+        // Wherever the cursor is, the next `capacity` candidates are each port once.
+        #expect(Set((0..<pool.capacity).compactMap { pool.candidate($0) }).count == pool.capacity)
         var order: [UInt16] = []
-        while let p = pool.allocate() { order.append(p) }
-        #expect(order.count == pool.capacity)
-        #expect(order.last == first, "a just-released port goes to the back of the queue")
+        for _ in 0..<pool.capacity {
+            order.append(pool.candidate(0)!)
+            pool.take(0)
+        }
+        #expect(order == [2008, 2000, 2002, 2004, 2006])
+        #expect(pool.candidate(0) == 2008, "the port taken longest ago comes next")
+        pool.skip(3)
+        #expect(pool.candidate(0) == 2004)
     }
 
     @Test func badReleasesAreCountedAndIgnored() {
         var pool = PortPool(range: 3000...3009, worker: 1, workerCount: 2)  // odd ports
-        let p = pool.allocate()!
+        let p = pool.candidate(0)!
+        pool.take(0)
         pool.release(p)
-        pool.release(p)  // double release
+        pool.release(p)  // more releases than takes
         pool.release(3002)  // another worker's port
         pool.release(4001)  // outside the range
-        pool.release(3003)  // ours, but never allocated
-        #expect(pool.ignoredReleases == 4)
+        #expect(pool.ignoredReleases == 3)
+        #expect(pool.inUse == 0)
         #expect(pool.free == pool.capacity)
-        // The ring holds each port once: allocating everything yields no duplicates.
-        var all: [UInt16] = []
-        while let q = pool.allocate() { all.append(q) }
-        #expect(all.count == 5)
-        #expect(Set(all).count == 5)
-        #expect(pool.isAllocated(3001))
-        #expect(!pool.isAllocated(3002))
+        #expect(pool.contains(3001))
+        #expect(!pool.contains(3002))
     }
 }

@@ -2,7 +2,8 @@
 // `event=problem_started kind=drop_neighbour_unresolved count=12` and, after ten quiet seconds,
 // `event=problem_ended kind=... count=4711`. The flood defences are logged the same way when they
 // engage and disengage: `event=defence_engaged kind=syn_proxy_auto_cookies` (SYN cookies for a service
-// without syn_proxy) and `kind=drop_udp_flow_limit` (new UDP flows refused).
+// without syn_proxy), `kind=drop_udp_flow_limit` (new UDP flows refused by the table's or a virtual
+// server's budget) and `kind=drop_udp_source_flow_limit` (by a client address's budget).
 
 import Logging
 import ServiceLifecycle
@@ -20,6 +21,7 @@ public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration 
         [
             ("syn_proxy_auto_cookies", { $0[.synProxyAutoCookies] }),
             ("drop_udp_flow_limit", { $0[.udpFlowLimit] }),
+            ("drop_udp_source_flow_limit", { $0[.udpSourceFlowLimit] }),
         ]
     }
     public static var interval: Duration { .seconds(1) }
