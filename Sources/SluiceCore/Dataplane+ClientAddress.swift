@@ -216,7 +216,9 @@ extension Dataplane {
         let total = start &+ headerLength
         guard total <= out.count else { return 0 }
         out.copyBytes(from: frame, sourceOffset: 0, to: 0, count: start)
-        EthernetHeader.setAddresses(&out, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&out, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return 0
+        }
         guard writeProxyHeader(c, into: &out, at: start, expected: headerLength) == headerLength else { return 0 }
         let l3 = info.l3Offset
         let l4 = info.l4Offset

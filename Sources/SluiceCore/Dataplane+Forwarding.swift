@@ -89,7 +89,9 @@ extension Dataplane {
         if let reason = resolveEgress(to: originalSource, network: network, into: &egress) {
             return .drop(reason)
         }
-        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return .drop(.truncated)
+        }
         counters.count(.icmpGenerated)
         return .transmit(egress.side)
     }

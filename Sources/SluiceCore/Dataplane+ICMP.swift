@@ -74,7 +74,9 @@ extension Dataplane {
             frame: &frame, source: innerSource, sourcePort: innerSourcePort, destination: innerDestination,
             destinationPort: innerDestinationPort, seqAdjust: seqAdjust)
         rewriteOuterForICMP(frame: &frame, source: outerSource, destination: outerDestination)
-        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return .drop(.truncated)
+        }
         counters.count(.icmpTranslated)
         return .transmit(egress.side)
     }

@@ -69,7 +69,9 @@ extension Dataplane {
         guard SynAck.answer(&frame, length: &length, info: info, cookie: cookie, parameters: parameters) else {
             return .drop(.noRoom)
         }
-        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return .drop(.truncated)
+        }
         counters.count(.synProxyCookiesSent)
         return .transmit(egress.side)
     }

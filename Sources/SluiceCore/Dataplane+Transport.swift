@@ -179,7 +179,9 @@ extension Dataplane {
         } else {
             table[id].expiresAt = now &+ timeout(for: c.state, service: Int(c.serviceIndex))
         }
-        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return .drop(.truncated)
+        }
         counters.count(.forwardedInbound)
         countServerTraffic(
             service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficInbound, bytes: length)
@@ -238,7 +240,9 @@ extension Dataplane {
             if c.state == .udpOneway { updateState(id, from: c.state, to: .udpNormal, now: now) }
             table[id].expiresAt = now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex))
         }
-        EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
+            return .drop(.truncated)
+        }
         counters.count(.forwardedOutbound)
         countServerTraffic(
             service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficOutbound, bytes: length)

@@ -12,13 +12,19 @@ public enum EthernetHeader {
     /// 802.1ad service tag.
     public static let etherTypeQinQ: UInt16 = 0x88A8
 
+    /// Length of the two MAC addresses at the start of the header.
+    public static let addressesLength = 12
+
     /// Writes the destination (bytes 0–5) and source (bytes 6–11) MAC addresses.
+    /// - Returns: false (and nothing written) if `frame` is shorter than the two addresses.
     @inlinable
-    public static func setAddresses(_ frame: inout MutableSpan<UInt8>, destination: UInt64, source: UInt64) {
+    public static func setAddresses(_ frame: inout MutableSpan<UInt8>, destination: UInt64, source: UInt64) -> Bool {
+        guard frame.count >= addressesLength else { return false }
         frame.set16(UInt16(truncatingIfNeeded: destination &>> 32), at: 0)
         frame.set32(UInt32(truncatingIfNeeded: destination), at: 2)
         frame.set16(UInt16(truncatingIfNeeded: source &>> 32), at: 6)
         frame.set32(UInt32(truncatingIfNeeded: source), at: 8)
+        return true
     }
 
     /// The destination MAC address.
@@ -34,12 +40,15 @@ public enum EthernetHeader {
     }
 
     /// Exchanges the source and destination MAC addresses.
+    /// - Returns: false (and nothing changed) if `frame` is shorter than the two addresses.
     @inlinable
-    public static func swapAddresses(_ frame: inout MutableSpan<UInt8>) {
+    public static func swapAddresses(_ frame: inout MutableSpan<UInt8>) -> Bool {
+        guard frame.count >= addressesLength else { return false }
         var i = 0
         while i < 6 {
             frame.swapAt(i, i &+ 6)
             i &+= 1
         }
+        return true
     }
 }

@@ -29,7 +29,8 @@ public enum ICMPError {
     ///   - kind: which error.
     ///   - source: the error's source address; must be of the frame's family.
     /// - Returns: false, leaving the frame untouched, when no error may or can be sent (family
-    ///   mismatch, error-about-error, multicast/broadcast/unspecified addresses, buffer too small).
+    ///   mismatch, error-about-error, multicast/broadcast/unspecified addresses, buffer too small, or an
+    ///   `info` whose datagram does not lie inside `length` bytes of `frame`).
     @inlinable
     public static func build(
         _ frame: inout MutableSpan<UInt8>, length: inout Int, info: PacketInfo, kind: ICMPErrorKind,
@@ -38,8 +39,9 @@ public enum ICMPError {
         let l3 = info.l3Offset
         let v6 = info.isV6
         guard source.isV6 == v6, info.source.isV6 == v6, l3 >= 0 else { return false }
+        // Bounded by the frame first, so that the differences below cannot overflow whatever `info` holds.
+        guard l3 <= info.ipEnd, info.ipEnd <= length, length <= frame.count else { return false }
         guard info.ipHeaderLength >= (v6 ? 40 : 20), info.ipEnd - l3 >= info.ipHeaderLength else { return false }
-        guard info.ipEnd <= length, length <= frame.count else { return false }
         guard mayReply(info, isPacketTooBig: isPacketTooBig(kind, v6: v6)) else { return false }
 
         let headers = v6 ? 48 : 28

@@ -99,7 +99,8 @@ public enum SynAck {
         let newEnd = t + newTCPLength
         guard newEnd <= frame.count else { return false }
 
-        EthernetHeader.swapAddresses(&frame)
+        // Nothing is written before this, so a refusal leaves the frame as it was (l3 >= 14 rules it out).
+        guard EthernetHeader.swapAddresses(&frame) else { return false }
         if v6 {
             // Version 6, traffic class 0, flow label 0.
             frame.set32(0x6000_0000, at: l3)

@@ -24,6 +24,15 @@ public enum TCPOptions {
     /// TOA (TCP option of address), as dpvs uses it.
     public static let toa: UInt8 = 254
 
+    /// Length of the fixed TCP header, in front of the options.
+    public static let fixedHeaderLength = 20
+    /// Offset of the checksum field in the TCP header.
+    public static let checksumOffset = 16
+    /// The kind and length bytes in front of an option's value.
+    public static let optionPrefixLength = 2
+    /// Length of one SACK block (left and right edge).
+    public static let sackBlockLength = 8
+
     /// Walks the options of the TCP header at `tcpOffset` whose length (data offset × 4) is
     /// `headerLength` and records where the interesting ones are.
     /// - Returns: false if the options are malformed or the header does not fit in `frame`.
@@ -80,13 +89,18 @@ public enum TCPOptions {
     }
 
     /// Lowers the MSS option to `mss` if it is larger, updating the TCP checksum.
-    /// - Returns: true if the value changed; false if it was already ≤ `mss`, absent or out of range.
+    /// - Returns: true if the value changed; false if it was already ≤ `mss`, absent, or out of range
+    ///   (the value outside the options area of a header at `tcpOffset`, or past the frame).
     @inlinable
     public static func clampMSS(
         _ frame: inout MutableSpan<UInt8>, tcpOffset: Int, summary: TCPOptionSummary, to mss: UInt16
     ) -> Bool {
         let o = summary.mssOffset
-        guard o > tcpOffset, o + 2 <= frame.count, tcpOffset + 18 <= frame.count else { return false }
+        // Each offset is compared with one already bounded by the frame, so that no summary or
+        // tcpOffset a caller passes can overflow a sum or reach outside the frame.
+        guard tcpOffset >= 0, tcpOffset <= frame.count &- fixedHeaderLength,
+            o >= tcpOffset &+ fixedHeaderLength &+ optionPrefixLength, o <= frame.count &- MemoryLayout<UInt16>.size
+        else { return false }
         let old = frame.u16(o)
         guard old > mss else { return false }
         frame.rewrite16(mss, at: o, checksumAt: tcpOffset + 16, dataStart: tcpOffset)
@@ -95,7 +109,8 @@ public enum TCPOptions {
 
     /// Adds `delta` (wrapping, mod 2^32) to the left and right edge of every block of the SACK option,
     /// updating the TCP checksum. To subtract d, pass `0 &- d`.
-    /// - Returns: false (and changes nothing) if the summary has no SACK option or it is out of range.
+    /// - Returns: false (and changes nothing) if the summary has no SACK option or it is out of range
+    ///   (outside the options area of a header at `tcpOffset`, or its blocks past the frame).
     @discardableResult
     @inlinable
     public static func translateSACK(
@@ -103,9 +118,11 @@ public enum TCPOptions {
     ) -> Bool {
         let start = summary.sackOffset
         let count = summary.sackBlockCount
-        guard start > tcpOffset, count > 0, start + count * 8 <= frame.count, tcpOffset + 18 <= frame.count else {
-            return false
-        }
+        // As in clampMSS; the block count is divided, never multiplied, so a huge one cannot overflow.
+        guard tcpOffset >= 0, tcpOffset <= frame.count &- fixedHeaderLength,
+            start >= tcpOffset &+ fixedHeaderLength &+ optionPrefixLength, start <= frame.count, count > 0,
+            count <= (frame.count &- start) / sackBlockLength
+        else { return false }
         let odd = (start - tcpOffset) & 1 == 1
         var acc = UInt64(~frame.u16(tcpOffset + 16))
         var o = start
@@ -125,11 +142,15 @@ public enum TCPOptions {
     /// Replaces `length` option bytes at `offset` with NOPs (kind 1), updating the TCP checksum. Used
     /// to strip an option (a client-sent TOA, timestamps on a SYN) without moving the rest.
     /// - Returns: false (and changes nothing) if the range is not inside the TCP options area
-    ///   as far as `frame` can tell (offset below tcpOffset + 20 or past the frame).
+    ///   as far as `frame` can tell (offset below tcpOffset + 20 or past the frame, a negative length,
+    ///   or a tcpOffset outside the frame).
     @discardableResult
     @inlinable
     public static func nopOut(_ frame: inout MutableSpan<UInt8>, offset: Int, length: Int, tcpOffset: Int) -> Bool {
-        guard length >= 0, offset >= tcpOffset + 20, offset + length <= frame.count else { return false }
+        // As in clampMSS: every bound before any sum, so that none can overflow.
+        guard tcpOffset >= 0, tcpOffset <= frame.count &- fixedHeaderLength, offset >= tcpOffset &+ fixedHeaderLength,
+            offset <= frame.count, length >= 0, length <= frame.count &- offset
+        else { return false }
         var acc = UInt64(~frame.u16(tcpOffset + 16))
         var i = offset
         let end = offset + length

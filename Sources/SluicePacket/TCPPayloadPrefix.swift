@@ -29,9 +29,10 @@ public enum TCPPayloadPrefix {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
         let start = info.payloadOffset
-        // The layout the parse described, and room for the result.
-        guard count > 0, l3 >= 0, l4 >= l3 &+ 20, start >= l4 &+ 20, start <= info.ipEnd, info.ipEnd <= length,
-            length <= frame.count, count <= frame.count &- length,
+        // The layout the parse described, and room for the result. l3 <= l4 <= start keeps all three
+        // inside the frame, so that adding a header length to them cannot wrap.
+        guard count > 0, l3 >= 0, l3 <= l4, l4 <= start, l4 >= l3 &+ 20, start >= l4 &+ 20, start <= info.ipEnd,
+            info.ipEnd <= length, length <= frame.count, count <= frame.count &- length,
             info.ipEnd &+ count &- l3 <= (info.isV6 ? 65535 &+ 40 : 65535)
         else { return false }
         let payloadLength = info.ipEnd &- start

@@ -30,7 +30,8 @@ public enum TCPSegmentBuilder {
         let end = l4 + tcpLength
         guard end <= frame.count else { return 0 }
 
-        EthernetHeader.setAddresses(&frame, destination: segment.destinationMAC, source: segment.sourceMAC)
+        guard EthernetHeader.setAddresses(&frame, destination: segment.destinationMAC, source: segment.sourceMAC)
+        else { return 0 }
         frame.set16(v6 ? EthernetHeader.etherTypeIPv6 : EthernetHeader.etherTypeIPv4, at: 12)
         if v6 {
             frame.set32(0x6000_0000, at: l3)

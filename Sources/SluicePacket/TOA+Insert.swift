@@ -49,8 +49,11 @@ extension TOA {
         let l4 = info.l4Offset
         let headerLength = info.tcpHeaderLength
         let ipEnd = info.ipEnd
-        guard info.l4Protocol == 6, l3 >= 0, l4 >= l3 &+ 20, headerLength >= 20, headerLength <= 60,
-            headerLength & 3 == 0, l4 <= ipEnd &- headerLength, ipEnd <= length, length <= frame.count
+        // 0 <= l3 <= ipEnd <= length <= frame.count bounds every offset checked after it, so that no sum
+        // or difference can wrap, whatever `info` holds.
+        guard info.l4Protocol == 6, length <= frame.count, ipEnd <= length, l3 >= 0, l3 <= ipEnd,
+            l4 >= l3 &+ 20, headerLength >= 20, headerLength <= 60, headerLength & 3 == 0,
+            l4 <= ipEnd &- headerLength
         else { return .malformed }
         guard Int(frame[l4 &+ 12] &>> 4) &* 4 == headerLength else { return .malformed }
         let ipLimit: Int

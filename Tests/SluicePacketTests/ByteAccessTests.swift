@@ -50,12 +50,14 @@ import Testing
     @Test func ethernetAddresses() {
         var frame = [UInt8](repeating: 0, count: 14)
         var m = frame.mutableSpan
-        EthernetHeader.setAddresses(&m, destination: 0x0011_2233_4455, source: 0xAABB_CCDD_EEFF)
+        let set = EthernetHeader.setAddresses(&m, destination: 0x0011_2233_4455, source: 0xAABB_CCDD_EEFF)
+        #expect(set)
         #expect(Array(frame[0..<12]) == [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF])
         #expect(EthernetHeader.destination(frame.span) == 0x0011_2233_4455)
         #expect(EthernetHeader.source(frame.span) == 0xAABB_CCDD_EEFF)
         var m2 = frame.mutableSpan
-        EthernetHeader.swapAddresses(&m2)
+        let swapped = EthernetHeader.swapAddresses(&m2)
+        #expect(swapped)
         #expect(EthernetHeader.destination(frame.span) == 0xAABB_CCDD_EEFF)
         #expect(EthernetHeader.source(frame.span) == 0x0011_2233_4455)
     }
