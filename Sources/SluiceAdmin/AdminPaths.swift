@@ -12,6 +12,7 @@ public enum AdminPaths {
     public static let explain = "/v1/explain"
     public static let health = "/v1/health"
     public static let announce = "/v1/announce"
+    public static let sync = "/v1/sync"
     public static let drain = "/v1/drain"
 
     /// `/v1/services/NAME/servers/ADDRESS/PORT`, percent-encoded.

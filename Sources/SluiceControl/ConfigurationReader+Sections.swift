@@ -16,7 +16,7 @@ import Yams
 extension ConfigurationReader {
     static let topLevelKeys = [
         "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global", "admin",
-        "metrics", "announce",
+        "metrics", "announce", "sync",
     ]
     static let interfaceKeys = ["external", "internal", "xdp_mode"]
     static let virtualServerKeys = [
@@ -143,10 +143,12 @@ extension ConfigurationReader {
             readAnnounce($0, at: "announce")
         }
 
+        let sync = optional(top["sync"], default: SyncOptions?.none) { readSync($0, at: "sync").map(Optional.some) }
+
         crossCheck(groups: groups, servers: servers, dataplane: dataplane)
 
         guard problems.isEmpty, let interfaces, let dataplane, let synProxy, let global, let admin, let metrics,
-            let announce, let keyFile
+            let announce, let keyFile, let sync
         else {
             return nil
         }
@@ -158,6 +160,7 @@ extension ConfigurationReader {
         configuration?.metrics = metrics
         configuration?.announce = announce
         configuration?.synProxyKeyFile = keyFile ?? nil
+        configuration?.sync = sync ?? nil
         return configuration
     }
 

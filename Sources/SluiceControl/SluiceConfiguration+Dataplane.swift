@@ -19,12 +19,14 @@ extension SluiceConfiguration {
                 expireQuiescentTemplate: server.expireQuiescentTemplate, synProxyAuto: server.synProxyAuto
             )
         }
-        return DataplaneConfiguration(
+        var result = DataplaneConfiguration(
             services: services, localPortRange: dataplane.localPortRange,
             connectionCapacity: dataplane.connectionCapacity, timeouts: dataplane.timeouts,
             mssClamp: dataplane.mssClamp, decrementTTL: dataplane.decrementTTL, synProxy: synProxy,
             schedulerSeed: dataplane.schedulerSeed, maglevTableSize: dataplane.maglevTableSize,
             udpFlowLimit: dataplane.udpFlowLimit, udpSourceFlowLimit: dataplane.udpSourceFlowLimit
         )
+        result.syncOutboxCapacity = sync == nil ? 0 : SyncOptions.outboxCapacity
+        return result
     }
 }

@@ -133,6 +133,8 @@ public struct SluiceConfiguration: Sendable {
     public var announce = AnnounceOptions()
     /// `synproxy.key_file`: the SYN-cookie secret shared by the gateways of a group (CookieKeyFile).
     public var synProxyKeyFile: String?
+    /// `sync`: connection sync with the other gateways of the VIPs; nil = off.
+    public var sync: SyncOptions?
     public var admin = AdminOptions()
     public var metrics = MetricsOptions()
     /// Local address groups in file order.

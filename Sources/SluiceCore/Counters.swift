@@ -105,6 +105,16 @@ public struct Counters: Sendable {
         case synProxyAutoCookies
         case synProxyAutoEngaged
         case synProxyAutoDisengaged
+        /// Connection sync (docs/sync.md): events queued for the peers, and events lost because the
+        /// outbox was full (the next refresh sends those connections again).
+        case syncEventsQueued
+        case syncEventsOverflowed
+        /// Entries from peers installed, updated and removed, and refused: no virtual server of ours for
+        /// it, the table full, or the tuple held by a connection of our own.
+        case syncEntriesInstalled
+        case syncEntriesUpdated
+        case syncEntriesRemoved
+        case syncEntriesRefused
     }
 
     public init() {

@@ -41,8 +41,12 @@ extension Dataplane {
     /// next to the segments that keep a state, whose path must stay small.
     @usableFromInline @inline(never)
     mutating func noteStateChange(_ id: ConnectionID, from old: ConnectionState, to new: ConnectionState) {
-        let c = table[id]
+        var c = table[id]
         countHalfOpen(c, from: old, to: new)
+        if syncOutbox.isEnabled {
+            c.state = new
+            queueSyncEvent(.update, c)
+        }
     }
 
     /// Whether a segment with no connection to `service` (whose `syn_proxy` is auto) goes to the SYN
@@ -72,6 +76,7 @@ extension Dataplane {
         cookiesUntil = Array(repeating: 0, count: services.services.count)
         for id in 0..<ConnectionID(table.capacity) where table.isLive(id) {
             let c = table[id]
+            if Self.isSynced(c) { continue }
             countHalfOpen(c, from: nil, to: c.state)
             if c.transport == TransportProtocol.udp.rawValue {
                 udpBudget.opened(service: Int(c.serviceIndex), source: c.client)

@@ -32,6 +32,12 @@ extension Dataplane {
         if let pool = services.pool(ofLocalAddress: c.local) {
             services.pools[pool].release(address: c.local, port: c.localPort)
         }
+        if syncOutbox.isEnabled { queueSyncEvent(.remove, c) }
+        // A peer's entry was never counted in our budgets, half-open counts or templates.
+        guard !Self.isSynced(c) else {
+            table.remove(id)
+            return
+        }
         if c.transport == TransportProtocol.udp.rawValue {
             udpBudget.closed(service: Int(c.serviceIndex), source: c.client)
         }

@@ -32,6 +32,8 @@ public struct Dataplane: ~Copyable {
     /// cookies (UInt64.max: its SYNs get cookies now). Dataplane+SynProxyAuto.swift.
     @usableFromInline var halfOpen: [Int] = []
     @usableFromInline var cookiesUntil: [UInt64] = []
+    /// Connection events for the peers (Dataplane+Sync.swift).
+    @usableFromInline var syncOutbox: SyncOutbox
     /// UDP flows against their budgets (UDPFlowBudget.swift).
     @usableFromInline var udpBudget: UDPFlowBudget
     /// The side the frame being processed arrived on.
@@ -99,6 +101,7 @@ public struct Dataplane: ~Copyable {
         // A fourth key, for persistence template keys.
         self.templateHashKey = (secret.0 ^ 0x3C6E_F372_FE94_F82B, secret.1 &+ 0xA54F_F53A_5F1D_36F1)
         self.templates = templates
+        self.syncOutbox = SyncOutbox(capacity: configuration.syncOutboxCapacity)
         // A fifth, for the UDP source buckets.
         self.udpBudget = Self.udpBudget(
             configuration, capacity: capacity,
@@ -154,6 +157,9 @@ public struct Dataplane: ~Copyable {
 
     /// This worker's index.
     public var workerIndex: Int { worker }
+
+    /// Number of workers sharing the LIPs' port ranges.
+    public var workers: Int { workerCount }
 
     /// Number of connections in this worker's table.
     public var connectionCount: Int { table.count }

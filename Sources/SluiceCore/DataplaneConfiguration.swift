@@ -154,6 +154,11 @@ public struct DataplaneConfiguration: Sendable {
     public var udpFlowLimit: Int
     /// UDP flows one client address may hold per worker; 0: no limit.
     public var udpSourceFlowLimit: Int
+    /// Connection events a worker holds for the sync service between two collections; 0: sync is off.
+    public var syncOutboxCapacity = 0
+    /// LIPs of dead peers this gateway answers for (connection sync): steered to the workers like its
+    /// own LIPs, though no service allocates from them.
+    public var adoptedLocalAddresses: [IPAddress] = []
 
     public init(
         services: [VirtualServiceConfiguration], localPortRange: ClosedRange<UInt16> = 1025...65535,

@@ -28,6 +28,7 @@ public struct SteeredService: Hashable, Sendable {
                 SteeredService(address: service.vip, port: service.port, transport: service.transport.rawValue))
             locals.formUnion(service.localAddresses)
         }
+        locals.formUnion(configuration.adoptedLocalAddresses)
         return (services, locals)
     }
 }

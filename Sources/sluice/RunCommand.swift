@@ -83,6 +83,21 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
+        // The sync group's key, read before anything starts: a missing or short file is a start-up error.
+        var syncKey: (UInt64, UInt64)?
+        if let sync = configuration.sync {
+            guard let data = FileManager.default.contents(atPath: sync.keyFile),
+                let key = SyncService<ContinuousClock>.key(fileBytes: Array(data))
+            else {
+                printError(
+                    "sluice: sync.key_file \(sync.keyFile) cannot be read or holds fewer than \(CookieKeyFile.minimumBytes) bytes"
+                )
+                mirror.stop()
+                throw ExitCode(1)
+            }
+            syncKey = key
+        }
+
         let desired = DesiredState(configuration: configuration)
         let runtime: DataPlaneRuntime
         do {
@@ -138,12 +153,15 @@ struct RunCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         let reload = ReloadService(path: config, control: control, logger: logger)
         let sampler = TrafficSampler()
+        let syncBoard = SyncBoard()
         let gateway = RuntimeGateway(runtime: runtime) {
             let groups = await control.state.configuration.localAddressGroups
             return Dictionary(groups.map { ($0.addresses.sorted(), $0.name) }, uniquingKeysWith: { a, _ in a })
         }
         let board = AnnounceBoard()
-        let admin = AdminHandler(control: control, gateway: gateway, sampler: sampler, board: board) {
+        let admin = AdminHandler(
+            control: control, gateway: gateway, sampler: sampler, board: board, syncBoard: syncBoard
+        ) {
             await reload.reload()
         }
         var services: [any Service] = [
@@ -161,6 +179,12 @@ struct RunCommand: AsyncParsableCommand {
         ]
         if let listen = configuration.metrics.listen {
             services.append(MetricsService(host: listen.host, port: listen.port, handler: admin, logger: logger))
+        }
+        if let sync = configuration.sync, let syncKey {
+            services.append(
+                SyncService(
+                    options: sync, key: syncKey, control: control, dataPlane: RuntimeSyncDataPlane(runtime: runtime),
+                    board: syncBoard, clock: clock, logger: logger))
         }
         // Last, so that at shutdown it withdraws the VIPs first and waits before anything else stops.
         let announce = configuration.announce

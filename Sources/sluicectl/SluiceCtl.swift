@@ -18,7 +18,7 @@ struct SluiceCtl: AsyncParsableCommand {
             """,
         subcommands: [
             ListCommand.self, ConnectionsCommand.self, LaddrCommand.self, ServerCommand.self, ReloadCommand.self,
-            ExplainCommand.self, HealthCommand.self, AnnounceCommand.self, DrainCommand.self,
+            ExplainCommand.self, HealthCommand.self, AnnounceCommand.self, DrainCommand.self, SyncCommand.self,
         ]
     )
 

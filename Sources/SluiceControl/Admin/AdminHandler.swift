@@ -45,15 +45,17 @@ public struct AdminHandler: Sendable {
     let sampler: TrafficSampler
     let reload: @Sendable () async -> ReloadResult
     let board: AnnounceBoard
+    let syncBoard: SyncBoard
     /// The largest listing page.
     public static let maximumLimit = 10_000
     public static let defaultLimit = 1000
 
     public init(
         control: ControlPlane, gateway: any AdminGateway, sampler: TrafficSampler,
-        board: AnnounceBoard = AnnounceBoard(),
+        board: AnnounceBoard = AnnounceBoard(), syncBoard: SyncBoard = SyncBoard(),
         reload: @escaping @Sendable () async -> ReloadResult
     ) {
+        self.syncBoard = syncBoard
         self.control = control
         self.gateway = gateway
         self.sampler = sampler
@@ -111,6 +113,11 @@ public struct AdminHandler: Sendable {
             return Self.encode(await board.decisions)
         case ("GET", let s) where s.count == 3 && s[0] == "v1" && s[1] == "announce":
             return await announcement(s[2])
+        case ("GET", ["v1", "sync"]):
+            guard let status = await syncBoard.status else {
+                return Self.failure(404, "connection sync is off (no sync section in the configuration)")
+            }
+            return Self.encode(status)
         case ("GET", ["v1", "drain"]):
             return Self.encode(await drainState())
         case ("PUT", ["v1", "drain"]):
@@ -131,7 +138,7 @@ public struct AdminHandler: Sendable {
         case "services" where s.count == 2 || s.count == 3: return "GET"
         case "services" where s.count == 6 && s[3] == "servers": return "PATCH"
         case "connections" where s.count == 2, "laddr" where s.count == 2, "counters" where s.count == 2,
-            "explain" where s.count == 2, "health" where s.count == 2:
+            "explain" where s.count == 2, "health" where s.count == 2, "sync" where s.count == 2:
             return "GET"
         case "reload" where s.count == 2: return "POST"
         case "announce" where s.count == 2 || s.count == 3: return "GET"

@@ -20,6 +20,8 @@ public enum MetricsRenderer {
         public var version: String
         /// The announcer's latest decision per VIP.
         public var announcements: [VIPAnnouncement] = []
+        /// Connection sync's latest status; nil while sync is off.
+        public var sync: SyncStatus?
 
         public init(
             services: [VirtualServerStatus], counters: [(name: String, value: UInt64)],
@@ -157,6 +159,29 @@ public enum MetricsRenderer {
             gauge(
                 "sluice_vip_announced", "1 while the VIP is announced to the routers.", [("vip", a.vip)],
                 a.announced ? 1 : 0)
+        }
+        if let sync = inputs.sync {
+            for p in sync.peers {
+                let labels = [("peer", p.endpoint)]
+                gauge("sluice_sync_peer_up", "1 while the sync peer is heard.", labels, p.alive ? 1 : 0)
+                gauge(
+                    "sluice_sync_peer_lips_adopted", "1 while this gateway answers for the peer's LIPs.", labels,
+                    p.adopted ? 1 : 0)
+                if let silence = p.silenceSeconds {
+                    gauge(
+                        "sluice_sync_peer_silence_seconds", "Seconds since the peer's last datagram.", labels, silence)
+                }
+            }
+            counter("sluice_sync_datagrams_sent_total", "Sync datagrams sent.", [], sync.datagramsSent)
+            counter("sluice_sync_records_sent_total", "Connection records sent to peers.", [], sync.recordsSent)
+            counter(
+                "sluice_sync_records_deferred_total", "Records left to the next refresh by the bandwidth bound.", [],
+                sync.recordsDeferred)
+            counter("sluice_sync_datagrams_received_total", "Sync datagrams accepted.", [], sync.datagramsReceived)
+            counter("sluice_sync_records_received_total", "Connection records received.", [], sync.recordsReceived)
+            for (reason, value) in sync.refused.sorted(by: { $0.key < $1.key }) {
+                counter("sluice_sync_refused_total", "Sync datagrams refused, by reason.", [("reason", reason)], value)
+            }
         }
         gauge("sluice_build_info", "Sluice's version.", [("version", inputs.version)], 1)
         gauge(

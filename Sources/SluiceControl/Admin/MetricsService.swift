@@ -53,6 +53,7 @@ extension AdminHandler {
             services: services, counters: gateway.counters(), localAddresses: usage, lastProgress: progress,
             lastReloadSucceeded: reload.succeeded, lastReloadSuccess: reload.time, version: SluiceVersion.current)
         inputs.announcements = await board.decisions
+        inputs.sync = await syncBoard.status
         return MetricsRenderer.render(inputs)
     }
 }

@@ -4,6 +4,10 @@
 // VIP is one log line with its reason. It is the group's last service, so at shutdown it stops first:
 // every VIP is withdrawn, and the data plane keeps forwarding for `shutdownGrace` while the routers
 // converge, so that connections in flight do not fail.
+//
+// With connection sync on, the gateway's LIPs are announced too (and the LIPs of dead peers it adopted,
+// docs/sync.md), whatever the VIPs' state: a drain withdraws the VIPs but keeps the LIPs, so replies of
+// live connections still arrive. At shutdown the LIPs go only after the grace, with the VIPs long gone.
 
 import Foundation
 import Logging
@@ -51,9 +55,11 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
             let stalled = detector.sample(heartbeats(), at: now).map { !$0.isEmpty } ?? false
             let fileDrain = drainFile.map { FileManager.default.fileExists(atPath: $0) } ?? false
             let drained = await control.drained || fileDrain
+            let state = await control.state
             let decisions = AnnounceDecision.decide(
-                await control.state, gateway: .init(dataPlaneUp: true, drained: drained, stalled: stalled))
-            await publish(decisions.map(\.announcement), last: &last, failing: &failing)
+                state, gateway: .init(dataPlaneUp: true, drained: drained, stalled: stalled))
+            await publish(
+                decisions.map(\.announcement), localRoutes: Self.localRoutes(state), last: &last, failing: &failing)
             beat()
             next = detector.next(after: next, now: now)
             let deadline = next
@@ -64,14 +70,28 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
             }
         }
         let withdrawn = await board.decisions.map { VIPAnnouncement(vip: $0.vip, announced: false, reason: "shutdown") }
-        await publish(withdrawn, last: &last, failing: &failing)
+        let localRoutes = Self.localRoutes(await control.state)
+        await publish(withdrawn, localRoutes: localRoutes, last: &last, failing: &failing)
         logger.notice("event=announce_shutdown grace=\(shutdownGrace) every VIP withdrawn before the data plane stops")
         try? await clock.sleep(until: clock.now.advanced(by: shutdownGrace), tolerance: nil)
+        if !localRoutes.isEmpty {
+            await publish(withdrawn, localRoutes: [], last: &last, failing: &failing)
+            logger.notice("event=announce_lips_withdrawn")
+        }
+    }
+
+    /// The LIPs to announce: with connection sync on, this gateway's and those it adopted; else none.
+    static func localRoutes(_ state: DesiredState) -> [IPAddress] {
+        guard state.configuration.sync != nil else { return [] }
+        let own = state.configuration.localAddressGroups.flatMap(\.addresses)
+        var seen = Set<IPAddress>()
+        return (own + state.adoptedLocalAddresses).filter { seen.insert($0).inserted }
     }
 
     /// Publishes a decision, logs each VIP whose state changed, and applies it to the backend.
     private func publish(
-        _ decisions: [VIPAnnouncement], last: inout [String: VIPAnnouncement], failing: inout Bool
+        _ decisions: [VIPAnnouncement], localRoutes: [IPAddress], last: inout [String: VIPAnnouncement],
+        failing: inout Bool
     ) async {
         await board.publish(decisions)
         for d in decisions where last[d.vip]?.announced != d.announced || last[d.vip] == nil {
@@ -81,7 +101,7 @@ public struct AnnouncerService<C: Clock>: Service where C.Duration == Duration {
         for d in decisions { last[d.vip] = d }
         let vips = decisions.filter(\.announced).compactMap { IPAddress($0.vip) }
         do {
-            try await announcer.apply(vips)
+            try await announcer.apply(vips + localRoutes)
             if failing { logger.notice("event=announce_recovered") }
             failing = false
         } catch {

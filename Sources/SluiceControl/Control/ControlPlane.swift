@@ -7,6 +7,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluicePacket
 
 /// Desired state and its publication to the data plane.
 public actor ControlPlane {
@@ -32,6 +33,14 @@ public actor ControlPlane {
         guard on != drained else { return }
         drained = on
         logger.notice("event=\(on ? "drain_on" : "drain_off") source=api")
+    }
+
+    /// Sets the LIPs of dead peers this gateway answers for (the sync service); published at once.
+    public func setAdoptedLocalAddresses(_ addresses: [IPAddress]) {
+        let sorted = addresses.sorted()
+        guard sorted != state.adoptedLocalAddresses else { return }
+        state.adoptedLocalAddresses = sorted
+        commit()
     }
 
     /// The last reload's outcome and the time of the last successful load.
@@ -114,6 +123,7 @@ public actor ControlPlane {
         next.adoptHealth(from: previousHealth)
         let ids = Set(next.realServers.map(\.id))
         next.overrides = state.overrides.filter { ids.contains($0.key) }
+        next.adoptedLocalAddresses = state.adoptedLocalAddresses
         state = next
         LogLevelControl.current = configuration.global.logLevel
         for line in diff.changes { logger.notice("\(line)") }

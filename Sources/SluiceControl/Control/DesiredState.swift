@@ -18,6 +18,8 @@ public struct DesiredState: Sendable {
     /// Health of every real server whose virtual server has active checks.
     public var health: [RealServerID: ServerHealth]
     public var overrides: [RealServerID: RuntimeOverride]
+    /// LIPs of dead peers this gateway answers for (connection sync, docs/sync.md).
+    public var adoptedLocalAddresses: [IPAddress] = []
 
     /// A fresh state: servers under checks start down, until they prove themselves.
     public init(configuration: SluiceConfiguration) {
@@ -107,6 +109,7 @@ public struct DesiredState: Sendable {
     /// The configuration the workers run.
     public func dataplaneConfiguration() -> DataplaneConfiguration {
         var result = configuration.dataplaneConfiguration()
+        result.adoptedLocalAddresses = adoptedLocalAddresses
         for (index, vs) in configuration.virtualServers.enumerated() {
             var servers = vs.realServers.map { rs in
                 effective(RealServerID(service: vs.name, address: rs.address, port: rs.port), service: vs, server: rs)

@@ -17,6 +17,7 @@ public struct ReloadDiff: Sendable {
         if old.metrics != new.metrics { restartRequired.append("metrics.listen") }
         if old.announce != new.announce { restartRequired.append("announce") }
         if old.synProxyKeyFile != new.synProxyKeyFile { restartRequired.append("synproxy.key_file") }
+        if old.sync != new.sync { restartRequired.append("sync") }
         let a = old.dataplane
         let b = new.dataplane
         let sized: [(String, Bool)] = [
