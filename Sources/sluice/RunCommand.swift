@@ -118,6 +118,16 @@ struct RunCommand: AsyncParsableCommand {
             mirror.stop()
             throw ExitCode(1)
         }
+        // Every RX queue served, or no start: the mode is known only now that the program is attached.
+        if let problem = ReceiveQueues.problem(
+            interfaces: Array(Set([runtime.externalInterface.name, runtime.internalInterface.name])).sorted(),
+            bound: runtime.options.queues, mode: runtime.attachedMode)
+        {
+            printError("sluice: \(problem)")
+            runtime.stop()
+            mirror.stop()
+            throw ExitCode(1)
+        }
         // After the runtime took the interfaces' locks (so a second sluice on them names the
         // interface) and before anything forwards: a socket another process serves is fatal.
         do {
