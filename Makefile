@@ -145,6 +145,13 @@ perf-micro:
 perf-netns: build
 	bash Perf/netns/forwarding.sh
 
+# Connection sync under load: the peer's lag and the cost through the sending gateway, as root
+# (Perf/netns/sync.sh, Perf/README.md). Runs the release binary as it is (.build/release/sluice, or
+# SLUICE=path): no build, so that it measures what was built.
+.PHONY: perf-sync
+perf-sync:
+	bash Perf/netns/sync.sh
+
 # Sluice against routing, nftables FULLNAT/synproxy and HAProxy in one run, as root (Perf/perf.sh;
 # Perf/README.md): packet path, connections, SYN floods, memory; results/perf-*.{md,png}. The 30-minute
 # budget counts from here (PERF_START), deps and build included. SLUICE=path uses that binary, no build.

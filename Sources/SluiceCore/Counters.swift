@@ -109,12 +109,18 @@ public struct Counters: Sendable {
         /// outbox was full (the next refresh sends those connections again).
         case syncEventsQueued
         case syncEventsOverflowed
-        /// Entries from peers installed, updated and removed, and refused: no virtual server of ours for
-        /// it, the table full, or the tuple held by a connection of our own.
+        /// Entries from peers installed, updated and removed.
         case syncEntriesInstalled
         case syncEntriesUpdated
         case syncEntriesRemoved
-        case syncEntriesRefused
+        /// Entries from peers refused: a tuple held by a connection of our own, a LIP of our own (the
+        /// gateways share LIPs: a misconfiguration), no virtual server of ours for it, the table full,
+        /// or a record that cannot be installed (no idle time left, a state not worth syncing).
+        case syncRefusedOwnTuple
+        case syncRefusedOwnLocalAddress
+        case syncRefusedNoService
+        case syncRefusedTableFull
+        case syncRefusedStale
     }
 
     public init() {

@@ -78,7 +78,7 @@ extension Dataplane {
         var c = record.connection
         if let hit = table.lookup(c.inboundKey) ?? table.lookup(c.outboundKey) {
             guard Self.isSynced(table[hit.id]) else {
-                counters.count(.syncEntriesRefused)
+                counters.count(.syncRefusedOwnTuple)
                 return
             }
             if record.kind == .remove {
@@ -101,21 +101,25 @@ extension Dataplane {
             counters.count(.syncEntriesUpdated)
             return
         }
-        guard record.kind == .update, Self.isWorthSyncing(c.state), record.idleMilliseconds > 0,
-            services.pool(ofLocalAddress: c.local) == nil,
-            let service = services.service(address: c.vip, port: c.vport, transport: c.transport),
-            table.count < table.capacity
-        else {
-            // A removal of something we do not hold is not news; everything else is a refusal: a
-            // service we do not have, a LIP of our own (gateways must not share LIPs), a full table.
-            if record.kind == .update { counters.count(.syncEntriesRefused) }
+        // A removal of something we do not hold is not news.
+        guard record.kind == .update else { return }
+        guard Self.isWorthSyncing(c.state), record.idleMilliseconds > 0 else {
+            counters.count(.syncRefusedStale)
+            return
+        }
+        guard services.pool(ofLocalAddress: c.local) == nil else {
+            counters.count(.syncRefusedOwnLocalAddress)
+            return
+        }
+        guard let service = services.service(address: c.vip, port: c.vport, transport: c.transport) else {
+            counters.count(.syncRefusedNoService)
             return
         }
         c.serviceIndex = UInt16(truncatingIfNeeded: service)
         c.realServerIndex = Self.syncedRealServer
         c.expiresAt = now &+ UInt64(record.idleMilliseconds)
-        guard let id = table.insert(c) else {
-            counters.count(.syncEntriesRefused)
+        guard table.count < table.capacity, let id = table.insert(c) else {
+            counters.count(.syncRefusedTableFull)
             return
         }
         wheel.schedule(id, at: c.expiresAt)

@@ -273,7 +273,17 @@ check_transfers() { # BATCH
             bad="$bad up-$i($(head -c 200 "$WORK/out/$batch/up-$i.log" | tr '\n' ' '))"
         fi
     done
-    [ -n "$bad" ] && log "    broken:$bad"
+    if [ -n "$bad" ]; then
+        log "    broken:$bad"
+        # What the gateways saw, for a failure read from CI's output alone.
+        for g in a b; do
+            log "    gateway $g: $(grep -E '^(connections|forwarded_inbound|forwarded_outbound|sync_[a-z_]*|drop_[a-z_]*) ' \
+                "$WORK/stats-$g" 2>/dev/null | awk '$2 != 0' | tr '\n' ' ')"
+            grep -E "event=(sync|drain|vip_|announce)" "$WORK/sluice-$g.log" | tail -8 | sed "s/^/    $g| /"
+            "$SLUICECTL" --socket "$WORK/admin-$g.sock" connections 2>&1 | head -50 | sed "s/^/    $g> /"
+        done
+        log "    ec-rs: $(ip -n ec-rs route show | grep 10.54 | tr '\n' ' ')"
+    fi
     check_eq "all $((2 * TRANSFERS)) transfers of batch $batch completed with their sha256 intact" \
         "$((2 * TRANSFERS))" "$good"
 }
@@ -357,8 +367,10 @@ wait "${PID[$victim]}"
 check_eq "$victim exits 0" 0 "$?"
 PID[$victim]=""
 check_transfers 3
+back=$(log_count "$WORK/sluice-$survivor.log" "event=sync_peer_back")
 if start_gateway "$victim"; then pass "$victim restarts"; else fail "$victim restarts"; fi
 check "the edge has 2 next hops again" wait_route ec-edge "$VIP" 2 30
+check "$victim gets its LIP back once re-synced" wait_more "$WORK/sluice-$survivor.log" "event=sync_peer_back" "$back" 10
 
 log_step "4. drain the busier gateway during a batch: VIP withdrawn, LIP kept"
 start_transfers 4

@@ -1,7 +1,8 @@
 // Connection sync's decisions under a manual clock (SyncEngine): datagrams only from configured peers,
 // with the group's key, never twice; records and bulk requests delivered; a silent peer dies after
 // `dead_after` and its LIPs (from its heartbeats) are adopted; a peer that says it is leaving dies at
-// once; a peer back gets its LIPs back only after it has been alive for `dead_after`.
+// once; a peer back gets its LIPs back once its bulk request has been answered, or after it has been
+// alive for `dead_after` if that never happens.
 
 import SluiceControl
 import SluiceCore
@@ -89,6 +90,20 @@ import Testing
         // The old run's datagrams are replays now.
         #expect(local.receive(remote.seal(.heartbeat)[0], from: Self.peerA, at: at(23_100)) == .nothing)
         #expect(local.refused["replay"] == 1)
+    }
+
+    @Test func aPeerWhoseBulkRequestIsAnsweredGetsItsLIPsBackAtOnce() {
+        var (local, remote) = pair()
+        _ = local.receive(remote.seal(.heartbeat, addresses: [Self.lipA])[0], from: Self.peerA, at: at(0))
+        _ = local.receive(remote.seal(.leaving)[0], from: Self.peerA, at: at(100))
+        #expect(local.tick(at: at(100)) == [.lost(Self.peerA, adopted: [Self.lipA])])
+        var restarted = SyncEngine<Instant>(key: Self.key, epoch: 9_000, peers: [Self.peerB], deadAfter: .seconds(3))
+        #expect(
+            local.receive(restarted.seal(.bulkRequest)[0], from: Self.peerA, at: at(5_000)) == .bulkRequest(Self.peerA))
+        #expect(local.tick(at: at(5_000)).isEmpty, "not before its table was sent")
+        local.answeredBulkRequest(of: Self.peerA)
+        #expect(local.tick(at: at(5_100)) == [.back(Self.peerA, returned: [Self.lipA])])
+        #expect(local.adoptedLocalAddresses.isEmpty)
     }
 
     @Test func aLeavingPeerIsLostAtOnce() {

@@ -152,24 +152,24 @@ import Testing
         // A gateway with the same LIPs must not take them: they would collide with its own ports.
         var same = gateway(lips: Topology.lips)
         same.installSynced([record], now: 10_002)
-        #expect(same.counters[.syncEntriesRefused] == 1)
+        #expect(same.counters[.syncRefusedOwnLocalAddress] == 1)
         #expect(same.connectionCount == 0)
         // A gateway without the virtual server.
         var other = record
         other.connection.vport = 8443
         var b = gateway(lips: [Self.lipB])
         b.installSynced([other], now: 10_002)
-        #expect(b.counters[.syncEntriesRefused] == 1)
+        #expect(b.counters[.syncRefusedNoService] == 1)
         // B's own connection on the same client tuple wins over the peer's record, and a removal of
         // something B does not hold is nothing.
         _ = establish(&b)
         b.installSynced([record], now: 10_002)
-        #expect(b.counters[.syncEntriesRefused] == 2)
+        #expect(b.counters[.syncRefusedOwnTuple] == 1)
         var removal = record
         removal.kind = .remove
         removal.connection.clientPort = 1
         b.installSynced([removal], now: 10_002)
-        #expect(b.counters[.syncEntriesRefused] == 2)
+        #expect(b.counters[.syncRefusedOwnTuple] == 1)
         #expect(b.connectionCount == 1)
         // Synced entries are not sent on.
         var c = gateway(lips: [Topology.ip("10.20.0.251")])

@@ -5,8 +5,10 @@
 // - taking incoming ones: only from a configured peer (address and port), only with the right tag,
 //   only when new (SyncReplayWindow); each refusal is counted by reason;
 // - peer liveness: a peer silent for `dead_after`, or one that said it is leaving, is dead, and its
-//   LIPs (from its heartbeats) are adopted; a dead peer heard again gets them back after it has been
-//   alive for `dead_after` (time for its bulk request to be answered), not at its first datagram.
+//   LIPs (from its heartbeats) are adopted; a dead peer heard again gets them back as soon as its bulk
+//   request has been answered (it then holds every connection this gateway carried for it), or after
+//   `dead_after` alive if that request was lost. Not later: while both gateways answer for a LIP, the
+//   replies to the returned peer's new, not yet synced connections may reach this one and be lost.
 
 import SluiceCore
 import SluicePacket
@@ -88,6 +90,7 @@ public struct SyncEngine<Instant: InstantProtocol>: Sendable where Instant.Durat
         if !peers[index].alive {
             peers[index].alive = true
             peers[index].backSince = now
+            peers[index].resynced = false
         }
         switch message.kind {
         case .entries:
@@ -116,12 +119,20 @@ public struct SyncEngine<Instant: InstantProtocol>: Sendable where Instant.Durat
                     peers[i].adopted = true
                     changes.append(.lost(peers[i].endpoint, adopted: peers[i].localAddresses))
                 }
-            } else if peers[i].adopted, let back = peers[i].backSince, back.duration(to: now) >= deadAfter {
+            } else if peers[i].adopted, let back = peers[i].backSince,
+                peers[i].resynced || back.duration(to: now) >= deadAfter
+            {
                 peers[i].adopted = false
                 changes.append(.back(peers[i].endpoint, returned: peers[i].localAddresses))
             }
         }
         return changes
+    }
+
+    /// Notes that `peer` has been sent the whole table (its bulk request answered).
+    public mutating func answeredBulkRequest(of peer: SyncOptions.Endpoint) {
+        guard let index = peers.firstIndex(where: { $0.endpoint == peer }) else { return }
+        peers[index].resynced = true
     }
 
     /// The LIPs of every peer whose LIPs this gateway answers for.

@@ -12,6 +12,8 @@ public struct SyncPeer<Instant: InstantProtocol>: Sendable where Instant.Duratio
     public internal(set) var lastHeard: Instant?
     /// When it came back after being dead (it gets its LIPs back once it has re-synced).
     var backSince: Instant?
+    /// True once this gateway has sent it the whole table since it came back (its bulk request).
+    var resynced = false
     /// The LIPs from its last heartbeat.
     public internal(set) var localAddresses: [IPAddress] = []
     public internal(set) var alive = false

@@ -129,6 +129,7 @@ public struct SyncService<C: Clock>: Service where C.Duration == Duration {
                             if let target = try? SocketAddress(ipAddress: peer.address.description, port: peer.port) {
                                 await sendRecords(records, to: [target])
                             }
+                            shared.engine.withLock { $0.answeredBulkRequest(of: peer) }
                         }
                         await sendRecords(await dataPlane.takeEvents(), to: peerAddresses)
                         if now >= nextRefresh {
