@@ -4,7 +4,7 @@
 #   1. Lag under load: gateway A carries the highest new-connection rate this lab reaches (wrk, a new
 #      connection per request) for D seconds and sends its connection events to gateway B, which only
 #      receives. Every SAMPLE_INTERVAL (100 ms) A's `sync_events_queued` and B's
-#      `sync_entries_{installed,updated,removed,refused}` are read through their admin APIs
+#      `sync_entries_{installed,updated,removed}` and `sync_refused_*` are read through their admin APIs
 #      (netns/sync_sample.py; the stats file is rewritten only once a second). Lag of a sample at t: the
 #      smallest Δ with B's applied updates at t+Δ ≥ A's queued updates at t; median, p99, max
 #      (sync_sample.py says exactly what is counted). Target (the issue): the peer's table within 1 s of
@@ -426,7 +426,7 @@ if lag:
         ue, ua = int(num(x.get("update_events")) or 0), int(num(x.get("updates_applied")) or 0)
         out.append(f"- wrk -c{x.get('conns')}: {x.get('connections')} connections in {x.get('load_s')} s; {ue} update events "
                    f"queued by A, {ua} applied by B ({'all' if ue == ua else f'{ue - ua} never'}; installed + updated + "
-                   f"refused, {x.get('peer_refused')} refused, refusals by reason: {x.get('peer_refused_by_reason') or 'none'}); "
+                   f"refused, {x.get('peer_refused')} refused; datagrams B refused, by reason: {x.get('peer_refused_by_reason') or 'none'}); "
                    f"{x.get('removals')} removal events (of which {x.get('expired')} expiries; the others: new SYNs on "
                    f"tuples in TIME_WAIT, the client reusing its ports), {x.get('peer_removed')} counted by B (it "
                    "counts only entries it still holds). "

@@ -14,7 +14,8 @@ client's core).
 
 Writes one TSV line per sample, with a header:
     t_source  sync_events_queued sync_events_overflowed connections_created connections connections_expired
-    t_peer    sync_entries_installed sync_entries_updated sync_entries_removed sync_entries_refused
+    t_peer    sync_entries_installed sync_entries_updated sync_entries_removed sync_entries_refused (the sum
+              of the sync_refused_* counters by reason, in binaries that have them)
               udp_rcvbuf_errors (with --peer-pid: datagrams the peer's kernel dropped because a UDP socket's
               receive buffer was full, from /proc/PID/net/snmp, which is the peer's namespace's)
 t_* are CLOCK_MONOTONIC seconds taken when that gateway's answer arrived. A request that fails leaves
@@ -84,6 +85,15 @@ def counters(path):
 SOURCE = ["sync_events_queued", "sync_events_overflowed", "connections_created", "connections",
           "connections_expired"]
 PEER = ["sync_entries_installed", "sync_entries_updated", "sync_entries_removed", "sync_entries_refused"]
+
+
+def peer_value(counters, name):
+    """A peer counter; sync_entries_refused is the sum of the refusals by reason (sync_refused_own_tuple,
+    _own_local_address, _no_service, _table_full, _stale) where the binary counts them so, or the single
+    counter of that name in binaries from before."""
+    if name == "sync_entries_refused":
+        return counters.get(name, 0) + sum(v for k, v in counters.items() if k.startswith("sync_refused_"))
+    return counters.get(name, 0)
 
 
 def rcvbuf_errors(pid):
@@ -181,7 +191,7 @@ def main():
         ta, ca = counters(a.source)
         tb, cb = counters(a.peer)
         cols = [f"{ta:.4f}"] + [str(ca.get(n, 0)) if ca else "" for n in SOURCE]
-        cols += [f"{tb:.4f}"] + [str(cb.get(n, 0)) if cb else "" for n in PEER]
+        cols += [f"{tb:.4f}"] + [str(peer_value(cb, n)) if cb else "" for n in PEER]
         cols.append(rcvbuf_errors(a.peer_pid) if a.peer_pid else "0")
         out.write("\t".join(cols) + "\n")
         out.flush()
