@@ -13,7 +13,8 @@ request per gateway per sample (no curl per request: that would be 20 new proces
 client's core).
 
 Writes one TSV line per sample, with a header:
-    t_source  sync_events_queued sync_events_overflowed connections_created connections connections_expired
+    t_source  sync_events_queued sync_events_overflowed sync_updates_coalesced connections_created connections
+              connections_expired
     t_peer    sync_entries_installed sync_entries_updated sync_entries_removed sync_entries_refused (the sum
               of the sync_refused_* counters by reason, in binaries that have them)
               udp_rcvbuf_errors (with --peer-pid: datagrams the peer's kernel dropped because a UDP socket's
@@ -82,7 +83,7 @@ def counters(path):
         conn.close()
 
 
-SOURCE = ["sync_events_queued", "sync_events_overflowed", "connections_created", "connections",
+SOURCE = ["sync_events_queued", "sync_events_overflowed", "sync_updates_coalesced", "connections_created", "connections",
           "connections_expired"]
 PEER = ["sync_entries_installed", "sync_entries_updated", "sync_entries_removed", "sync_entries_refused"]
 
@@ -124,7 +125,9 @@ def lag(path):
     if len(rows) < 3:
         print("SUMMARY sync_lag n=0 error=too_few_samples")
         return
-    upd = lambda r: r["sync_events_queued"] - (r["connections_created"] - r["connections"])
+    # Updates superseded in their round by a later event of the same connection are never sent.
+    upd = lambda r: (r["sync_events_queued"] - (r["connections_created"] - r["connections"])
+                     - r.get("sync_updates_coalesced", 0))
     app = lambda r: r["sync_entries_installed"] + r["sync_entries_updated"] + r["sync_entries_refused"]
     u0, p0 = upd(rows[0]), app(rows[0])
     grew = [i for i in range(1, len(rows)) if rows[i]["connections_created"] > rows[i - 1]["connections_created"]]

@@ -109,6 +109,10 @@ public struct Counters: Sendable {
         /// outbox was full (the next refresh sends those connections again).
         case syncEventsQueued
         case syncEventsOverflowed
+        /// Events not sent because a later event of the same connection in the same collection round
+        /// superseded them (SyncRecord+Coalesce.swift), updates and removals apart.
+        case syncUpdatesCoalesced
+        case syncRemovalsCoalesced
         /// Entries from peers installed, updated and removed.
         case syncEntriesInstalled
         case syncEntriesUpdated

@@ -41,9 +41,17 @@ extension Dataplane {
         }
     }
 
-    /// The queued events, with their idle time left at `now`; the outbox is empty after.
+    /// The queued events, with their idle time left at `now`, only the last of each connection's; the
+    /// outbox is empty after.
     public mutating func takeSyncEvents(now: UInt64) -> [SyncRecord] {
-        syncOutbox.take(now: now)
+        let all = syncOutbox.take(now: now)
+        let kept = SyncRecord.latest(all)
+        if kept.count < all.count {
+            let updates = all.lazy.filter { $0.kind == .update }.count - kept.lazy.filter { $0.kind == .update }.count
+            counters.count(.syncUpdatesCoalesced, by: UInt64(updates))
+            counters.count(.syncRemovalsCoalesced, by: UInt64(all.count - kept.count - updates))
+        }
+        return kept
     }
 
     /// Update records of the connections worth syncing among `slots` table slots from `start` on;

@@ -116,6 +116,21 @@ import Testing
         #expect(b.connectionCount == 0)
     }
 
+    @Test func aRoundSendsOnlyEachConnectionsLastEvent() {
+        var a = gateway(lips: Topology.lips)
+        _ = establish(&a)
+        _ = a.run(
+            fromClient(seq: 1_000_001, ack: 777_001, flags: TCPFlag.ack | TCPFlag.fin, ts: 5003), from: .external,
+            now: 10_005, network: network)
+        a.advance(now: 200_000)
+        // ESTABLISHED, the closing state and the removal, all in one round: only the removal goes.
+        #expect(a.counters[.syncEventsQueued] == 3)
+        let events = a.takeSyncEvents(now: 200_000)
+        #expect(events.map(\.kind) == [.remove])
+        #expect(a.counters[.syncUpdatesCoalesced] == 2)
+        #expect(a.counters[.syncRemovalsCoalesced] == 0)
+    }
+
     @Test func halfOpenAndUnansweredFlowsAreNotSent() {
         var a = gateway(lips: Topology.lips)
         for port in UInt16(1)...UInt16(50) {

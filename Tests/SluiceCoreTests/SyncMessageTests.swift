@@ -138,4 +138,19 @@ import Testing
             #expect(accepted == expected, "epoch \(epoch) sequence \(sequence)")
         }
     }
+
+    @Test func aRoundKeepsOnlyEachConnectionsLastEvent() {
+        var opened = Self.record(0)
+        opened.kind = .update
+        var closing = opened
+        closing.connection.state = .finWait
+        var gone = opened
+        gone.kind = .remove
+        let other = Self.record(2)
+        let kept = SyncRecord.latest([opened, other, closing, gone])
+        #expect(kept.count == 2)
+        #expect(kept.map(\.kind) == [.update, .remove], "the other connection's event, then the last of the first")
+        #expect(kept[0].connection.clientPort == other.connection.clientPort)
+        #expect(SyncRecord.latest([opened]) == [opened])
+    }
 }

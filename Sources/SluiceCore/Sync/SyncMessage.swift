@@ -131,9 +131,21 @@ public struct SyncMessage: Sendable, Equatable {
         return .success(message)
     }
 
+    /// SipHash-2-4 of the first `count` bytes, fed a little-endian word at a time (the same message as
+    /// byte by byte, an eighth of the calls).
     static func tag(_ bytes: [UInt8], count: Int, key: (UInt64, UInt64)) -> UInt64 {
         var hash = SipHash24(k0: key.0, k1: key.1)
-        for i in 0..<count { hash.combine(bytes[i]) }
+        var i = 0
+        while i + 8 <= count {
+            var word: UInt64 = 0
+            for j in 0..<8 { word |= UInt64(bytes[i + j]) << (8 * UInt64(j)) }
+            hash.combine(word)
+            i += 8
+        }
+        while i < count {
+            hash.combine(bytes[i])
+            i += 1
+        }
         return hash.finalize()
     }
 }

@@ -35,16 +35,17 @@ public struct SyncRecord: Sendable, Equatable {
         out.append(c.client.isV6 ? Self.ipv6Family : Self.ipv4Family)
         Self.put16(c.flags, &out)
         Self.put16(c.clientMSS, &out)
-        for (address, port) in [
-            (c.client, c.clientPort), (c.vip, c.vport), (c.local, c.localPort), (c.real, c.realPort),
-        ] {
-            Self.put64(address.high, &out)
-            Self.put64(address.low, &out)
-            Self.put16(port, &out)
-        }
-        for word in [c.seqDelta, c.ackDelta, c.aux0, c.aux1, c.clientAck, c.serverAck, idleMilliseconds] {
-            Self.put32(word, &out)
-        }
+        Self.put(c.client, c.clientPort, &out)
+        Self.put(c.vip, c.vport, &out)
+        Self.put(c.local, c.localPort, &out)
+        Self.put(c.real, c.realPort, &out)
+        Self.put32(c.seqDelta, &out)
+        Self.put32(c.ackDelta, &out)
+        Self.put32(c.aux0, &out)
+        Self.put32(c.aux1, &out)
+        Self.put32(c.clientAck, &out)
+        Self.put32(c.serverAck, &out)
+        Self.put32(idleMilliseconds, &out)
         out.append(c.synProxyNibbles)
         Self.put16(c.repeatFingerprint, &out)
         while out.count < start + Self.encodedSize { out.append(0) }
@@ -86,6 +87,12 @@ public struct SyncRecord: Sendable, Equatable {
         c.synProxyNibbles = r.u8()
         c.repeatFingerprint = r.u16()
         return SyncRecord(kind: kind, connection: c, idleMilliseconds: idle)
+    }
+
+    static func put(_ address: IPAddress, _ port: UInt16, _ out: inout [UInt8]) {
+        put64(address.high, &out)
+        put64(address.low, &out)
+        put16(port, &out)
     }
 
     static func put16(_ v: UInt16, _ out: inout [UInt8]) {
