@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # test_queues.sh -- every RX queue of a data-plane interface is served, or Sluice does not start.
 #
-#   qa-cli eth0 --- ext0 [qa-gw] int0 --- eth0 qa-rs        ext0 created with 2 RX and 2 TX queues
+#   qa-cli eth0 --- ext0 [qa-gw] int0 --- eth0 qa-rs        every end created with 2 RX and 2 TX queues
 #
 #   1. native mode, 1 worker: refused, naming the interface, its 2 queues and both fixes;
 #   2. native mode, 2 workers: starts and binds both queues;
 #   3. skb mode, 1 worker: starts (in generic mode every frame arrives on queue 0);
-#   4. `ethtool -L ext0 rx 1 tx 1` (the fix the refusal names), native, 1 worker: starts.
+#   4. `ethtool -L IF rx 1 tx 1` on every end (the fix the refusal names), native, 1 worker: starts.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -29,7 +29,9 @@ trap cleanup EXIT
 for ns in $NAMESPACES; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
 ip link add ext0 netns qa-gw numrxqueues 2 numtxqueues 2 type veth peer name eth0 netns qa-cli \
     numrxqueues 2 numtxqueues 2
-ip link add int0 netns qa-gw type veth peer name eth0 netns qa-rs
+# Both interfaces get two queues: Sluice binds the same queues on each.
+ip link add int0 netns qa-gw numrxqueues 2 numtxqueues 2 type veth peer name eth0 netns qa-rs \
+    numrxqueues 2 numtxqueues 2
 ip -n qa-gw addr add 10.60.0.1/24 dev ext0
 ip -n qa-cli addr add 10.60.0.2/24 dev eth0
 ip -n qa-gw addr add 10.61.0.1/24 dev int0
@@ -67,6 +69,8 @@ YAML
     else
         wait "$pid"
         echo "$?"
+        # Why it stopped, for a reader of the test's output.
+        sed 's/^/    | /' "$WORK/out" >&2
     fi
     # A queue just released stays busy for about half a second.
     sleep 0.7
@@ -88,8 +92,11 @@ log_step "3. skb mode, 1 worker"
 rc=$(run_sluice skb 1)
 check_eq "starts (every frame arrives on queue 0)" running "$rc"
 
-log_step "4. ethtool -L ext0 rx 1 tx 1, native mode, 1 worker"
-check "the interface takes one queue" ip netns exec qa-gw ethtool -L ext0 rx 1 tx 1
+log_step "4. ethtool -L rx 1 tx 1 on both links, native mode, 1 worker"
+# Both ends of both links: native XDP on veth wants at least as many RX queues as its peer's TX queues.
+check "the interfaces take one queue" bash -c "ip netns exec qa-gw ethtool -L ext0 rx 1 tx 1 &&
+    ip netns exec qa-gw ethtool -L int0 rx 1 tx 1 && ip netns exec qa-cli ethtool -L eth0 rx 1 tx 1 &&
+    ip netns exec qa-rs ethtool -L eth0 rx 1 tx 1"
 rc=$(run_sluice native 1)
 check_eq "starts" running "$rc"
 finish

@@ -63,9 +63,13 @@ one_round() {
     hold_on
     ns_exec sl-cli curl -s -m 25 "http://$VIP_V4/whoami" >"$WORK/answer-$label" 2>&1 &
     local curl_pid=$!
-    sleep 1
-    local cookies
-    cookies=$(stat_value "$SLUICE_STATS" syn_proxy_cookies_sent)
+    # The stats file is rewritten every second: wait (at most 5 s) until it shows the cookie.
+    local cookies i
+    for ((i = 0; i < 50; i++)); do
+        sleep 0.1
+        cookies=$(stat_value "$SLUICE_STATS" syn_proxy_cookies_sent)
+        [ "${cookies:-0}" -ge 1 ] && [ "$i" -ge 10 ] && break
+    done
     log "    $label: A sent ${cookies:-0} cookie(s), opened $(stat_value "$SLUICE_STATS" connections_created) connection(s)"
     check "$label: A answered the SYN with a cookie and opened nothing" \
         test "${cookies:-0}" -ge 1 -a "$(stat_value "$SLUICE_STATS" connections_created)" -eq 0
