@@ -133,11 +133,4 @@ extension Dataplane {
         wheel.schedule(id, at: c.expiresAt)
         counters.count(.syncEntriesInstalled)
     }
-
-    /// Entries installed from peers (walks the table: for the API, not the hot path).
-    public var syncedEntryCount: Int {
-        var n = 0
-        for id in 0..<ConnectionID(table.capacity) where table.isLive(id) && Self.isSynced(table[id]) { n += 1 }
-        return n
-    }
 }
