@@ -4,13 +4,16 @@
  *
  * The xsk ring helpers are static inline in <xdp/xsk.h> and import into Swift as they are (they inline
  * into the Swift caller). The cxdp_ functions below exist only for glibc APIs that Swift's Glibc module
- * hides behind _GNU_SOURCE (setns, CPU affinity) and for ioctls on struct ifreq, whose unions Swift
- * handles poorly. They use raw syscalls so that this header does not depend on feature macros.
+ * hides behind _GNU_SOURCE (setns, CPU affinity), for ioctls on struct ifreq, whose unions Swift
+ * handles poorly, and for ethtool replies that end in a flexible array member, which Swift cannot
+ * size. They use raw syscalls so that this header does not depend on feature macros.
  */
 #ifndef CXDP_SHIM_H
 #define CXDP_SHIM_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -20,7 +23,9 @@
 #include <poll.h>
 #include <net/if.h>
 #include <linux/sched.h>
+#include <linux/sockios.h>
 #include <linux/prctl.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <bpf/bpf.h>
@@ -97,6 +102,72 @@ static inline int cxdp_interface_mtu(const char *name)
 	rc = ioctl(fd, SIOCGIFMTU, &ifr);
 	close(fd);
 	return rc < 0 ? -1 : ifr.ifr_mtu;
+}
+
+/*
+ * Runs one SIOCETHTOOL command on interface name: command points at the ethtool structure, whose
+ * first field is the ETHTOOL_ command number, and receives the kernel's reply. 0 or -1 with errno
+ * (EOPNOTSUPP when the driver does not implement the command).
+ */
+static inline int cxdp_ethtool(const char *name, void *command)
+{
+	struct ifreq ifr;
+	int fd, rc, saved;
+
+	if (strlen(name) >= IFNAMSIZ) {
+		errno = ENODEV;
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	ifr.ifr_data = command;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * ETHTOOL_GRSSH for RSS context 0 of interface name. On entry *indir_size and *key_size give the
+ * room in indir (32-bit entries) and key (bytes); both 0 asks only for the sizes. Otherwise they
+ * must equal the device's sizes (EINVAL if not). On return they hold the device's sizes, indir and
+ * key the table and key (when room was given), *hfunc the active hash function (one ETH_RSS_HASH_
+ * bit, 0 when the driver does not say) and *input_xfrm the input transformation (0 on kernels before
+ * 6.8, where the byte was reserved). 0 or -1 with errno.
+ */
+static inline int cxdp_ethtool_get_rxfh(const char *name, __u32 *indir_size, __u32 *key_size, __u8 *hfunc,
+					__u8 *input_xfrm, __u32 *indir, __u8 *key)
+{
+	size_t indir_bytes = (size_t)*indir_size * sizeof(__u32);
+	struct ethtool_rxfh *rxfh;
+	int rc, saved;
+
+	rxfh = calloc(1, sizeof(*rxfh) + indir_bytes + *key_size);
+	if (rxfh == NULL)
+		return -1;
+	rxfh->cmd = ETHTOOL_GRSSH;
+	rxfh->indir_size = *indir_size;
+	rxfh->key_size = *key_size;
+	rc = cxdp_ethtool(name, rxfh);
+	if (rc == 0) {
+		if (*indir_size != 0 && indir != NULL)
+			memcpy(indir, rxfh->rss_config, indir_bytes);
+		if (*key_size != 0 && key != NULL)
+			memcpy(key, (const __u8 *)rxfh->rss_config + indir_bytes, *key_size);
+		*indir_size = rxfh->indir_size;
+		*key_size = rxfh->key_size;
+		*hfunc = rxfh->hfunc;
+		/* input_xfrm follows hfunc; older headers call that byte rsvd8[0], newer ones input_xfrm. */
+		*input_xfrm = ((const __u8 *)rxfh)[offsetof(struct ethtool_rxfh, hfunc) + 1];
+	}
+	saved = errno;
+	free(rxfh);
+	errno = saved;
+	return rc;
 }
 
 #endif /* CXDP_SHIM_H */
