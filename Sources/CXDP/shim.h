@@ -5,8 +5,9 @@
  * The xsk ring helpers are static inline in <xdp/xsk.h> and import into Swift as they are (they inline
  * into the Swift caller). The cxdp_ functions below exist only for glibc APIs that Swift's Glibc module
  * hides behind _GNU_SOURCE (setns, CPU affinity), for ioctls on struct ifreq, whose unions Swift
- * handles poorly, and for ethtool replies that end in a flexible array member, which Swift cannot
- * size. They use raw syscalls so that this header does not depend on feature macros.
+ * handles poorly, for ethtool replies that end in a flexible array member, which Swift cannot size,
+ * and for sequentially consistent atomics on raw memory (the hand-off wakeups). They use raw syscalls
+ * so that this header does not depend on feature macros.
  */
 #ifndef CXDP_SHIM_H
 #define CXDP_SHIM_H
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <poll.h>
 #include <net/if.h>
 #include <linux/sched.h>
@@ -168,6 +170,33 @@ static inline int cxdp_ethtool_get_rxfh(const char *name, __u32 *indir_size, __u
 	free(rxfh);
 	errno = saved;
 	return rc;
+}
+
+/*
+ * Waking a worker that sleeps in poll() when another hands it frames (Sources/SluiceXDP/HandOffMesh.swift).
+ * The sleeper stores its flag and then reads the rings; the producer publishes to a ring and then reads the
+ * flag. Each side needs a full fence between its store and its load, or both may miss the other's store
+ * (the store-load case release/acquire does not order). Swift's Synchronization has no atomics on raw
+ * memory, and the flags live in raw memory so that the hot loop holds no reference-counted object.
+ */
+static inline int cxdp_eventfd(void)
+{
+	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+static inline void cxdp_store_seq_cst(uint32_t *word, uint32_t value)
+{
+	__atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+}
+
+static inline uint32_t cxdp_load_seq_cst(const uint32_t *word)
+{
+	return __atomic_load_n(word, __ATOMIC_SEQ_CST);
+}
+
+static inline void cxdp_fence_seq_cst(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 #endif /* CXDP_SHIM_H */

@@ -35,6 +35,10 @@ public struct Counters: Sendable {
         case toaStripped
         /// Generated frames lost because the output queue was full.
         case generatedFramesDropped
+        /// Frames passed to the worker that owns their connection (docs/design.md §2).
+        case handOffsSent
+        /// Frames another worker passed to this one.
+        case handOffsReceived
         /// SYNPROXY (docs/protocol.md §2): pure SYNs to SYN-proxied services.
         case synProxySynsReceived
         /// SYN-ACKs with a cookie sent back.
@@ -125,6 +129,10 @@ public struct Counters: Sendable {
         case syncRefusedNoService
         case syncRefusedTableFull
         case syncRefusedStale
+        /// Entries from peers whose client tuple and local port name different workers here (a peer
+        /// with another worker count or RSS key, FlowOwnership.swift): its frames could not all reach
+        /// one table.
+        case syncRefusedWorker
     }
 
     public init() {

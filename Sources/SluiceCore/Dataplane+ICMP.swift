@@ -28,6 +28,7 @@ extension Dataplane {
         let key = FlowKey(
             source: embedded.destination, destination: embedded.source, sourcePort: embedded.destinationPort,
             destinationPort: embedded.sourcePort, transport: embedded.l4Protocol)
+        if let owner = foreignOwner(of: key) { return .handOff(owner) }
         guard let hit = table.lookup(key) else { return .drop(.noConnection) }
         // An error about what was sent to a real server comes from the internal side, one about what
         // was sent to a client from the external side.

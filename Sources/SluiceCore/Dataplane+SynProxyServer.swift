@@ -150,6 +150,9 @@ extension Dataplane {
             switch verdict {
             case .drop(let reason):
                 counters.count(reason)
+            case .handOff:
+                // Replayed segments are the connection's own, which this worker holds.
+                counters.count(.wrongWorker)
             case .transmit(let side):
                 let count = n
                 let queued = output.append(side: side) { out in

@@ -115,6 +115,10 @@ extension Dataplane {
             counters.count(.syncRefusedStale)
             return
         }
+        if let ownership, ownership.owner(ofClientFlow: c.inboundKey) != worker {
+            counters.count(.syncRefusedWorker)
+            return
+        }
         guard services.pool(ofLocalAddress: c.local) == nil else {
             counters.count(.syncRefusedOwnLocalAddress)
             return

@@ -26,6 +26,7 @@ extension Dataplane {
         let key = FlowKey(
             source: info.source, destination: info.destination, sourcePort: info.sourcePort,
             destinationPort: info.destinationPort, transport: info.l4Protocol)
+        if let owner = foreignOwner(of: key) { return .handOff(owner) }
         let isTCP = info.l4Protocol == 6
         // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiresAt`.
         var found = table.lookup(key)

@@ -38,6 +38,10 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var udpBudget: UDPFlowBudget
     /// The side the frame being processed arrived on.
     @usableFromInline var arrivalSide = Side.external
+    /// True while processing a frame another worker handed over (it is not handed on).
+    @usableFromInline var handedOff = false
+    /// Which worker owns a frame (FlowOwnership.swift); nil with one worker.
+    public let ownership: FlowOwnership?
     @usableFromInline var embedded = EmbeddedPacket()
     @usableFromInline var options = TCPOptionSummary()
     @usableFromInline var expiredScratch: [ConnectionID] = []
@@ -69,12 +73,17 @@ public struct Dataplane: ~Copyable {
     ///   - previousCookieKey: the previous cookie key, still accepted (nil: none).
     ///   - templates: the persistence templates every worker of the runtime shares; nil makes a table of
     ///     this data plane's own when a service needs one.
+    ///   - ownership: who owns which frame, the same for every worker of the runtime; nil derives it from
+    ///     the worker count (Microsoft's RSS key, an even indirection table).
     public init(
         configuration: DataplaneConfiguration, worker: Int, workerCount: Int, externalInterface: Int32,
         internalInterface: Int32, secret: (UInt64, UInt64), cookieKey: (UInt64, UInt64)? = nil,
-        previousCookieKey: (UInt64, UInt64)? = nil, templates: PersistenceTemplates? = nil
+        previousCookieKey: (UInt64, UInt64)? = nil, templates: PersistenceTemplates? = nil,
+        ownership: FlowOwnership? = nil
     ) {
         precondition(workerCount > 0 && worker >= 0 && worker < workerCount)
+        precondition(ownership == nil || ownership!.workerCount == workerCount)
+        self.ownership = workerCount > 1 ? ownership ?? FlowOwnership(workerCount: workerCount) : nil
         self.counters = Counters()
         self.configuration = configuration
         self.services = ServiceTable(configuration: configuration, worker: worker, workerCount: workerCount)
@@ -183,14 +192,18 @@ public struct Dataplane: ~Copyable {
     ///   - side: the interface it arrived on.
     ///   - now: monotonic milliseconds.
     ///   - network: the current L2/L3 snapshot.
-    /// - Returns: where to send the frame, or why it was dropped (already counted).
+    ///   - handedOff: true when another worker received the frame and passed it here (it was counted as
+    ///     received there, and is never handed on).
+    /// - Returns: where to send the frame, to which worker to hand it, or why it was dropped (already
+    ///   counted).
     @inlinable
     public mutating func process(
         frame: inout MutableSpan<UInt8>, length: inout Int, from side: Side, now: UInt64,
-        network: borrowing NetworkView
+        network: borrowing NetworkView, handedOff: Bool = false
     ) -> Verdict {
-        counters.count(side == .external ? .receivedExternal : .receivedInternal)
+        if !handedOff { counters.count(side == .external ? .receivedExternal : .receivedInternal) }
         arrivalSide = side
+        self.handedOff = handedOff
         guard length <= frame.count else { return drop(.truncated) }
         if let reason = PacketParser.parse(frame.span, length: length, into: &info) {
             return drop(reason)

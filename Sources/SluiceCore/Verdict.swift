@@ -10,4 +10,7 @@ public enum Verdict: Sendable, Equatable {
     case transmit(Side)
     /// Drop it; the reason has been counted.
     case drop(DropReason)
+    /// Another worker owns the frame's connection (docs/design.md §2): pass the frame, untouched, to
+    /// worker `index` of the process.
+    case handOff(Int)
 }

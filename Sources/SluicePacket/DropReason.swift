@@ -54,8 +54,14 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case noRoom
     /// TCP segment not acceptable in the connection's state (e.g. a stray SYN-ACK).
     case invalidState
-    /// A reply arrived at a worker that does not own its local port.
+    /// A frame another worker handed over belongs to neither (owner functions disagree: a bug), or a
+    /// frame arrived at a worker that does not own it with no way to hand it on.
     case wrongWorker
+    /// The ring to the worker that owns the frame was full (back-pressure between workers).
+    case handOffFull
+    /// Passed to the kernel by the steering program because the frame's RX queue has no worker's socket
+    /// (the interface gained RX queues after start, `ethtool -L`); counted by the program, not a worker.
+    case unservedQueue
     /// The transmit ring was full.
     case txRingFull
     /// A UDP or TCP checksum that does not verify on a packet Sluice must rebuild.

@@ -51,6 +51,8 @@ public final class DataPlaneRuntime: Sendable {
 
     /// The SYN-cookie keys every worker and program use.
     public let cookieKeys: SnapshotBox<SynCookieKeyring>
+    /// How client frames are assigned to workers (FlowOwnership.swift), for the start-up log.
+    public let ownershipSource: String
 
     private struct State {
         var locks: [InterfaceLock]
@@ -127,6 +129,7 @@ public final class DataPlaneRuntime: Sendable {
         // or not a service has persistence now, so that a reload can turn it on).
         let templates = PersistenceTemplates(hashKey: (generator.next(), generator.next()))
         let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
+        let (ownership, ownershipSource) = Self.ownership(interface: external.name, workers: options.queues)
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
                 interfaceIndex: external.index, interfaceName: external.name, mode: options.mode,
@@ -149,8 +152,13 @@ public final class DataPlaneRuntime: Sendable {
                 try program.apply(configuration: configuration)
             }
 
+            // One UMEM for all workers, each owning its share, so that a frame can be handed to the
+            // worker that owns its connection without a copy (HandOffMesh.swift).
+            let umem = try Umem(frameSize: options.frameSize, frameCount: options.frameCount, workers: options.queues)
+            let handOff =
+                options.queues > 1
+                ? try HandOffMesh(workerCount: options.queues, framesPerWorker: options.frameCount) : nil
             for queue in 0..<options.queues {
-                let umem = try Umem(frameSize: options.frameSize, frameCount: options.frameCount)
                 let externalSocket = try XSKSocket(
                     interface: external.name, queue: UInt32(queue), umem: umem, options: options.socket)
                 var internalSocket: XSKSocket?
@@ -172,12 +180,13 @@ public final class DataPlaneRuntime: Sendable {
                         cpu: options.cpus.isEmpty ? nil : options.cpus[queue % options.cpus.count],
                         configuration: configurationBox, network: network, resolver: resolver,
                         idlePollMilliseconds: options.idlePollMilliseconds, idleSpinRounds: options.idleSpinRounds,
-                        cookieKeys: cookieKeys
+                        cookieKeys: cookieKeys, handOff: handOff
                     ) { configuration, keys in
                         Dataplane(
                             configuration: configuration, worker: queue, workerCount: workerCount,
                             externalInterface: externalIndex, internalInterface: internalIndex, secret: secret,
-                            cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates)
+                            cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates,
+                            ownership: ownership)
                     })
             }
         } catch {
@@ -190,6 +199,7 @@ public final class DataPlaneRuntime: Sendable {
         self.externalInterface = external
         self.internalInterface = internalSide
         self.attachedMode = programs[0].mode
+        self.ownershipSource = ownershipSource
         self.configuration = configurationBox
         self.network = network
         self.networkBox = networkBox
@@ -198,6 +208,33 @@ public final class DataPlaneRuntime: Sendable {
     }
 
     deinit { stop() }
+
+    /// Who owns a client's frames: with the external NIC's own Toeplitz key and indirection table the
+    /// worker of the queue the NIC delivers them to (nothing to hand off); otherwise Microsoft's default
+    /// key over an even table, with frames on another worker's queue handed over.
+    static func ownership(interface: String, workers: Int) -> (FlowOwnership?, String) {
+        guard workers > 1 else { return (nil, "one worker") }
+        let fallback = "client frames on another worker's queue are handed over"
+        let rss: RSSConfiguration?
+        do throws(XDPError) {
+            rss = try RSSConfiguration.read(interface: interface)
+        } catch {
+            return (FlowOwnership(workerCount: workers), "RSS of \(interface) unreadable (\(error)): \(fallback)")
+        }
+        guard let rss else {
+            return (FlowOwnership(workerCount: workers), "\(interface) reports no RSS: \(fallback)")
+        }
+        if let problem = rss.problem {
+            return (
+                FlowOwnership(workerCount: workers), "RSS of \(interface) not predictable (\(problem)): \(fallback)"
+            )
+        }
+        return (
+            FlowOwnership(workerCount: workers, key: rss.key, indirection: rss.table),
+            "RSS of \(interface): toeplitz, \(rss.indirection.count)-entry table: a client's frames stay with the "
+                + "worker that receives them"
+        )
+    }
 
     /// Starts the worker threads.
     /// - Throws: `XDPError` when a thread cannot be started; the runtime is then stopped (detached).
@@ -258,17 +295,22 @@ public final class DataPlaneRuntime: Sendable {
 
     /// Counters summed over workers (each at most ~100 ms old). SYNs the steering programs answered
     /// themselves count as `synProxySynsReceived` and `synProxyCookiesSent` too, so those keep meaning
-    /// "SYNs the gateway answered" wherever the answer was made.
+    /// "SYNs the gateway answered" wherever the answer was made; frames a program passed for want of a
+    /// socket on their queue count as drop `unservedQueue`.
     public func counters() -> Counters {
         state.withLock { state in
             var total = Counters()
             for worker in state.workers { total.add(worker.counters) }
             var answered: UInt64 = 0
+            var unserved: UInt64 = 0
             for program in state.programs where program.isAttached {
-                answered &+= (try? program.readStats())?["syn_answered"] ?? 0
+                let stats = try? program.readStats()
+                answered &+= stats?["syn_answered"] ?? 0
+                unserved &+= stats?["redirect_failed"] ?? 0
             }
             total.count(.synProxySynsReceived, by: answered)
             total.count(.synProxyCookiesSent, by: answered)
+            total.drops[Int(DropReason.unservedQueue.rawValue)] &+= unserved
             return total
         }
     }

@@ -7,6 +7,11 @@
 // the data plane generates itself (RSTs, ICMP errors, SYNs to real servers) have the free stack as home.
 // So completion handling is one table lookup per frame, whatever path the frame took.
 //
+// With several workers the UMEM is shared (so that a frame can be handed to another worker without a
+// copy, HandOffMesh.swift) and worker k owns the frames k·F ..< (k+1)·F. A frame outside that range is
+// *foreign*: another worker handed it over, and once sent or dropped it goes back to its owner, the
+// worker its index divides out to.
+//
 // Fixed-size tables allocated once; no allocation after init.
 
 /// Frame ownership for one worker's UMEM: home per frame, and the stack of free generated-output frames.
@@ -14,19 +19,26 @@
 struct FramePool: ~Copyable {
     /// Home of a frame that belongs to the free stack.
     static let stackHome: UInt8 = 0xFF
+    /// Home of a frame another worker owns.
+    static let foreignHome: UInt8 = 0xFE
 
+    /// Frames this worker owns.
     let frameCount: Int
+    /// The first of them (an index into the UMEM).
+    let firstFrame: Int
     let frameSize: UInt64
     private let frameShift: UInt64
     private let homes: UnsafeMutablePointer<UInt8>
     private let stack: UnsafeMutablePointer<UInt64>
     private(set) var freeCount: Int
 
-    /// Assigns frames: the first `reserve` to the free stack, the rest split evenly over `ports` fill
-    /// rings (port i gets a contiguous block).
-    init(frameCount: Int, frameSize: Int, reserve: Int, ports: Int) {
+    /// Assigns the frames `firstFrame ..< firstFrame + frameCount`: the first `reserve` to the free
+    /// stack, the rest split evenly over `ports` fill rings (port i gets a contiguous block).
+    init(firstFrame: Int = 0, frameCount: Int, frameSize: Int, reserve: Int, ports: Int) {
         precondition(frameSize.nonzeroBitCount == 1 && frameCount > reserve && ports >= 1 && ports <= 2)
+        precondition(firstFrame % frameCount == 0, "workers own equal, aligned shares of the UMEM")
         self.frameCount = frameCount
+        self.firstFrame = firstFrame
         self.frameSize = UInt64(frameSize)
         self.frameShift = UInt64(frameSize.trailingZeroBitCount)
         unsafe homes = .allocate(capacity: frameCount)
@@ -37,7 +49,7 @@ struct FramePool: ~Copyable {
             let home: UInt8
             if frame < reserve {
                 home = FramePool.stackHome
-                unsafe stack[freeCount] = UInt64(frame) << frameShift
+                unsafe stack[freeCount] = UInt64(firstFrame + frame) << frameShift
                 freeCount += 1
             } else {
                 home = UInt8(Swift.min((frame - reserve) / Swift.max(perPort, 1), ports - 1))
@@ -55,17 +67,21 @@ struct FramePool: ~Copyable {
     @inline(__always)
     func base(of address: UInt64) -> UInt64 { address & ~(frameSize &- 1) }
 
-    /// The home of the frame holding `address`: a port index, or `stackHome`.
+    /// The home of the frame holding `address`: a port index, `stackHome`, or `foreignHome`.
     @inline(__always)
     func home(of address: UInt64) -> UInt8 {
-        let frame = Int(truncatingIfNeeded: address >> frameShift)
-        guard frame < frameCount else { return FramePool.stackHome }
+        let frame = Int(truncatingIfNeeded: address >> frameShift) &- firstFrame
+        guard frame >= 0, frame < frameCount else { return FramePool.foreignHome }
         return unsafe homes[frame]
     }
 
+    /// The worker that owns the frame holding `address` (every worker owns `frameCount` frames).
+    @inline(__always)
+    func owner(of address: UInt64) -> Int { Int(truncatingIfNeeded: address >> frameShift) / frameCount }
+
     /// Base addresses of the frames whose home is `port`, for the initial fill.
     func frames(homedAt port: UInt8) -> [UInt64] {
-        (0..<frameCount).filter { unsafe homes[$0] == port }.map { UInt64($0) << frameShift }
+        (0..<frameCount).filter { unsafe homes[$0] == port }.map { UInt64(firstFrame + $0) << frameShift }
     }
 
     /// Takes a free frame for generated output, or nil when all are in flight.
@@ -76,7 +92,8 @@ struct FramePool: ~Copyable {
         return unsafe stack[freeCount]
     }
 
-    /// Returns a generated-output frame to the stack.
+    /// Returns a generated-output frame to the stack (also a foreign frame that could not be given back:
+    /// used for output, it finds its way home at its next completion).
     @inline(__always)
     mutating func push(_ address: UInt64) {
         guard freeCount < frameCount else { return }

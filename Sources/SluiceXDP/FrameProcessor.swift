@@ -14,10 +14,11 @@ public protocol FrameProcessor: ~Copyable, SendableMetatype {
     /// Swaps in a new configuration (called at a batch boundary).
     mutating func apply(configuration: DataplaneConfiguration)
 
-    /// Processes one frame in place; see `Dataplane.process`.
+    /// Processes one frame in place; see `Dataplane.process`. `handedOff` is true for a frame another
+    /// worker received and passed to this one (it must not be handed on).
     mutating func process(
         frame: inout MutableSpan<UInt8>, length: inout Int, from side: Side, now: UInt64,
-        network: borrowing NetworkView
+        network: borrowing NetworkView, handedOff: Bool
     ) -> Verdict
 
     /// Runs timers; `network` lets timer-driven frames (SYN-proxy retransmissions) resolve their egress.

@@ -25,6 +25,10 @@ struct RxRing {
         return unsafe (descriptor.pointee.addr, descriptor.pointee.len)
     }
 
+    /// The options word of a peeked slot (a hand-off ring's arrival side; 0 from the kernel).
+    @inline(__always)
+    func options(_ index: UInt32) -> UInt32 { unsafe xsk_ring_cons__rx_desc(ring, index)!.pointee.options }
+
     /// Gives `count` peeked slots back to the kernel (release store of the consumer index).
     @inline(__always)
     func release(_ count: UInt32) { unsafe xsk_ring_cons__release(ring, count) }

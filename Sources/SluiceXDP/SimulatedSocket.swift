@@ -5,6 +5,10 @@
 
 import SluiceCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Heap memory standing in for a UMEM.
 @safe
 final class SimulatedUmem {
@@ -62,15 +66,29 @@ final class SimulatedSocket {
 }
 
 extension WorkerCore where Processor: ~Copyable {
-    /// A core over simulated sockets and memory (tests).
+    /// A core over simulated sockets and memory (tests). With a mesh, the core is worker `worker` of
+    /// the mesh and owns its equal share of `memory`.
     init(
         processor: consuming Processor, memory: SimulatedUmem, external: SimulatedSocket,
-        internal internalSocket: SimulatedSocket?, reserve: Int, resolver: NeighbourResolver = .none
+        internal internalSocket: SimulatedSocket?, reserve: Int, resolver: NeighbourResolver = .none,
+        handOff: HandOffMesh? = nil, worker: Int = 0
     ) {
+        let share = memory.frameCount / (handOff?.workerCount ?? 1)
         unsafe self.init(
             processor: processor, network: NetworkView(), area: memory.area, frameSize: memory.frameSize,
-            frameCount: memory.frameCount, external: external.port(side: .external),
-            internal: internalSocket?.port(side: .internal), reserve: reserve, resolver: resolver,
-            owners: [memory, external] + (internalSocket.map { [$0] } ?? []))
+            frameCount: share, firstFrame: worker * share, areaFrames: memory.frameCount,
+            external: external.port(side: .external), internal: internalSocket?.port(side: .internal), reserve: reserve,
+            resolver: resolver, handOff: handOff?.end(of: worker),
+            owners: [memory, external] + (internalSocket.map { [$0] } ?? []) + (handOff.map { [$0] } ?? []))
+    }
+}
+
+extension WorkerCore where Processor: ~Copyable {
+    /// True when a peer has written this worker's eventfd and nobody has read it yet (tests).
+    var wakeupPending: Bool {
+        let fd = wakeupDescriptor
+        guard fd >= 0 else { return false }
+        var polled = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return unsafe poll(&polled, 1, 0) == 1
     }
 }

@@ -2,7 +2,11 @@
 // `WATCHDOG=1` sent to the unix socket named by NOTIFY_SOCKET (a path, or an abstract name that
 // starts with '@'). Without NOTIFY_SOCKET every call does nothing, so the daemon runs the same
 // under systemd, in a terminal and in tests. It lives here because building a sockaddr_un needs
-// `unsafe`, which only this target may use.
+// `unsafe`, which only this target may use. CXDP is imported for the socket constants: its shim pulls
+// in <sys/socket.h> (and the ethtool UAPI), and in an optimised build Swift then finds SOCK_DGRAM only
+// through that module.
+
+import CXDP
 
 #if canImport(Glibc)
     import Glibc

@@ -21,13 +21,14 @@ struct TxRing {
         return (reserved, index)
     }
 
-    /// Writes a descriptor into a reserved slot.
+    /// Writes a descriptor into a reserved slot. `options` is 0 for the kernel; a hand-off ring between
+    /// workers carries the frame's arrival side there.
     @inline(__always)
-    func set(_ index: UInt32, address: UInt64, length: UInt32) {
+    func set(_ index: UInt32, address: UInt64, length: UInt32, options: UInt32 = 0) {
         let descriptor = unsafe xsk_ring_prod__tx_desc(ring, index)!
         unsafe descriptor.pointee.addr = address
         unsafe descriptor.pointee.len = length
-        unsafe descriptor.pointee.options = 0
+        unsafe descriptor.pointee.options = options
     }
 
     /// Publishes `count` written slots to the kernel.

@@ -8,7 +8,9 @@
 // - The fill and completion rings given to xsk_umem__create belong to the first socket bound with this
 //   UMEM; every further (interface, queue) brings its own pair (see XSKSocket). libxdp keeps the ring
 //   pointers, so the ring structs are heap-allocated once and never move.
-// - Fill and completion rings are sized to the frame count, so staging a frame there can never fail.
+// - Fill and completion rings are sized to the frames one worker owns (all of them for a single worker;
+//   the UMEM is shared by every worker when there are several, HandOffMesh.swift), so staging a frame
+//   there can never fail.
 
 import CXDP
 
@@ -21,7 +23,7 @@ import CXDP
 public final class Umem {
     /// Bytes per frame (chunk).
     public let frameSize: Int
-    /// Number of frames.
+    /// Number of frames (of every worker sharing it).
     public let frameCount: Int
 
     let area: UnsafeMutableRawPointer
@@ -34,9 +36,10 @@ public final class Umem {
     /// Maps and registers the memory.
     /// - Parameters:
     ///   - frameSize: a power of two in 2048...page size.
-    ///   - frameCount: a power of two ≥ 64.
+    ///   - frameCount: a power of two ≥ 64 per worker.
+    ///   - workers: the workers sharing the UMEM, each owning `frameCount` frames.
     /// - Throws: `XDPError` (ENOBUFS when over RLIMIT_MEMLOCK without CAP_IPC_LOCK).
-    public init(frameSize: Int = 4096, frameCount: Int = 4096) throws(XDPError) {
+    public init(frameSize: Int = 4096, frameCount: Int = 4096, workers: Int = 1) throws(XDPError) {
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard frameSize.nonzeroBitCount == 1, frameSize >= 2048, frameSize <= pageSize else {
             throw XDPError(
@@ -48,9 +51,13 @@ public final class Umem {
                 operation: "create UMEM", code: EINVAL,
                 detail: "frame count \(frameCount) must be a power of two in 64...1048576")
         }
+        guard workers >= 1, workers <= (1 << 20) / frameCount else {
+            throw XDPError(
+                operation: "create UMEM", code: EINVAL, detail: "\(workers) workers × \(frameCount) frames is too many")
+        }
         self.frameSize = frameSize
-        self.frameCount = frameCount
-        let size = frameSize * frameCount
+        self.frameCount = frameCount * workers
+        let size = frameSize * frameCount * workers
         guard
             let mapped = unsafe mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
             unsafe mapped != UnsafeMutableRawPointer(bitPattern: -1)
@@ -71,7 +78,8 @@ public final class Umem {
             unsafe munmap(mapped, size)
             unsafe fill.deallocate()
             unsafe completion.deallocate()
-            throw XDPError.fromReturn(rc, "register UMEM", detail: "\(frameCount) frames × \(frameSize) bytes")
+            throw XDPError.fromReturn(
+                rc, "register UMEM", detail: "\(frameCount * workers) frames × \(frameSize) bytes")
         }
         unsafe self.area = mapped
         unsafe self.handle = handle

@@ -13,9 +13,10 @@
 //     frames in NAPI on the worker's own core, and a spinning worker competes with that copy (measured on
 //     veth: no spinning forwarded 15-25 % more and cost less CPU per connection).
 //
-// Queues and modes: an AF_XDP socket only sees its own queue. In skb (generic) mode on veth every frame
-// arrives on queue 0, so the default is one worker; more workers need native mode or a NIC that spreads
-// flows over queues.
+// Queues and modes: an AF_XDP socket only sees its own queue. With several workers the sockets of all of
+// them share one UMEM, worker k owning its share of the frames, and a frame whose connection another
+// worker owns is handed to it by descriptor (HandOffMesh.swift). The idle poll() then also watches the
+// worker's eventfd, written by a peer that handed it something while it slept.
 
 import CXDP
 import SluiceCore
@@ -48,6 +49,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     private let idleSpinRounds: Int
     private let cookieKeys: SnapshotBox<SynCookieKeyring>?
     private let makeProcessor: @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
+    private let handOff: HandOffMesh?
     private var thread: PinnedThread?
 
     /// - Parameters:
@@ -61,13 +63,16 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     ///     published there reach the data plane between batches.
     ///   - makeProcessor: builds the data plane on the worker thread from the current configuration and
     ///     cookie keys.
+    ///   - handOff: the mesh linking the workers that share the UMEM (worker `index` owns the
+    ///     `umem.frameCount / workerCount` frames from `index` times that); nil for a single worker.
     public init(
         index: Int, queue: UInt32, externalSocket: XSKSocket, internalSocket: XSKSocket?, cpu: Int?,
         configuration: SnapshotBox<DataplaneConfiguration>, network: NetworkViewSource,
         resolver: NeighbourResolver, idlePollMilliseconds: Int32 = 10, idleSpinRounds: Int = 0,
-        cookieKeys: SnapshotBox<SynCookieKeyring>? = nil,
+        cookieKeys: SnapshotBox<SynCookieKeyring>? = nil, handOff: HandOffMesh? = nil,
         makeProcessor: @escaping @Sendable (DataplaneConfiguration, SynCookieKeyring?) -> Processor
     ) {
+        precondition(handOff == nil || index < handOff!.workerCount, "worker index outside the mesh")
         precondition(internalSocket == nil || internalSocket!.umem === externalSocket.umem, "sockets must share a UMEM")
         self.index = index
         self.queue = queue
@@ -81,6 +86,7 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         self.idleSpinRounds = Swift.max(0, idleSpinRounds)
         self.cookieKeys = cookieKeys
         self.makeProcessor = makeProcessor
+        self.handOff = handOff
     }
 
     deinit { stop() }
@@ -89,10 +95,13 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
     public func start() throws(XDPError) {
         guard thread == nil else { return }
         let umem = externalSocket.umem
+        let share = umem.frameCount / (handOff?.workerCount ?? 1)
         let resources = unsafe WorkerResources(
-            area: umem.area, frameSize: umem.frameSize, frameCount: umem.frameCount,
-            external: externalSocket.port(side: .external), internal: internalSocket?.port(side: .internal),
-            owners: [externalSocket] + (internalSocket.map { [$0] } ?? []))
+            area: umem.area, frameSize: umem.frameSize, frameCount: share,
+            firstFrame: handOff == nil ? 0 : index * share,
+            areaFrames: umem.frameCount, external: externalSocket.port(side: .external),
+            internal: internalSocket?.port(side: .internal), handOff: handOff?.end(of: index),
+            owners: [externalSocket] + (internalSocket.map { [$0] } ?? []) + (handOff.map { [$0] } ?? []))
         let control = self.control
         let configuration = self.configuration
         let network = self.network
@@ -150,8 +159,9 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         if let keys { control.cookieKeyGeneration.store(keys.value.generation, ordering: .releasing) }
         var core = unsafe WorkerCore(
             processor: makeProcessor(initialConfiguration, keys?.value), network: initialNetwork, area: resources.area,
-            frameSize: resources.frameSize, frameCount: resources.frameCount, external: resources.external,
-            internal: resources.internal, reserve: Swift.max(16, resources.frameCount / 8), resolver: resolver,
+            frameSize: resources.frameSize, frameCount: resources.frameCount, firstFrame: resources.firstFrame,
+            areaFrames: resources.areaFrames, external: resources.external, internal: resources.internal,
+            reserve: Swift.max(16, resources.frameCount / 8), resolver: resolver, handOff: resources.handOff,
             owners: resources.owners)
         loop(
             &core, control: control, configuration: configuration, seenConfiguration: configurationGeneration,
@@ -177,8 +187,11 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
         var lastPublish = lastAdvance
         var idleRounds = 0
         let descriptors = core.fileDescriptors
-        let pollCount: nfds_t = core.portCount == 2 ? 2 : 1
-        let polled = UnsafeMutablePointer<pollfd>.allocate(capacity: 2)
+        let wakeup = core.wakeupDescriptor
+        // The sockets (one or two), then the hand-off eventfd when there are peers.
+        let socketCount = core.portCount == 2 ? 2 : 1
+        let pollCount = nfds_t(socketCount + (wakeup >= 0 ? 1 : 0))
+        let polled = UnsafeMutablePointer<pollfd>.allocate(capacity: 3)
         defer { unsafe polled.deallocate() }
 
         while !control.stopRequested.load(ordering: .relaxed) {
@@ -218,9 +231,13 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
             idleRounds &+= 1
             if idleRounds <= idleSpinRounds { continue }
             if control.stopRequested.load(ordering: .acquiring) { break }
+            // A peer may have handed something over since the last round: then no sleep.
+            guard core.prepareToSleep() else { continue }
             unsafe polled[0] = pollfd(fd: descriptors.0, events: Int16(POLLIN), revents: 0)
             unsafe polled[1] = pollfd(fd: descriptors.1, events: Int16(POLLIN), revents: 0)
+            unsafe polled[socketCount] = pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)
             _ = unsafe poll(polled, pollCount, core.isQuiescent ? idlePollMilliseconds : 1)
+            core.wokeUp()
         }
     }
 }
@@ -231,8 +248,12 @@ public final class Worker<Processor: FrameProcessor & ~Copyable> {
 struct WorkerResources: @unchecked Sendable {
     let area: UnsafeMutableRawPointer
     let frameSize: Int
+    /// The worker's share of the UMEM: frameCount frames from firstFrame, of areaFrames.
     let frameCount: Int
+    let firstFrame: Int
+    let areaFrames: Int
     let external: XSKPort
     let `internal`: XSKPort?
+    let handOff: HandOffEnd?
     let owners: [AnyObject]
 }

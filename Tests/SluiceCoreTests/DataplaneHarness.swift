@@ -94,11 +94,14 @@ struct Processed {
 
 extension Dataplane {
     /// Runs `input` through the data plane in a 4 KiB buffer and returns the verdict and output frame.
-    mutating func run(_ input: [UInt8], from side: Side, now: UInt64, network: NetworkView) -> Processed {
+    mutating func run(
+        _ input: [UInt8], from side: Side, now: UInt64, network: NetworkView, handedOff: Bool = false
+    ) -> Processed {
         var buffer = input + Array(repeating: 0, count: 4096 - input.count)
         var length = input.count
         var span = buffer.mutableSpan
-        let verdict = process(frame: &span, length: &length, from: side, now: now, network: network)
+        let verdict = process(
+            frame: &span, length: &length, from: side, now: now, network: network, handedOff: handedOff)
         let out = Array(buffer.prefix(length))
         var info = PacketInfo()
         if case .transmit = verdict { _ = PacketParser.parse(out.span, length: out.count, into: &info) }

@@ -157,12 +157,15 @@ import Testing
         #expect(dp.connectionCount == 0)
     }
 
-    @Test func replyToAnotherWorkersPortIsCounted() {
+    @Test func replyToAnotherWorkersPortIsHandedOffOnce() {
         var dp = Topology.dataplane(worker: 0, workers: 2)
         let toLIP = PacketBuilder().ipv4(src: Topology.rs1, dst: Topology.lips[0]).tcp(sport: 8080, dport: 2001).build()
-        #expect(dp.run(toLIP, from: .internal, now: 1, network: network).verdict == .drop(.wrongWorker))
-        let syn = dp.run(clientSYN(), from: .external, now: 1, network: network)
-        #expect(PortPool.owner(ofPort: syn.info.sourcePort, workerCount: 2) == 0)
+        #expect(dp.run(toLIP, from: .internal, now: 1, network: network).verdict == .handOff(1))
+        // Handed here although another worker owns it: never handed on, counted.
+        #expect(
+            dp.run(toLIP, from: .internal, now: 1, network: network, handedOff: true).verdict == .drop(.wrongWorker))
+        #expect(dp.counters[.wrongWorker] == 1)
+        #expect(dp.counters[.receivedInternal] == 1)
     }
 
     @Test func unresolvedNextHopIsDroppedAndResolutionRequested() {

@@ -98,8 +98,11 @@ import Testing
         return c
     }
 
-    func server(_ dp: inout Dataplane, port: UInt16, client: IPAddress = Topology.client, now: UInt64) -> IPAddress {
-        let out = dp.run(syn(port, client: client), from: .external, now: now, network: network)
+    /// `handedOff` makes a data plane of several workers take the SYN whichever worker owns the flow.
+    func server(
+        _ dp: inout Dataplane, port: UInt16, client: IPAddress = Topology.client, now: UInt64, handedOff: Bool = false
+    ) -> IPAddress {
+        let out = dp.run(syn(port, client: client), from: .external, now: now, network: network, handedOff: handedOff)
         #expect(out.verdict == .transmit(.internal))
         return out.info.destination
     }
@@ -131,9 +134,10 @@ import Testing
         }
         var w0 = worker(0)
         var w1 = worker(1)
-        _ = server(&w1, port: 999, client: Self.client2, now: 1_000)  // w1's rr is one step ahead
-        let a = server(&w0, port: 1000, now: 1_000)
-        for port in UInt16(1001)..<1010 { #expect(server(&w1, port: port, now: 1_000) == a) }
+        // Each SYN is processed by the worker it is given (as if handed there), whoever owns it.
+        _ = server(&w1, port: 999, client: Self.client2, now: 1_000, handedOff: true)  // w1's rr is one step ahead
+        let a = server(&w0, port: 1000, now: 1_000, handedOff: true)
+        for port in UInt16(1001)..<1010 { #expect(server(&w1, port: port, now: 1_000, handedOff: true) == a) }
     }
 
     @Test func aDownServerReleasesItsTemplatesAQuiescentOneOnlyWhenAsked() {

@@ -59,7 +59,9 @@ import Testing
             let syn = PacketBuilder().ethernet(src: Topology.clientMAC, dst: Topology.extMAC)
                 .ipv4(src: Topology.client, dst: Topology.vip).tcp(sport: port, dport: 80, seq: 1, flags: TCPFlag.syn)
                 .build()
-            seen.append(dp.run(syn, from: .external, now: 1_000, network: Topology.network()).info.destination)
+            // Handed over: this worker takes the SYN whichever worker owns the flow.
+            let out = dp.run(syn, from: .external, now: 1_000, network: Topology.network(), handedOff: true)
+            seen.append(out.info.destination)
         }
         #expect(seen.filter { $0 == Topology.rs1 }.count == 2)
         #expect(seen.filter { $0 == Topology.rs2 }.count == 6)

@@ -11,11 +11,14 @@ struct ScriptedProcessor: FrameProcessor {
         var length: Int
         var capacity: Int
         var firstByte: UInt8
+        var handedOff = false
     }
 
     var counters = Counters()
     /// The verdict for every frame.
     var verdict: Verdict = .drop(.noService)
+    /// The verdict for frames another worker handed over, when it differs.
+    var handedOffVerdict: Verdict?
     /// When set, the output length the processor reports.
     var rewriteLength: Int?
     var seen: [Seen] = []
@@ -30,13 +33,14 @@ struct ScriptedProcessor: FrameProcessor {
 
     mutating func process(
         frame: inout MutableSpan<UInt8>, length: inout Int, from side: Side, now: UInt64,
-        network: borrowing NetworkView
+        network: borrowing NetworkView, handedOff: Bool
     ) -> Verdict {
-        seen.append(Seen(side: side, length: length, capacity: frame.count, firstByte: frame[0]))
+        seen.append(
+            Seen(side: side, length: length, capacity: frame.count, firstByte: frame[0], handedOff: handedOff))
         frames.append((0..<Swift.min(length, 128)).map { frame[$0] })
         frame[0] = 0xAB
         if let rewriteLength { length = rewriteLength }
-        return verdict
+        return handedOff ? handedOffVerdict ?? verdict : verdict
     }
 
     mutating func advance(now: UInt64, network: borrowing NetworkView) { advancedTo = now }

@@ -65,6 +65,7 @@ public enum CReference {
         case .transmit(.external): expectedSide = 0
         case .transmit(.internal): expectedSide = 1
         case .drop(let reason): return "Swift dropped the frame (\(reason))"
+        case .handOff(let worker): return "Swift handed the frame to worker \(worker)"
         }
         if c.side != expectedSide { return "C verdict \(c.side), Swift side \(expectedSide)" }
         if c.bytes.count != swift.1.count { return "C length \(c.bytes.count), Swift length \(swift.1.count)" }

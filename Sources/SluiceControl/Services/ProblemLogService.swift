@@ -3,7 +3,9 @@
 // `event=problem_ended kind=... count=4711`. The flood defences are logged the same way when they
 // engage and disengage: `event=defence_engaged kind=syn_proxy_auto_cookies` (SYN cookies for a service
 // without syn_proxy), `kind=drop_udp_flow_limit` (new UDP flows refused by the table's or a virtual
-// server's budget) and `kind=drop_udp_source_flow_limit` (by a client address's budget).
+// server's budget) and `kind=drop_udp_source_flow_limit` (by a client address's budget). Some kinds
+// carry a hint: `drop_unserved_queue` is how a change of the interfaces' channels at runtime shows
+// (frames arriving on an RX queue no worker serves), and the line says how to fix it.
 
 import Logging
 import ServiceLifecycle
@@ -14,7 +16,19 @@ import SluicePacket
 public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration {
     /// The drop reasons that are operating problems rather than hostile or stray traffic.
     public static var watched: [DropReason] {
-        [.neighbourUnresolved, .localPortsExhausted, .connectionTableFull, .noRoute, .txRingFull, .noRealServer]
+        [
+            .neighbourUnresolved, .localPortsExhausted, .connectionTableFull, .noRoute, .txRingFull, .noRealServer,
+            .handOffFull, .wrongWorker, .unservedQueue,
+        ]
+    }
+    /// What to do about a problem, by its kind.
+    public static var hints: [String: String] {
+        [
+            "drop_unserved_queue":
+                "frames arrive on RX queues without a worker (channels changed since start?): check `ethtool -l IF`, "
+                + "then `ethtool -L IF combined N` back to the workers' count or restart Sluice to serve every queue",
+            "drop_hand_off_full": "a worker cannot keep up with the frames others hand it",
+        ]
     }
     /// The flood defences, by the counter that moves while each is at work.
     public static var defences: [(name: String, value: (Counters) -> UInt64)] {
@@ -61,7 +75,9 @@ public struct ProblemLogService<C: Clock>: Service where C.Duration == Duration 
     func log(_ events: [EpisodeTracker.Event], _ started: String, _ ended: String) {
         for event in events {
             switch event {
-            case .started(let name, let count): logger.warning("event=\(started) kind=\(name) count=\(count)")
+            case .started(let name, let count):
+                let hint = Self.hints[name].map { " hint=\"\($0)\"" } ?? ""
+                logger.warning("event=\(started) kind=\(name) count=\(count)\(hint)")
             case .ended(let name, let count): logger.notice("event=\(ended) kind=\(name) count=\(count)")
             }
         }

@@ -1,0 +1,23 @@
+// The hand-off decision (FlowOwnership.swift, docs/design.md §2): before a worker looks a frame's tuple
+// up in its own table it checks that it owns the tuple; if another worker does, the frame goes there
+// untouched. A frame that was handed over is processed where it arrived, never handed on again, so a
+// disagreement can cost a drop but never a loop.
+
+import SluicePacket
+
+extension Dataplane {
+    /// The worker that owns the connection of a frame whose tuple as received is `key`, when that is
+    /// not this worker; nil with one worker, for a frame handed over, or when this worker owns it.
+    @inlinable
+    func foreignOwner(of key: FlowKey) -> Int? {
+        guard workerCount > 1, !handedOff else { return nil }
+        let toService =
+            !services.isLocalAddress(key.destination)
+            && services.service(address: key.destination, port: key.destinationPort, transport: key.transport) != nil
+        let owner =
+            toService
+            ? ownership?.owner(ofClientFlow: key) ?? worker
+            : ownership?.owner(ofLocalPort: key.destinationPort) ?? worker
+        return owner == worker ? nil : owner
+    }
+}
