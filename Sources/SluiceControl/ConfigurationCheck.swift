@@ -1,6 +1,8 @@
 // `sluice check FILE` (like `keepalived -t`, `haproxy -c`): the executable prints `lines` and exits
 // with `exitCode`, so the wording and exit status are tested here, without a process.
 
+import Foundation
+
 /// The outcome of checking a configuration file.
 public struct ConfigurationCheck: Sendable {
     /// True when the file loads; warnings do not make it invalid.
@@ -12,9 +14,15 @@ public struct ConfigurationCheck: Sendable {
 
     /// Loads `path` and reports every problem; with `verbose`, a valid file also gets the start-up
     /// summary.
-    public static func run(path: String, verbose: Bool = false, procRoot: String = "/proc") -> ConfigurationCheck {
+    public static func run(
+        path: String, verbose: Bool = false, procRoot: String = "/proc", sysRoot: String = "/sys",
+        cpuCount: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> ConfigurationCheck {
         do {
-            let config = try ConfigurationLoader.load(path: path)
+            // Sized as `sluice run` would size it now (workers per RX queue when the file does not say).
+            let config = ReceiveQueues.resolvingWorkers(
+                try ConfigurationLoader.load(path: path), cpuCount: cpuCount, sysRoot: sysRoot
+            ).configuration
             let rsCount = config.virtualServers.reduce(0) { $0 + $1.realServers.count }
             var lines = [
                 "\(path): OK: \(config.virtualServers.count) virtual servers, \(rsCount) real servers, "

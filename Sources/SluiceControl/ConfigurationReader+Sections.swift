@@ -558,6 +558,18 @@ extension ConfigurationReader {
                 return size
             }
         }
+        // One worker per queue: `queues` is another way to say `workers`, and the two must agree.
+        if let queues = options.queues {
+            if f["workers"] != nil, options.workers != queues {
+                error(
+                    at("queues"),
+                    "dataplane.workers is \(options.workers) but dataplane.queues is \(queues): Sluice runs one "
+                        + "worker per RX queue; set one of them", at: f["queues"]!)
+                complete = false
+            }
+            options.workers = queues
+        }
+        options.workersConfigured = f["workers"] != nil || f["queues"] != nil
         return complete ? options : nil
     }
 

@@ -30,10 +30,13 @@ public struct SluiceConfiguration: Sendable {
 
     /// `dataplane:` — sizing and behaviour of the workers.
     public struct DataplaneOptions: Sendable, Hashable {
-        /// Worker threads, one per RX queue.
+        /// Worker threads, one per RX queue. Without `workers` (or `queues`) in the file, the RX queue count
+        /// of the interfaces when Sluice starts (`resolvingWorkers`).
         public var workers: Int = 1
-        /// RX queues to bind on each interface; nil = one per worker.
+        /// `queues` as written: RX queues to bind on each interface, the same as `workers`.
         public var queues: Int?
+        /// True when the file set `workers` or `queues`.
+        public var workersConfigured = false
         /// Local ports the data plane owns on every LIP, split between the workers.
         public var localPortRange: ClosedRange<UInt16> = 1025...65535
         /// Connection-table entries per worker, preallocated.

@@ -23,7 +23,7 @@ public enum StartupSummary {
         let dp = config.dataplane
         let ports = dp.localPortRange
         let workers = dp.workers == 1 ? "1 worker" : "\(dp.workers) workers"
-        let queues = dp.queues.map { "\($0) queues" } ?? "one queue per worker"
+        let queues = dp.workersConfigured ? "one RX queue each" : "one per RX queue"
         let mss = dp.mssClamp == 0 ? "off" : String(dp.mssClamp)
         lines.append(
             "data plane: \(workers), \(queues), local ports \(ports.lowerBound)-\(ports.upperBound), "

@@ -33,15 +33,18 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap(LogLevelControl.handler)
         let logger = Logger(label: "sluice")
-        let configuration: SluiceConfiguration
+        let loaded: SluiceConfiguration
         do {
-            configuration = try ConfigurationLoader.load(path: config)
+            loaded = try ConfigurationLoader.load(path: config)
         } catch {
             for problem in error.problems { printError(problem.line(file: error.file)) }
             throw ExitCode(1)
         }
-        LogLevelControl.current = configuration.global.logLevel
-        for warning in configuration.warnings { logger.warning("\(warning.line(file: config))") }
+        LogLevelControl.current = loaded.global.logLevel
+        for warning in loaded.warnings { logger.warning("\(warning.line(file: config))") }
+        let (configuration, workersNote) = ReceiveQueues.resolvingWorkers(
+            loaded, cpuCount: ProcessInfo.processInfo.activeProcessorCount)
+        if let workersNote { logger.info("\(workersNote)") }
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service listens, a SIGHUP (a reload sent too early) must not end the process.
         signal(SIGHUP, SIG_IGN)
@@ -104,7 +107,7 @@ struct RunCommand: AsyncParsableCommand {
             let options = DataPlaneOptions(
                 externalInterface: configuration.interfaces.external,
                 internalInterface: configuration.interfaces.internal, mode: configuration.interfaces.xdpMode,
-                queues: configuration.dataplane.queues ?? configuration.dataplane.workers,
+                queues: configuration.dataplane.workers,
                 cpus: configuration.dataplane.cpus, frameSize: configuration.dataplane.frameSize,
                 frameCount: configuration.dataplane.frames, forceReplace: force,
                 idleSpinRounds: configuration.dataplane.idleSpinRounds)
@@ -148,6 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
+        if runtime.options.queues > 1 { logger.info("workers: \(runtime.ownershipSource)") }
         if configuration.virtualServers.contains(where: \.synProxy) {
             // Say which path answers SYN cookies, and why, so an operator is never left guessing.
             for path in runtime.synAnswering() {

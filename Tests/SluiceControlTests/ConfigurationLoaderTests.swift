@@ -84,7 +84,7 @@ import Testing
             template(
                 topExtra: """
                     dataplane:
-                      workers: 2
+                      workers: 4
                       queues: 4
                       local_port_range: "20000-29999"
                       connection_capacity: 4096
@@ -101,8 +101,9 @@ import Testing
             )
         )
         let dp = config.dataplane
-        #expect(dp.workers == 2)
+        #expect(dp.workers == 4)
         #expect(dp.queues == 4)
+        #expect(dp.workersConfigured)
         #expect(dp.localPortRange == 20000...29999)
         #expect(dp.connectionCapacity == 4096)
         #expect(dp.frameSize == 4096)

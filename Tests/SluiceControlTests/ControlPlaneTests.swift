@@ -156,6 +156,7 @@ private func configuration(
         #expect(diff.changes.contains { $0.hasPrefix("event=rs_removed vs=web") && $0.contains("10.30.0.12:8080") })
         var resized = old
         resized.dataplane.workers = 2
+        resized.dataplane.workersConfigured = true
         resized.interfaces.external = "eth9"
         let refused = ReloadDiff(from: old, to: resized)
         #expect(refused.isRefused)

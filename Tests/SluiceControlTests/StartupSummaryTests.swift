@@ -28,7 +28,7 @@ import Testing
             )
         )
         #expect(lines.filter { $0.hasPrefix("  real server") }.count == 15)
-        #expect(lines.contains { $0.hasPrefix("data plane: 1 worker, one queue per worker, local ports 1025-65535") })
+        #expect(lines.contains { $0.hasPrefix("data plane: 1 worker, one per RX queue, local ports 1025-65535") })
     }
 
     @Test func singleInterfaceAndWarnings() throws {

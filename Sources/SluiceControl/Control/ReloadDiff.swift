@@ -21,7 +21,12 @@ public struct ReloadDiff: Sendable {
         let a = old.dataplane
         let b = new.dataplane
         let sized: [(String, Bool)] = [
-            ("dataplane.workers", a.workers != b.workers), ("dataplane.queues", a.queues != b.queues),
+            // The running count may have been derived from the RX queues (ReceiveQueues.resolvingWorkers).
+            (
+                "dataplane.workers",
+                a.workersConfigured != b.workersConfigured || (b.workersConfigured && a.workers != b.workers)
+            ),
+            ("dataplane.queues", a.queues != b.queues),
             ("dataplane.frame_size", a.frameSize != b.frameSize), ("dataplane.frames", a.frames != b.frames),
             ("dataplane.connection_capacity", a.connectionCapacity != b.connectionCapacity),
             ("dataplane.local_port_range", a.localPortRange != b.localPortRange),
