@@ -174,14 +174,14 @@ SLUICE_PID=""
 SLUICE_LOG=""
 SLUICE_STATS=""
 
-# start_sluice CONFIG [LOGFILE] [STATSFILE]: start `sluice run` in sl-gw in the background and wait
-# until it writes its first stats file (which it does only once the data plane is up).
+# start_sluice CONFIG [LOGFILE] [STATSFILE]: start `sluice run` in $SLUICE_NS (default sl-gw) in the
+# background and wait until it writes its first stats file (which it does only once the data plane is up).
 start_sluice() {
     local config=$1
     SLUICE_LOG=${2:-$LAB_DIR/sluice.log}
     SLUICE_STATS=${3:-$LAB_DIR/sluice.stats}
     rm -f "$SLUICE_STATS"
-    ip netns exec sl-gw "$SLUICE_BIN" run --config "$config" --stats-file "$SLUICE_STATS" \
+    ip netns exec "${SLUICE_NS:-sl-gw}" "$SLUICE_BIN" run --config "$config" --stats-file "$SLUICE_STATS" \
         >"$SLUICE_LOG" 2>&1 &
     SLUICE_PID=$!
     local i
