@@ -39,6 +39,13 @@ public struct Counters: Sendable {
         case handOffsSent
         /// Frames another worker passed to this one.
         case handOffsReceived
+        /// Of the frames handed over, replies from real servers (to a LIP): with the NIC's RSS known, the
+        /// replies whose queue the port choice did not predict.
+        case repliesHandedOff
+        /// With the NIC's RSS known: local ports chosen so that the NIC delivers their replies to this
+        /// worker, and ports taken without that (none of the probed free ports qualified).
+        case localPortsSteered
+        case localPortsUnsteered
         /// SYNPROXY (docs/protocol.md §2): pure SYNs to SYN-proxied services.
         case synProxySynsReceived
         /// SYN-ACKs with a cookie sent back.

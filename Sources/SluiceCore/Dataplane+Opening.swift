@@ -65,18 +65,36 @@ extension Dataplane {
             return nil
         }
         services.pools[pool].take(choice)
+        if let ownership, ownership.knowsNICQueues {
+            let reply = FlowKey(
+                source: server, destination: choice.address, sourcePort: port, destinationPort: choice.port,
+                transport: transport)
+            counters.count(ownership.predictedWorker(of: reply) == worker ? .localPortsSteered : .localPortsUnsteered)
+        }
         return (choice.address, choice.port)
     }
 
-    /// The local port `allocateLocalPort` would take, without taking it.
+    /// The local port `allocateLocalPort` would take, without taking it. With the NIC's RSS key and
+    /// table known (FlowOwnership.swift), a free port whose reply the NIC delivers to this worker's
+    /// queue first; any free port of the slice otherwise (its replies are then handed over).
     @inlinable
     func findLocalPort(pool: Int, towards server: IPAddress, port: UInt16, transport: UInt8) -> LocalPortChoice? {
-        services.pools[pool].search(v6: server.isV6) { local, localPort in
+        func isFree(_ local: IPAddress, _ localPort: UInt16) -> Bool {
             table.lookup(
                 FlowKey(
                     source: server, destination: local, sourcePort: port, destinationPort: localPort,
                     transport: transport)) == nil
         }
+        if let ownership, ownership.knowsNICQueues {
+            let steered = services.pools[pool].search(v6: server.isV6) { local, localPort in
+                ownership.predictedWorker(
+                    of: FlowKey(
+                        source: server, destination: local, sourcePort: port, destinationPort: localPort,
+                        transport: transport)) == worker && isFree(local, localPort)
+            }
+            if let steered { return steered }
+        }
+        return services.pools[pool].search(v6: server.isV6, isFree: isFree)
     }
 
     /// Indexes a drafted entry, arms its timer and counts it; nil (its port given back) when the

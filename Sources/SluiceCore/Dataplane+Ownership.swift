@@ -8,8 +8,10 @@ import SluicePacket
 extension Dataplane {
     /// The worker that owns the connection of a frame whose tuple as received is `key`, when that is
     /// not this worker; nil with one worker, for a frame handed over, or when this worker owns it.
+    /// A reply to a LIP that arrived here is counted (`replies_handed_off`): with RSS-aware ports
+    /// (FlowOwnership.swift) that is the prediction missing.
     @inlinable
-    func foreignOwner(of key: FlowKey) -> Int? {
+    mutating func foreignOwner(of key: FlowKey) -> Int? {
         guard workerCount > 1, !handedOff else { return nil }
         let toService =
             !services.isLocalAddress(key.destination)
@@ -18,6 +20,8 @@ extension Dataplane {
             toService
             ? ownership?.owner(ofClientFlow: key) ?? worker
             : ownership?.owner(ofLocalPort: key.destinationPort) ?? worker
-        return owner == worker ? nil : owner
+        if owner == worker { return nil }
+        if !toService { counters.count(.repliesHandedOff) }
+        return owner
     }
 }

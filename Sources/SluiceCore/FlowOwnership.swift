@@ -15,6 +15,13 @@
 // and key computes the same owners, which is what lets a connection synced from a peer (docs/sync.md)
 // land in the worker that will see its frames. Not depending on where the NIC delivers frames also
 // means a changed channel count or indirection table at runtime costs hand-offs, never connections.
+//
+// RSS-aware local ports: when the key and table are the NIC's own (`knowsNICQueues`), the NIC's choice
+// of queue for a real server's reply can be computed too, from the reply tuple (RIP, LIP, rport, lport).
+// A worker then prefers, among the free ports of its slice, one whose reply the NIC will deliver to
+// its own queue (`Dataplane.findLocalPort`), so replies need no hand-off either. It is a preference,
+// never a rule: ownership stays with the port's slice, and a reply the prediction missed is handed over
+// and counted (`replies_handed_off`).
 
 import SluicePacket
 
@@ -25,6 +32,8 @@ public struct FlowOwnership: Sendable {
     @usableFromInline let hash: ToeplitzHash
     /// RX queue per hash bucket; worker q serves queue q.
     @usableFromInline let indirection: RSSIndirection
+    /// True when the key and table are the NIC's, so `predictedWorker` says where the NIC delivers.
+    public let knowsNICQueues: Bool
 
     /// - Parameters:
     ///   - workerCount: workers of the process.
@@ -33,18 +42,25 @@ public struct FlowOwnership: Sendable {
     public init(workerCount: Int, key: [UInt8]? = nil, indirection: RSSIndirection? = nil) {
         precondition(workerCount >= 1)
         self.workerCount = workerCount
-        self.hash = key.flatMap { ToeplitzHash(key: $0) } ?? ToeplitzHash(key: ToeplitzHash.microsoftDefaultKey)!
+        let nicHash = key.flatMap { ToeplitzHash(key: $0) }
+        self.hash = nicHash ?? ToeplitzHash(key: ToeplitzHash.microsoftDefaultKey)!
         self.indirection = indirection ?? RSSIndirection.roundRobin(queues: workerCount)
+        self.knowsNICQueues = nicHash != nil && indirection != nil
     }
 
-    /// The worker that owns a client's flow to a virtual service, by its tuple as received.
+    /// The worker whose RX queue the NIC delivers a frame with this tuple to (meaningful only when
+    /// `knowsNICQueues`).
     @inlinable
-    public func owner(ofClientFlow key: FlowKey) -> Int {
+    public func predictedWorker(of key: FlowKey) -> Int {
         let value = hash.hash(
             source: key.source, destination: key.destination, sourcePort: key.sourcePort,
             destinationPort: key.destinationPort)
         return Int(indirection.queue(for: value)) % workerCount
     }
+
+    /// The worker that owns a client's flow to a virtual service, by its tuple as received.
+    @inlinable
+    public func owner(ofClientFlow key: FlowKey) -> Int { predictedWorker(of: key) }
 
     /// The worker that owns a reply to local port `port`.
     @inlinable

@@ -1,7 +1,8 @@
 // Ownership among workers (FlowOwnership.swift, Dataplane+Ownership.swift): of two data planes of one
 // runtime, exactly one takes each client flow, its connection's local port is in that worker's slice,
 // and every other frame of the connection (replies, ICMP errors about it) names the same worker; a NIC's
-// own RSS table makes the receiving worker the owner.
+// own RSS table makes the receiving worker the owner, and with it known the local port is chosen so
+// that the NIC delivers the reply to the owner's queue.
 
 import SluiceCore
 import SluicePacket
@@ -103,5 +104,55 @@ import Testing
         for port in UInt16(30_000)..<30_050 {
             #expect(dp.run(syn(port: port), from: .external, now: 1, network: network).verdict == .transmit(.internal))
         }
+    }
+
+    func worker(_ index: Int, ownership: FlowOwnership) -> Dataplane {
+        Dataplane(
+            configuration: Topology.configuration(), worker: index, workerCount: 2, externalInterface: 1,
+            internalInterface: 2, secret: (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210), ownership: ownership)
+    }
+
+    @Test func withTheNICsRSSKnownRepliesArePredictedToReachTheOwner() {
+        // A NIC with Microsoft's key and an even two-queue table, as the driver would report them.
+        let nic = FlowOwnership(
+            workerCount: 2, key: ToeplitzHash.microsoftDefaultKey, indirection: RSSIndirection.roundRobin(queues: 2))
+        #expect(nic.knowsNICQueues)
+        var worker0 = worker(0, ownership: nic)
+        var worker1 = worker(1, ownership: nic)
+        for port in UInt16(30_000)..<30_200 {
+            let key = FlowKey(
+                source: Topology.client, destination: Topology.vip, sourcePort: port, destinationPort: 80, transport: 6)
+            let owner = nic.owner(ofClientFlow: key)
+            let opened =
+                owner == 0
+                ? worker0.run(syn(port: port), from: .external, now: 1, network: network)
+                : worker1.run(syn(port: port), from: .external, now: 1, network: network)
+            #expect(opened.verdict == .transmit(.internal))
+            // The NIC would put the reply on the owner's queue, and the port is in the owner's slice.
+            let reply = FlowKey(
+                source: opened.info.destination, destination: opened.info.source,
+                sourcePort: opened.info.destinationPort, destinationPort: opened.info.sourcePort, transport: 6)
+            #expect(nic.predictedWorker(of: reply) == owner)
+            #expect(nic.owner(ofLocalPort: opened.info.sourcePort) == owner)
+        }
+        #expect(worker0.counters[.localPortsSteered] + worker1.counters[.localPortsSteered] == 200)
+        #expect(worker0.counters[.localPortsUnsteered] + worker1.counters[.localPortsUnsteered] == 0)
+    }
+
+    @Test func aPredictionThatCannotHoldFallsBackToTheSliceAndTheHandOff() {
+        // Every bucket on queue 1: no port of worker 0's slice can have its reply delivered to queue 0.
+        let skewed = FlowOwnership(
+            workerCount: 2, key: ToeplitzHash.microsoftDefaultKey, indirection: RSSIndirection(entries: [1, 1])!)
+        var owning = worker(0, ownership: skewed)
+        var other = worker(1, ownership: skewed)
+        // Worker 0 owns no client flow under this table; a frame handed to it is taken all the same.
+        let opened = owning.run(syn(port: 40_000), from: .external, now: 1, network: network, handedOff: true)
+        #expect(opened.verdict == .transmit(.internal))
+        #expect(owning.counters[.localPortsUnsteered] == 1)
+        // Its reply arrives at worker 1 (the NIC's choice) and is handed back to the port's owner.
+        let reply = synAck(to: opened)
+        #expect(other.run(reply, from: .internal, now: 2, network: network).verdict == .handOff(0))
+        #expect(other.counters[.repliesHandedOff] == 1)
+        #expect(owning.run(reply, from: .internal, now: 2, network: network).verdict == .transmit(.external))
     }
 }
