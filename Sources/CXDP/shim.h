@@ -58,6 +58,25 @@ static inline int cxdp_pin_current_thread(int cpu)
 	return (int)syscall(SYS_sched_setaffinity, 0, sizeof(mask), mask);
 }
 
+/*
+ * The CPUs the calling thread may run on (its affinity mask, which `taskset` and cgroups set), written
+ * to out in increasing order, at most max of them. The count, or -1 with errno.
+ */
+static inline int cxdp_allowed_cpus(int *out, int max)
+{
+	unsigned long mask[16];
+	const int bits = (int)(8 * sizeof(unsigned long));
+	int cpu, count = 0;
+
+	memset(mask, 0, sizeof(mask));
+	if (syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask) < 0)
+		return -1;
+	for (cpu = 0; cpu < 16 * bits && count < max; cpu++)
+		if (mask[cpu / bits] & (1UL << (cpu % bits)))
+			out[count++] = cpu;
+	return count;
+}
+
 /* Names the calling thread (15 characters kept), for top -H and perf. 0 or -1 with errno. */
 static inline int cxdp_set_thread_name(const char *name)
 {

@@ -51,8 +51,9 @@ public struct SluiceConfiguration: Sendable {
         public var decrementTTL: Bool = true
         /// Empty rounds a worker polls its rings before it sleeps in poll(); 0 = sleep at once.
         public var idleSpinRounds: Int = 0
-        /// CPUs the workers are pinned to (worker i on cpus[i % count]); empty leaves them where the
-        /// process may run. The control plane's threads are not pinned by it.
+        /// CPUs the workers are pinned to (worker i on cpus[i % count]); empty pins worker i to the i-th
+        /// CPU of the process's affinity (`sluice run`, CPUAffinity.swift). The control plane's threads are
+        /// not pinned by it.
         public var cpus: [Int] = []
         /// Per-state idle timeouts, dpvs defaults overridden by `dataplane.timeouts`.
         public var timeouts: TimeoutTable = .dpvsDefaults

@@ -42,8 +42,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         LogLevelControl.current = loaded.global.logLevel
         for warning in loaded.warnings { logger.warning("\(warning.line(file: config))") }
+        // Workers go on the CPUs the file names, or else on those the process may use, one each.
+        let allowedCPUs = CPUAffinity.allowedCPUs()
         let (configuration, workersNote) = ReceiveQueues.resolvingWorkers(
-            loaded, cpuCount: ProcessInfo.processInfo.activeProcessorCount)
+            loaded, cpuCount: allowedCPUs.isEmpty ? ProcessInfo.processInfo.activeProcessorCount : allowedCPUs.count)
+        let workerCPUs = configuration.dataplane.cpus.isEmpty ? allowedCPUs : configuration.dataplane.cpus
         if let workersNote { logger.info("\(workersNote)") }
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service listens, a SIGHUP (a reload sent too early) must not end the process.
@@ -108,7 +111,7 @@ struct RunCommand: AsyncParsableCommand {
                 externalInterface: configuration.interfaces.external,
                 internalInterface: configuration.interfaces.internal, mode: configuration.interfaces.xdpMode,
                 queues: configuration.dataplane.workers,
-                cpus: configuration.dataplane.cpus, frameSize: configuration.dataplane.frameSize,
+                cpus: workerCPUs, frameSize: configuration.dataplane.frameSize,
                 frameCount: configuration.dataplane.frames, forceReplace: force,
                 idleSpinRounds: configuration.dataplane.idleSpinRounds)
             runtime = try DataPlaneRuntime(
@@ -152,6 +155,10 @@ struct RunCommand: AsyncParsableCommand {
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
         if runtime.options.queues > 1 { logger.info("workers: \(runtime.ownershipSource)") }
+        if !workerCPUs.isEmpty {
+            let placed = (0..<runtime.options.queues).map { "w\($0)=cpu\(workerCPUs[$0 % workerCPUs.count])" }
+            logger.info("workers pinned: \(placed.joined(separator: " "))")
+        }
         if configuration.virtualServers.contains(where: \.synProxy) {
             // Say which path answers SYN cookies, and why, so an operator is never left guessing.
             for path in runtime.synAnswering() {

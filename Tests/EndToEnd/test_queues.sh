@@ -7,7 +7,8 @@
 #   1. native mode, 1 worker: refused, naming the interface, its 2 queues and both fixes;
 #   2. native mode, 2 workers: starts and binds both queues;
 #   3. skb mode, 1 worker: starts (in generic mode every frame arrives on queue 0);
-#   4. native mode, `workers` left out: one worker per RX queue (2). 2000 connections from the client to
+#   4. native mode, `workers` left out: one worker per RX queue (2), each pinned to a CPU of its own
+#      (the machine has two). 2000 connections from the client to
 #      nginx behind the VIP, all answered; frames arrived on both RX queues of both interfaces (the
 #      veths' per-queue XDP redirect counts), so the workers handed frames to each other (hand_offs_sent
 #      and hand_offs_received, equal), none was lost to a full ring and none reached the wrong worker;
@@ -138,6 +139,14 @@ SLUICE_NS=qa-gw
 if start_sluice "$WORK/sluice.yaml" "$WORK/run.log" "$WORK/run.stats"; then
     check "two workers, one per RX queue" grep -q "dataplane.workers not set: 2 workers for 2 RX queue(s)" "$WORK/run.log"
     check "both queues bound" grep -q "native, 2 worker(s)" "$WORK/run.log"
+    # Each worker thread on a CPU of its own (the process may use all of this machine's).
+    for w in 0 1; do
+        tid=$(grep -lx "sluice-w$w" /proc/"$SLUICE_PID"/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+        [ -n "$tid" ] || tid=$(for t in /proc/[0-9]*/task/*; do
+            [ "$(cat "$t/comm" 2>/dev/null)" = "sluice-w$w" ] && basename "$t"; done | head -1)
+        cpus=$(awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$tid/status" 2>/dev/null)
+        check_eq "worker $w pinned to CPU $w" "$w" "$cpus"
+    done
     result=$(ip netns exec qa-cli python3 "$E2E_DIR/whoami_count.py" 203.0.113.60 80 2000)
     check_eq "2000 connections answered" "rs1=2000 rs2=0 rs3=0 failed=0" "$result"
     read -r ext0 ext1 <<<"$(redirects ext0)"
