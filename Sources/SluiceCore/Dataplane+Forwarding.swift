@@ -8,10 +8,11 @@ extension Dataplane {
     /// Resolves the egress for `destination`, or returns why it cannot be reached.
     @inlinable
     mutating func resolveEgress(
-        to destination: IPAddress, network: borrowing NetworkView, into egress: inout Egress
+        to destination: IPAddress, flowHash: UInt32 = 0, network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
+        // Only single-path decisions are cached: a multipath route's next hop depends on the flow.
         if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
-        guard let hop = network.nextHop(to: destination) else { return .noRoute }
+        guard let hop = network.nextHop(to: destination, flowHash: flowHash) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal
         } else if hop.interfaceIndex == externalInterface {
@@ -28,8 +29,25 @@ extension Dataplane {
         egress.destinationMAC = mac.value
         egress.sourceMAC = interface.mac.value
         egress.mtu = hop.mtu > 0 ? hop.mtu : interface.mtu
-        egressCache.store(destination, generation: network.generation, egress: egress)
+        if !hop.isMultipath { egressCache.store(destination, generation: network.generation, egress: egress) }
         return nil
+    }
+
+    /// The flow hash that picks a multipath route's next hop for a connection's frames in one
+    /// direction, from the tuple they leave with: stable for the connection, spread over connections.
+    /// (A splitmix64 finaliser: the tuple is not secret, only its spread matters.)
+    @inlinable
+    static func pathHash(source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16)
+        -> UInt32
+    {
+        var h = source.low ^ source.high &* 0x9E37_79B9_7F4A_7C15 ^ destination.low &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= destination.high ^ UInt64(sourcePort) << 16 ^ UInt64(destinationPort)
+        h ^= h >> 30
+        h = h &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 27
+        h = h &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+        return UInt32(truncatingIfNeeded: h >> 32)
     }
 
     /// Checks the frame against the egress MTU and the TTL before it is rewritten, so that an ICMP

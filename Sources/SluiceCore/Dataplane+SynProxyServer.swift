@@ -178,7 +178,10 @@ extension Dataplane {
         let c = table[id]
         var egress = Egress()
         let known = synProxyServerKnown(c)
-        guard resolveEgress(to: c.real, network: network, into: &egress) == nil else {
+        // The path the connection's later frames take (Dataplane+Transport.swift translateInbound).
+        let toServer = Self.pathHash(
+            source: c.local, sourcePort: c.localPort, destination: c.real, destinationPort: c.realPort)
+        guard resolveEgress(to: c.real, flowHash: toServer, network: network, into: &egress) == nil else {
             // Resolution was requested; `advance(now:network:)` retries it for the retransmissions.
             if known && !synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] {
                 synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] = true

@@ -119,7 +119,11 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(to: c.real, network: network, into: &egress) { return .drop(reason) }
+        let toServer = Self.pathHash(
+            source: c.local, sourcePort: c.localPort, destination: c.real, destinationPort: c.realPort)
+        if let reason = resolveEgress(to: c.real, flowHash: toServer, network: network, into: &egress) {
+            return .drop(reason)
+        }
         if let verdict = checkMTUAndTTL(
             frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network)
         {
@@ -197,7 +201,11 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(to: c.client, network: network, into: &egress) { return .drop(reason) }
+        let toClient = Self.pathHash(
+            source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort)
+        if let reason = resolveEgress(to: c.client, flowHash: toClient, network: network, into: &egress) {
+            return .drop(reason)
+        }
         if let verdict = checkMTUAndTTL(
             frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network)
         {

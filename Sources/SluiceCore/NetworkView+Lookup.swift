@@ -21,10 +21,11 @@ extension NetworkView {
     }
 
     /// The next hop towards `destination`: the longest matching prefix of the same family, the lowest
-    /// metric among equal prefixes. Returns nil when no route matches, when the best match is a reject
-    /// route (blackhole, unreachable, prohibit, throw), or when its interface is unknown.
+    /// metric among equal prefixes; of a multipath route, the next hop `flowHash` picks by weight.
+    /// Returns nil when no route matches, when the best match is a reject route (blackhole, unreachable,
+    /// prohibit, throw), or when its interface is unknown.
     @inlinable
-    public func nextHop(to destination: IPAddress) -> NextHop? {
+    public func nextHop(to destination: IPAddress, flowHash: UInt32 = 0) -> NextHop? {
         let start = destination.isV6 ? v4PrefixLengthCount : 0
         let end = destination.isV6 ? prefixLengths.count : v4PrefixLengthCount
         let mask = routeSlots.count - 1
@@ -36,11 +37,15 @@ extension NetworkView {
             var i = RouteSlot.hash(high: high, low: low, tag: tag) & mask
             while routeSlots[i].tag != 0 {
                 if routeSlots[i].matches(high: high, low: low, tag: tag) {
-                    let entry = routeEntries[Int(routeSlots[i].entry)]
+                    var entry = routeEntries[Int(routeSlots[i].entry)]
                     guard entry.usable else { return nil }
+                    let multipath = entry.pathCount > 0
+                    if multipath {
+                        entry = pathEntries[Int(entry.pathStart) + Int(flowHash % UInt32(entry.pathCount))]
+                    }
                     return NextHop(
                         interfaceIndex: entry.interfaceIndex, address: entry.connected ? destination : entry.gateway,
-                        mtu: entry.mtu)
+                        mtu: entry.mtu, isMultipath: multipath)
                 }
                 i = (i + 1) & mask
             }

@@ -77,6 +77,10 @@ struct RouteEntry: Sendable {
     @usableFromInline var gateway: IPAddress
     /// Effective MTU (route MTU, else the interface's).
     @usableFromInline var mtu: Int
+    /// A multipath route's share of NetworkView.pathEntries (each next hop repeated by weight); 0
+    /// entries for a single next hop.
+    @usableFromInline var pathStart: Int32 = 0
+    @usableFromInline var pathCount: Int32 = 0
 
     init(metric: UInt32) {
         self.metric = metric

@@ -21,8 +21,12 @@
 // Both hash tables are at most half full, so linear probing always meets an empty slot. The input
 // arrays are kept as given for diagnostics (admin API, tests); the hot path never walks them.
 //
-// Not mirrored: policy routing (ip rule) and tables other than the one the mirror reads, multipath
-// routes beyond their first live next hop (see NetlinkMirror), and per-flow ECMP hashing.
+// - multipath routes: each live next hop becomes an entry of `pathEntries`, repeated by its weight
+//   (at most `maximumPathEntries` per route, weights scaled down beyond that); the route's entry points
+//   at its run, and a lookup with a flow hash picks `hash mod run length`. The data plane hashes each
+//   connection's own tuple, so a connection keeps to one next hop and connections spread by weight.
+//
+// Not mirrored: policy routing (ip rule) and tables other than the one the mirror reads.
 
 import SluicePacket
 
@@ -43,6 +47,10 @@ public struct NetworkView: Sendable {
 
     @usableFromInline let routeSlots: [RouteSlot]
     @usableFromInline let routeEntries: [RouteEntry]
+    /// The next hops of multipath routes, each repeated by its weight (RouteEntry.pathStart/pathCount).
+    @usableFromInline let pathEntries: [RouteEntry]
+    /// The most entries one multipath route takes in `pathEntries`.
+    public static let maximumPathEntries = 64
     /// Distinct prefix lengths: IPv4 ones first, then IPv6 ones, each run in descending order.
     @usableFromInline let prefixLengths: [UInt8]
     /// How many of `prefixLengths` are IPv4.
@@ -77,8 +85,8 @@ public struct NetworkView: Sendable {
         self.routes = routes
         self.neighbours = neighbours
         self.interfaceNames = interfaceNames
-        (self.routeSlots, self.routeEntries, self.prefixLengths, self.v4PrefixLengthCount) = Self.buildRoutes(
-            routes, interfaces: byIndex)
+        (self.routeSlots, self.routeEntries, self.pathEntries, self.prefixLengths, self.v4PrefixLengthCount) =
+            Self.buildRoutes(routes, interfaces: byIndex)
         self.neighbourSlots = Self.buildNeighbours(neighbours)
     }
 
@@ -99,9 +107,10 @@ public struct NetworkView: Sendable {
 
     private static func buildRoutes(
         _ routes: [Route], interfaces: [Int32: InterfaceInfo]
-    ) -> ([RouteSlot], [RouteEntry], [UInt8], Int) {
+    ) -> ([RouteSlot], [RouteEntry], [RouteEntry], [UInt8], Int) {
         var slots = [RouteSlot](repeating: .empty, count: tableCapacity(for: routes.count))
         var entries: [RouteEntry] = []
+        var paths: [RouteEntry] = []
         entries.reserveCapacity(routes.count)
         let mask = slots.count - 1
         var v4Lengths = Set<UInt8>()
@@ -112,7 +121,33 @@ public struct NetworkView: Sendable {
             let (high, low) = RouteSlot.mask(route.prefix, length: route.prefixLength)
             let tag = RouteSlot.tag(v6: route.prefix.isV6, length: route.prefixLength)
             var entry = RouteEntry(metric: route.metric)
-            if route.kind == .unicast, let interface = interfaces[route.interfaceIndex] {
+            if route.kind == .unicast, route.hops.count > 1 {
+                // Multipath: the hops through known interfaces, each repeated by its (scaled) weight.
+                let usable = route.hops.compactMap { hop in interfaces[hop.interfaceIndex].map { (hop, $0) } }
+                let total = usable.reduce(0) { $0 + max($1.0.weight, 1) }
+                let start = paths.count
+                for (hop, interface) in usable {
+                    var path = RouteEntry(metric: route.metric)
+                    path.usable = true
+                    path.interfaceIndex = hop.interfaceIndex
+                    path.mtu = route.mtu > 0 ? route.mtu : interface.mtu
+                    if let gateway = hop.gateway {
+                        path.gateway = gateway
+                        path.connected = false
+                    }
+                    let share = max(max(hop.weight, 1) * maximumPathEntries / max(total, maximumPathEntries), 1)
+                    for _ in 0..<share { paths.append(path) }
+                }
+                if usable.count == 1 {
+                    // One hop left through a known interface: a plain route.
+                    entry = paths[start]
+                    paths.removeSubrange(start...)
+                } else if usable.count > 1 {
+                    entry = paths[start]
+                    entry.pathStart = Int32(start)
+                    entry.pathCount = Int32(paths.count - start)
+                }
+            } else if route.kind == .unicast, let interface = interfaces[route.interfaceIndex] {
                 entry.usable = true
                 entry.interfaceIndex = route.interfaceIndex
                 entry.mtu = route.mtu > 0 ? route.mtu : interface.mtu
@@ -143,7 +178,7 @@ public struct NetworkView: Sendable {
             }
         }
         let lengths = v4Lengths.sorted(by: >) + v6Lengths.sorted(by: >)
-        return (slots, entries, lengths, v4Lengths.count)
+        return (slots, entries, paths, lengths, v4Lengths.count)
     }
 
     private static func buildNeighbours(_ neighbours: [NeighbourEntry]) -> [NeighbourSlot] {

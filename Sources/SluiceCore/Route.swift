@@ -1,5 +1,6 @@
 // A route mirrored from the kernel's main table (RTM_NEWROUTE): prefix, output interface, gateway,
-// MTU and metric. Reject routes (blackhole, unreachable, prohibit) block a lookup as they would in the kernel.
+// MTU and metric, and for a multipath route every live next hop with its weight. Reject routes
+// (blackhole, unreachable, prohibit) block a lookup as they would in the kernel.
 
 import SluicePacket
 
@@ -16,6 +17,9 @@ public struct Route: Sendable, Hashable {
     public var metric: UInt32
     /// Whether a match forwards or rejects (blackhole, unreachable, prohibit, throw).
     public var kind: Kind
+    /// A multipath route's next hops (two or more); empty for a route with the one next hop above
+    /// (`interfaceIndex`, `gateway`, which for a multipath route repeat its first hop).
+    public var hops: [RouteHop]
 
     /// What the kernel does with a packet whose longest match is this route.
     public enum Kind: Sendable, Hashable {
@@ -28,8 +32,9 @@ public struct Route: Sendable, Hashable {
 
     public init(
         prefix: IPAddress, prefixLength: UInt8, interfaceIndex: Int32, gateway: IPAddress?, mtu: Int = 0,
-        metric: UInt32 = 0, kind: Kind = .unicast
+        metric: UInt32 = 0, kind: Kind = .unicast, hops: [RouteHop] = []
     ) {
+        self.hops = hops
         self.prefix = prefix
         self.prefixLength = prefixLength
         self.interfaceIndex = interfaceIndex

@@ -1,8 +1,10 @@
 // A route as an RTM_NEWROUTE / RTM_DELROUTE message describes it (rtmsg + RTA_* attributes).
 //
 // - Gateways come from RTA_GATEWAY (same family) or RTA_VIA (RFC 5549: an IPv4 route via an IPv6 next hop).
-// - Multipath routes (RTA_MULTIPATH) keep their first next hop that is not dead: NextHop has no flow
-//   hash to spread over several, and the gateway's ECMP role here is to be one of the paths, not to fan out.
+// - Multipath routes (RTA_MULTIPATH) keep every next hop that is not dead, with its weight
+//   (rtnh_hops + 1); the data plane spreads connections over them (NetworkView.nextHop(to:flowHash:)),
+//   so two routers in front of the real servers share the load. The first live hop also fills
+//   interfaceIndex/gateway.
 // - Routes that use nexthop objects (RTA_NH_ID) are read through the legacy attributes the kernel adds
 //   while net.ipv4.nexthop_compat_mode is 1 (its default).
 // - Cached clones (RTM_F_CLONED: IPv6 PMTU exceptions) and routes whose only next hop is dead are skipped,
@@ -30,6 +32,8 @@ struct NetlinkRoute: Sendable, Hashable {
     var mtu: Int
     /// False when every next hop is marked dead (RTNH_F_DEAD).
     var alive: Bool
+    /// The live next hops of a multipath route (two or more), else empty.
+    var hops: [RouteHop] = []
 
     /// What makes two routes "the same slot" for the kernel: a replace swaps every route with this key.
     struct Key: Hashable, Sendable {
@@ -69,7 +73,7 @@ struct NetlinkRoute: Sendable, Hashable {
     var route: Route {
         Route(
             prefix: destination, prefixLength: prefixLength, interfaceIndex: interfaceIndex, gateway: gateway, mtu: mtu,
-            metric: priority, kind: kind ?? .reject)
+            metric: priority, kind: kind ?? .reject, hops: hops)
     }
 
     /// Decodes an rtmsg payload. Nil when it is too short, not IPv4 or IPv6, or has a prefix length or
@@ -106,7 +110,7 @@ struct NetlinkRoute: Sendable, Hashable {
                     route.mtu = NetlinkReader(metricValue).u32(at: 0).map(Int.init) ?? 0
                 }
             case Netlink.routeMultipath:
-                route.applyFirstLiveNextHop(value, v6: v6)
+                route.applyLiveNextHops(value, v6: v6)
             default:
                 continue
             }
@@ -125,26 +129,31 @@ struct NetlinkRoute: Sendable, Hashable {
         }
     }
 
-    /// Walks RTA_MULTIPATH's struct rtnexthop list and takes the first next hop not marked dead.
-    private mutating func applyFirstLiveNextHop(_ value: ArraySlice<UInt8>, v6: Bool) {
+    /// Walks RTA_MULTIPATH's struct rtnexthop list (length, flags, hops, ifindex, then attributes) and
+    /// keeps the next hops not marked dead; the first also fills interfaceIndex/gateway.
+    private mutating func applyLiveNextHops(_ value: ArraySlice<UInt8>, v6: Bool) {
         let reader = NetlinkReader(value)
         var offset = 0
-        alive = false
+        var live: [RouteHop] = []
         while let length = reader.u16(at: offset).map(Int.init), length >= Netlink.nextHopSize,
             length <= value.count - offset, let flags = reader.u8(at: offset + 2),
-            let index = reader.i32(at: offset + 4)
+            let weight = reader.u8(at: offset + 3), let index = reader.i32(at: offset + 4)
         {
             let start = value.startIndex + offset
             offset += Netlink.align(length)
             guard flags & Netlink.nextHopDead == 0 else { continue }
-            interfaceIndex = index
-            gateway = nil
+            var hop = RouteHop(interfaceIndex: index, gateway: nil, weight: Int(weight) + 1)
             for (type, attribute) in NetlinkAttributes(value[(start + Netlink.nextHopSize)..<(start + length)]) {
-                if type == Netlink.routeGateway { gateway = NetlinkReader.address(attribute, v6: v6) }
-                if type == Netlink.routeVia { gateway = NetlinkRoute.via(attribute) }
+                if type == Netlink.routeGateway { hop.gateway = NetlinkReader.address(attribute, v6: v6) }
+                if type == Netlink.routeVia { hop.gateway = NetlinkRoute.via(attribute) }
             }
-            alive = true
-            return
+            live.append(hop)
         }
+        alive = !live.isEmpty
+        if let first = live.first {
+            interfaceIndex = first.interfaceIndex
+            gateway = first.gateway
+        }
+        hops = live.count > 1 ? live : []
     }
 }

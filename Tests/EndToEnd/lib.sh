@@ -256,3 +256,30 @@ reload_sluice() {
     done
     return 1
 }
+
+# start_whoami_nginx NS DIR ADDRESS:PORT: a minimal nginx in NS answering GET /whoami with
+# "rs1 CLIENT-ADDRESS CLIENT-PORT" (what whoami_count.py counts), its files under DIR, pid in DIR/nginx.pid.
+start_whoami_nginx() {
+    local ns=$1 dir=$2 listen=$3
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<NGINX
+daemon on;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    server {
+        listen $listen;
+        location = /whoami { default_type text/plain; return 200 "rs1 \$remote_addr \$remote_port\n"; }
+    }
+}
+NGINX
+    ip netns exec "$ns" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
+}

@@ -108,27 +108,7 @@ rc=$(run_sluice skb 1)
 check_eq "starts (every frame arrives on queue 0)" running "$rc"
 
 log_step "4. native mode, workers left out: one per RX queue; 2000 connections"
-mkdir -p "$WORK/rs/tmp"
-cat >"$WORK/rs/nginx.conf" <<NGINX
-daemon on;
-worker_processes 1;
-pid $WORK/rs/nginx.pid;
-error_log $WORK/rs/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $WORK/rs/tmp/body;
-    proxy_temp_path $WORK/rs/tmp/proxy;
-    fastcgi_temp_path $WORK/rs/tmp/fastcgi;
-    uwsgi_temp_path $WORK/rs/tmp/uwsgi;
-    scgi_temp_path $WORK/rs/tmp/scgi;
-    server {
-        listen 10.61.0.2:8080;
-        location = /whoami { default_type text/plain; return 200 "rs1 \$remote_addr \$remote_port\n"; }
-    }
-}
-NGINX
-ip netns exec qa-rs nginx -c "$WORK/rs/nginx.conf" -p "$WORK/rs" -e "$WORK/rs/error.log"
+start_whoami_nginx qa-rs "$WORK/rs" 10.61.0.2:8080
 # Per-queue XDP redirects of a gateway interface: "q0 q1".
 redirects() {
     ip netns exec qa-gw ethtool -S "$1" | awk '/rx_queue_0_xdp_redirect/ { a = $2 } /rx_queue_1_xdp_redirect/ { b = $2 }

@@ -205,9 +205,19 @@ enum NetlinkFixture {
                     metric: 50))
     }
 
-    @Test func takesTheFirstLiveNextHopOfAMultipathRoute() throws {
+    @Test func keepsTheLiveNextHopsOfAMultipathRouteWithTheirWeights() throws {
         let route = try #require(NetlinkRoute.decode(only(NetlinkFixture.multipathRoute).payload))
         #expect(route.interfaceIndex == 3 && route.gateway == v4(10, 66, 0, 3) && route.alive)
+        #expect(
+            route.hops == [
+                RouteHop(interfaceIndex: 3, gateway: v4(10, 66, 0, 3), weight: 1),
+                RouteHop(interfaceIndex: 5, gateway: v4(10, 67, 0, 3), weight: 1),
+            ])
+        #expect(route.route.hops.count == 2)
+        // rtnh_hops of the second next hop = 2: weight 3.
+        var weighted = NetlinkFixture.multipathRoute
+        weighted[16 + 12 + 8 + 8 + 4 + 16 + 3] = 2
+        #expect(try #require(NetlinkRoute.decode(only(weighted).payload)).hops.last?.weight == 3)
         // Mark the first next hop dead: rtnh_flags of the first struct rtnexthop, after the nlmsghdr (16),
         // the rtmsg (12), RTA_TABLE (8), RTA_DST (8) and RTA_MULTIPATH's own header (4).
         let firstNextHop = 16 + 12 + 8 + 8 + 4
@@ -215,6 +225,7 @@ enum NetlinkFixture {
         bytes[firstNextHop + 2] = 0x01
         let second = try #require(NetlinkRoute.decode(only(bytes).payload))
         #expect(second.interfaceIndex == 5 && second.gateway == v4(10, 67, 0, 3) && second.alive)
+        #expect(second.hops.isEmpty)  // one live next hop left: a plain route
         bytes[firstNextHop + 16 + 2] = 0x01
         let dead = try #require(NetlinkRoute.decode(only(bytes).payload))
         #expect(!dead.alive && !dead.belongs(to: 254, requireAlive: true))
