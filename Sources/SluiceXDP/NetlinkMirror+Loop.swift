@@ -7,6 +7,14 @@
 // re-dumps when needed (ENOBUFS, truncation, unannounced changes, the periodic safety net), and publishes
 // one snapshot if anything changed. The thread is a plain pthread (no Foundation in this module); it
 // sleeps in poll(2) on the event socket and a self-pipe that requests and stop() write to.
+//
+// Cost under a storm (a routing daemon pushing a full table): each message updates the working tables
+// in O(1); only a snapshot costs O(routes). So a snapshot goes out at once after a quiet spell, but
+// while changes keep coming the next waits out a hold-down (the loop sleeps until it ends, collecting
+// events meanwhile): `publishHoldDown`, or ten times what the last snapshot took to build if longer, so
+// that building snapshots takes at most about a tenth of a core however large the table. Whether
+// anything changed comes from the messages themselves, not from comparing the tables with the last
+// published copy, which made every event batch copy and compare the whole table.
 
 import SluiceCore
 import Synchronization
@@ -24,6 +32,10 @@ extension NetlinkMirror {
         let wakeup: Int32
         let table: UInt32
         let resyncInterval: Duration
+        let publishHoldDown: Duration
+        /// How long the last snapshot took to build (the hold-down is at least `holdDownPerBuild` times it).
+        var lastBuild = Duration.zero
+        static let holdDownPerBuild = 10
         var tables: NetlinkTables
         var generation: UInt64 = 0
         var sequence: UInt32 = 0
@@ -39,6 +51,7 @@ extension NetlinkMirror {
             self.wakeup = wakeup
             table = configuration.table
             resyncInterval = configuration.resyncInterval
+            publishHoldDown = configuration.publishHoldDown
             tables = NetlinkTables(table: configuration.table)
             tables = try dumpAll()
             publish()
@@ -65,15 +78,29 @@ extension NetlinkMirror {
 
         func run() {
             var lastDump = ContinuousClock.now
+            var lastPublish = ContinuousClock.now
             var mustResync = false
-            var published = tables
+            var changed = false
             while !shared.stopping.load(ordering: .acquiring) {
-                let readable = NetlinkWakeup.wait(for: events.descriptor, orSignalOn: wakeup, milliseconds: 1000)
+                // With a change held back, sleep only until its hold-down ends.
+                var timeout = Self.idleWaitMilliseconds
+                if changed && !mustResync {
+                    let left = (lastPublish + holdDown - ContinuousClock.now).components
+                    timeout = Int32(clamping: max(left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000, 0))
+                }
+                let readable = NetlinkWakeup.wait(for: events.descriptor, orSignalOn: wakeup, milliseconds: timeout)
                 sendResolutions()
-                if readable && drainEvents() { mustResync = true }
+                if readable {
+                    let drained = drainEvents()
+                    changed = changed || drained.changed
+                    mustResync = mustResync || drained.mustResync
+                }
                 if mustResync || ContinuousClock.now - lastDump >= resyncInterval {
                     do {
-                        tables = try dumpAll()
+                        let fresh = try dumpAll()
+                        // Compared once per dump (every resyncInterval, or after lost events): O(routes).
+                        changed = changed || fresh != tables
+                        tables = fresh
                         shared.resyncs.add(1, ordering: .relaxed)
                         mustResync = false
                         lastDump = ContinuousClock.now
@@ -82,29 +109,37 @@ extension NetlinkMirror {
                         mustResync = true
                     }
                 }
-                if !mustResync && tables != published {
+                if !mustResync && changed && ContinuousClock.now - lastPublish >= holdDown {
                     publish()
-                    published = tables
+                    changed = false
+                    lastPublish = ContinuousClock.now
                 }
             }
         }
 
+        /// The least time between two snapshots while changes keep coming.
+        var holdDown: Duration { max(publishHoldDown, lastBuild * Self.holdDownPerBuild) }
+
+        /// The longest sleep with nothing pending: the stop flag and the resync timer are looked at after.
+        static let idleWaitMilliseconds: Int32 = 1000
+
         /// Applies the queued events (at most 256 datagrams, so that a flood of changes cannot starve
-        /// publishing). Returns true when a re-dump is needed: a message asked for it, or messages were
-        /// lost or garbled.
-        private func drainEvents() -> Bool {
+        /// publishing). `changed` when a message changed what the data plane sees; `mustResync` when a
+        /// re-dump is needed: a message asked for it, or messages were lost or garbled.
+        private func drainEvents() -> (changed: Bool, mustResync: Bool) {
             var mustResync = false
+            var changed = false
             for _ in 0..<256 {
                 let received: NetlinkSocket.Received
                 do {
                     received = try events.receive(into: &buffer)
                 } catch {
                     shared.errors.add(1, ordering: .relaxed)
-                    return true
+                    return (changed, true)
                 }
                 switch received {
                 case .wouldBlock:
-                    return mustResync
+                    return (changed, mustResync)
                 case .overrun:
                     mustResync = true
                 case .bytes(let count):
@@ -114,15 +149,26 @@ extension NetlinkMirror {
                         mustResync = true
                     }
                     shared.events.add(UInt64(messages.count), ordering: .relaxed)
-                    for message in messages where tables.apply(message) == .resync { mustResync = true }
+                    for message in messages {
+                        switch tables.apply(message) {
+                        case .resync:
+                            // It may have changed the tables already (a deleted link): publish after the dump.
+                            mustResync = true
+                            changed = true
+                        case .changed: changed = true
+                        case .unchanged: break
+                        }
+                    }
                 }
             }
-            return mustResync
+            return (changed, mustResync)
         }
 
         private func publish() {
             generation += 1
+            let start = ContinuousClock.now
             shared.box.publish(tables.view(generation: generation))
+            lastBuild = ContinuousClock.now - start
         }
 
         /// Links, then IPv4 and IPv6 routes, then IPv4 and IPv6 neighbours, into fresh tables. A dump the

@@ -34,11 +34,16 @@ public final class NetlinkMirror: Sendable {
         public var resyncInterval: Duration
         /// Receive buffer of the event socket (SO_RCVBUFFORCE); a larger one makes ENOBUFS rarer.
         public var eventBufferSize: Int
+        /// The shortest time between two snapshots while changes keep coming (the first change after a
+        /// quiet spell is published at once): bounds what a routing daemon's table push costs.
+        public var publishHoldDown: Duration
 
         public init(
             table: UInt32 = 254, resolutionInterval: Duration = .milliseconds(500),
-            resyncInterval: Duration = .seconds(30), eventBufferSize: Int = 4 << 20
+            resyncInterval: Duration = .seconds(30), eventBufferSize: Int = 4 << 20,
+            publishHoldDown: Duration = .milliseconds(10)
         ) {
+            self.publishHoldDown = publishHoldDown
             self.table = table
             self.resolutionInterval = resolutionInterval
             self.resyncInterval = resyncInterval

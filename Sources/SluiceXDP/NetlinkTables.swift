@@ -8,6 +8,10 @@
 // away produce no RTM_DELROUTE. A link whose up/running state changes, a deleted link, a deletion of a
 // route the mirror does not hold, and a lost event (ENOBUFS) therefore ask for a full re-dump (`.resync`);
 // at a few hundred routes a dump takes well under a millisecond of kernel time.
+//
+// Applying a message costs O(1) whatever the table's size (routes are grouped by the kernel's route key,
+// so NLM_F_REPLACE swaps one group): a routing daemon pushing a full table costs the mirror time in
+// proportion to the messages, and the snapshots it publishes are bounded by NetlinkMirror's hold-down.
 
 import SluiceCore
 import SluicePacket
@@ -17,7 +21,9 @@ struct NetlinkTables: Equatable, Sendable {
     /// The routing table mirrored (254 = main).
     let table: UInt32
     var links: [Int32: NetlinkLink] = [:]
-    var routes: [NetlinkRoute.Identity: NetlinkRoute] = [:]
+    /// The routes by the kernel's route key; more than one entry per key only for routes that differ in
+    /// their next hop (added with NLM_F_APPEND or without NLM_F_REPLACE).
+    var routesByKey: [NetlinkRoute.Key: [NetlinkRoute]] = [:]
     var neighbours: [NeighbourKey: NeighbourEntry] = [:]
 
     struct NeighbourKey: Hashable, Sendable {
@@ -49,29 +55,34 @@ struct NetlinkTables: Equatable, Sendable {
         case Netlink.delLink:
             guard let link = NetlinkLink.decode(message.payload) else { return .unchanged }
             links[link.index] = nil
-            routes = routes.filter { $0.value.interfaceIndex != link.index }
+            routesByKey = routesByKey.compactMapValues { group in
+                let kept = group.filter { $0.interfaceIndex != link.index }
+                return kept.isEmpty ? nil : kept
+            }
             neighbours = neighbours.filter { $0.key.interfaceIndex != link.index }
             return .resync
         case Netlink.newRoute:
             guard let route = NetlinkRoute.decode(message.payload), route.belongs(to: table, requireAlive: false) else {
                 return .unchanged
             }
-            let before = routes
-            if message.flags & Netlink.flagReplace != 0 {
-                let key = route.key
-                routes = routes.filter { $0.key.key != key }
-            }
-            if route.belongs(to: table, requireAlive: true) {
-                routes[route.identity] = route
-            } else {
-                routes[route.identity] = nil
-            }
-            return routes == before ? .unchanged : .changed
+            let key = route.key
+            let before = routesByKey[key] ?? []
+            // A replace swaps every route of the key; otherwise the one with this next hop.
+            var group = message.flags & Netlink.flagReplace != 0 ? [] : before.filter { $0.identity != route.identity }
+            if route.belongs(to: table, requireAlive: true) { group.append(route) }
+            routesByKey[key] = group.isEmpty ? nil : group
+            return Set(group) == Set(before) ? .unchanged : .changed
         case Netlink.delRoute:
             guard let route = NetlinkRoute.decode(message.payload), route.belongs(to: table, requireAlive: false) else {
                 return .unchanged
             }
-            return routes.removeValue(forKey: route.identity) == nil ? .resync : .changed
+            let key = route.key
+            guard let group = routesByKey[key], group.contains(where: { $0.identity == route.identity }) else {
+                return .resync
+            }
+            let kept = group.filter { $0.identity != route.identity }
+            routesByKey[key] = kept.isEmpty ? nil : kept
+            return .changed
         case Netlink.newNeighbour:
             guard let entry = NetlinkNeighbour.decode(message.payload) else { return .unchanged }
             let key = NeighbourKey(interfaceIndex: entry.interfaceIndex, address: entry.address)
@@ -87,12 +98,15 @@ struct NetlinkTables: Equatable, Sendable {
         }
     }
 
+    /// Every route mirrored, in no particular order.
+    var routes: [NetlinkRoute] { routesByKey.values.flatMap { $0 } }
+
     /// The tables as an immutable snapshot. Routes and neighbours are ordered deterministically so that
     /// equal tables give equal views (equal-metric ties resolve the same way every time).
     func view(generation: UInt64) -> NetworkView {
         let interfaces = links.values.map { InterfaceInfo(index: $0.index, mac: $0.mac, mtu: $0.mtu) }
         let names = links.mapValues(\.name)
-        let sortedRoutes = routes.values.sorted(by: NetlinkTables.precedes).map(\.route)
+        let sortedRoutes = routes.sorted(by: NetlinkTables.precedes).map(\.route)
         let sortedNeighbours = neighbours.values.sorted {
             ($0.interfaceIndex, $0.address) < ($1.interfaceIndex, $1.address)
         }

@@ -289,6 +289,35 @@ struct NetlinkMirrorTests {
         #expect(mirror.statistics().resyncs >= 1)
     }
 
+    @Test func aTablePushIsPublishedInFewSnapshotsAndCompletely() throws {
+        let topology = try Topology("storm")
+        defer { topology.delete() }
+        // A hold-down long enough that the test's machine cannot slip a snapshot between every change.
+        let mirror = try startMirror(in: topology.a, configuration: .init(publishHoldDown: .milliseconds(50)))
+        defer { mirror.stop() }
+        let start = mirror.currentGeneration()
+        let count = 5000
+        let batch = (0..<count).map { "route add 10.101.\($0 / 250).\($0 % 250)/32 via 10.77.0.2" }.joined(
+            separator: "\n")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("nl-storm-\(getpid()).batch")
+        try batch.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let pushed = Date()
+        try run(["ip", "-n", topology.a, "-batch", file.path])
+        #expect(
+            eventually(within: 3) {
+                let view = mirror.snapshot()
+                return (0..<count).allSatisfy {
+                    view.nextHop(to: v4(10, 101, UInt32($0 / 250), UInt32($0 % 250))) != nil
+                }
+            })
+        // Thousands of events, few snapshots: at most one per hold-down while they kept coming (plus the
+        // first, at once, and the last, after the storm).
+        let elapsed = Date().timeIntervalSince(pushed)
+        let snapshots = mirror.currentGeneration() - start
+        #expect(snapshots >= 1 && Double(snapshots) <= elapsed / 0.05 + 2, "\(snapshots) snapshots in \(elapsed) s")
+    }
+
     @Test func stopEndsPublishing() throws {
         let topology = try Topology("stop")
         defer { topology.delete() }

@@ -93,7 +93,7 @@ private let gatewayLastByte = 71
         #expect(tables.apply(added) == .changed)
         #expect(tables.apply(added) == .unchanged)
         // Without NLM_F_REPLACE the two next hops of 10.88/16 coexist (like `ip route append`).
-        #expect(tables.routes.values.filter { $0.destination == v4(10, 88, 0, 0) }.count == 2)
+        #expect(tables.routes.filter { $0.destination == v4(10, 88, 0, 0) }.count == 2)
         #expect(tables.apply(message(NetlinkFixture.gatewayRoute, type: Netlink.delRoute)) == .changed)
         #expect(tables.view(generation: 1).nextHop(to: v4(10, 88, 0, 1))?.address == v4(10, 66, 0, 9))
         #expect(tables.apply(message(NetlinkFixture.gatewayRoute, type: Netlink.delRoute)) == .resync)
@@ -103,7 +103,7 @@ private let gatewayLastByte = 71
         var tables = dumped()
         let replacement = message(NetlinkFixture.gatewayRoute, flags: Netlink.flagReplace, patch: [gatewayLastByte: 9])
         #expect(tables.apply(replacement) == .changed)
-        let routes = tables.routes.values.filter { $0.destination == v4(10, 88, 0, 0) }
+        let routes = tables.routes.filter { $0.destination == v4(10, 88, 0, 0) }
         #expect(routes.map(\.gateway) == [v4(10, 66, 0, 9)])
     }
 
