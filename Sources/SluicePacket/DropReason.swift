@@ -15,8 +15,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case badIPv6Header
     /// An IPv6 extension header chain that is malformed or too long to walk.
     case badExtensionHeader
-    /// A fragment (IPv4 MF/offset or IPv6 fragment header): cannot be steered to an owner
-    /// (docs/protocol.md pitfall 20).
+    /// A fragment Sluice does not forward: of a protocol other than TCP or UDP, or an IPv6 fragment
+    /// header not followed directly by TCP or UDP (docs/protocol.md §3 "Fragments").
     case fragment
     /// A transport protocol the data plane does not handle for this address.
     case unsupportedProtocol
@@ -89,4 +89,10 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case udpFlowLimit
     /// A new UDP flow refused because its client address already holds `udp_source_flow_limit` flows.
     case udpSourceFlowLimit
+    /// A first fragment too short to hold the whole transport header (UDP's 8 bytes, TCP's data offset
+    /// with options): the tiny-fragment attack of RFC 1858 §3.
+    case tinyFragment
+    /// A later fragment whose offset lies inside the transport header (below 8 bytes for UDP, 20 for
+    /// TCP): it could rewrite the ports or flags the first fragment was judged by (RFC 1858 §4).
+    case fragmentOverlap
 }
