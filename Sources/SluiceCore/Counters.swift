@@ -125,6 +125,12 @@ public struct Counters: Sendable {
         case syncRefusedNoService
         case syncRefusedTableFull
         case syncRefusedStale
+        /// Fragments (docs/protocol.md §3 "Fragments"): first fragments translated with their connection
+        /// and recorded for their datagram's later fragments; later fragments forwarded with that rewrite
+        /// (released ones included); held later fragments released once their first fragment was translated.
+        case firstFragmentsForwarded
+        case laterFragmentsForwarded
+        case fragmentsReleased
     }
 
     public init() {

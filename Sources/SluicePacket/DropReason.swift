@@ -95,4 +95,19 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     /// A later fragment whose offset lies inside the transport header (below 8 bytes for UDP, 20 for
     /// TCP): it could rewrite the ports or flags the first fragment was judged by (RFC 1858 §4).
     case fragmentOverlap
+    /// A later fragment that arrived before its first fragment was translated, copied into the
+    /// worker's hold (not lost: counted here because the received buffer is given back). It leaves
+    /// as `fragments_released` or `drop_fragment_hold_expired`.
+    case fragmentHeld
+    /// A later fragment that arrived before its first fragment when the hold had no free slot (or the
+    /// frame was larger than a slot).
+    case fragmentHoldFull
+    /// A held fragment whose first fragment was not translated within the hold time.
+    case fragmentHoldExpired
+    /// A first fragment whose datagram could not be recorded: the fragment table's probe window was
+    /// full of live entries, so its later fragments could not follow it.
+    case fragmentTableFull
+    /// A TCP first fragment of a connection whose translation may change the segment's length or hold
+    /// it (TOA option or PROXY header insertion pending, SYN proxy): its later fragments could not follow.
+    case fragmentRewriteUnsupported
 }

@@ -126,6 +126,9 @@ public final class DataPlaneRuntime: Sendable {
         // One table for every worker: a client's connections arrive on any queue (2 MiB, made whether
         // or not a service has persistence now, so that a reload can turn it on).
         let templates = PersistenceTemplates(hashKey: (generator.next(), generator.next()))
+        // One for every worker too: the NIC spreads a datagram's later fragments by addresses alone, so
+        // they may reach another worker than their first fragment (1.6 MiB).
+        let fragments = FragmentTable(hashKey: (generator.next(), generator.next()))
         let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
@@ -177,7 +180,8 @@ public final class DataPlaneRuntime: Sendable {
                         Dataplane(
                             configuration: configuration, worker: queue, workerCount: workerCount,
                             externalInterface: externalIndex, internalInterface: internalIndex, secret: secret,
-                            cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates)
+                            cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates,
+                            fragments: fragments)
                     })
             }
         } catch {
