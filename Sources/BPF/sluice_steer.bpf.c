@@ -20,10 +20,16 @@
  * plane would send, so a SYN flood never crosses into user space. Anything that SYN path is not sure
  * about goes to the data plane as before (counted in SLUICE_STAT_SYN_TO_DATAPLANE).
  *
- * Fragments are passed and counted: only the first fragment carries ports, so they cannot be steered to an
- * owner (docs/protocol.md pitfall 20). Malformed headers are passed too (the kernel drops them and counts
- * them in its own MIBs); XDP never drops here (the one XDP_DROP is for a SYN-ACK that could not be written
- * after its frame was resized, which the bounds make impossible; counted as malformed).
+ * TCP/UDP fragments go to the data plane too (docs/protocol.md §3 "Fragments"): a first fragment when its
+ * ports match (a) or (b), never answered here; a later one, which has no ports, whenever its destination is
+ * a VIP (sluice_vip_addrs) or a LIP at all. The workers forward it with the rewrite its first fragment got,
+ * whichever queue it arrived on (Sources/SluiceCore/FragmentTable.swift). So a fragmented datagram the
+ * kernel's own socket on a LIP would receive (a port outside the range) loses its later fragments to the
+ * data plane; the kernel's traffic from LIPs is health checks over TCP, which does not fragment. Other
+ * fragments are passed and counted. IPv6 atomic fragments (RFC 6946) are whole packets. Malformed headers
+ * are passed too (the kernel drops them and counts them in its own MIBs); XDP never drops here (the one
+ * XDP_DROP is for a SYN-ACK that could not be written after its frame was resized, which the bounds make
+ * impossible; counted as malformed).
  *
  * Every loop is bounded and unrolled for the verifier. One 802.1Q/802.1ad tag and up to
  * SLUICE_MAX_EXT_HEADERS IPv6 extension headers are walked.
@@ -54,6 +60,17 @@ struct ext_header {
 	__u8 length; /* in 8-octet units, not counting the first 8 */
 };
 
+/* The IPv6 fragment header (RFC 8200 §4.5): always 8 bytes. */
+struct fragment_header {
+	__u8 next;
+	__u8 reserved;
+	__be16 offset_flags; /* offset in 8-octet units (13 bits), 2 reserved bits, M */
+	__be32 identification;
+};
+
+#define IPV6_FRAGMENT_OFFSET 0xfff8
+#define IPV6_FRAGMENT_MORE 0x0001
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SLUICE_MAX_VIPS);
@@ -67,6 +84,14 @@ struct {
 	__type(key, struct sluice_lip_key);
 	__type(value, struct sluice_lip_value);
 } sluice_lips SEC(".maps");
+
+/* The VIP addresses of sluice_vips, by address alone: what a later fragment, without ports, is matched on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SLUICE_MAX_VIPS);
+	__type(key, struct sluice_lip_key);
+	__type(value, struct sluice_lip_value);
+} sluice_vip_addrs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -196,6 +221,37 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, int to_lip, cons
 	return count(SLUICE_STAT_PASSED_NO_MATCH, XDP_PASS);
 }
 
+static __always_inline int is_vip_address(const void *addr, __u8 family)
+{
+	struct sluice_lip_key key = {};
+
+	__builtin_memcpy(key.addr, addr, 16);
+	key.family = family;
+	return bpf_map_lookup_elem(&sluice_vip_addrs, &key) != NULL;
+}
+
+/*
+ * A fragment of a datagram (proto) to daddr. ports points at the transport header of a first fragment and
+ * is NULL for a later one. A first fragment is matched on its ports like a whole packet; a later one by its
+ * destination address alone.
+ */
+static __always_inline int steer_fragment(struct xdp_md *ctx, const void *daddr, __u8 family, __u8 proto,
+					  __be16 *ports, void *end)
+{
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return count(SLUICE_STAT_PASSED_FRAGMENT, XDP_PASS);
+	if (ports) {
+		if ((void *)(ports + 2) > end)
+			return count(SLUICE_STAT_MALFORMED, XDP_PASS);
+		if (is_vip(daddr, family, proto, ports[1]) || (in_port_range(ports[1]) && is_lip(daddr, family)))
+			return redirect(ctx, SLUICE_STAT_REDIRECTED_FRAGMENT);
+		return count(SLUICE_STAT_PASSED_FRAGMENT, XDP_PASS);
+	}
+	if (is_vip_address(daddr, family) || is_lip(daddr, family))
+		return redirect(ctx, SLUICE_STAT_REDIRECTED_FRAGMENT);
+	return count(SLUICE_STAT_PASSED_FRAGMENT, XDP_PASS);
+}
+
 static __always_inline int steer_ipv4(struct xdp_md *ctx, void *cursor, void *end, __u32 l3)
 {
 	struct iphdr *ip = cursor;
@@ -210,11 +266,12 @@ static __always_inline int steer_ipv4(struct xdp_md *ctx, void *cursor, void *en
 		return count(SLUICE_STAT_MALFORMED, XDP_PASS);
 	if (ip->version != 4 || ip->ihl < 5)
 		return count(SLUICE_STAT_MALFORMED, XDP_PASS);
-	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET))
-		return count(SLUICE_STAT_PASSED_FRAGMENT, XDP_PASS);
 	length = (ip->ihl & 0xf) * 4;
 	cursor = (void *)ip + length;
 	daddr[0] = ip->daddr;
+	if (ip->frag_off & bpf_htons(IPV4_MF | IPV4_OFFSET))
+		return steer_fragment(ctx, daddr, SLUICE_FAMILY_V4, ip->protocol,
+				      (ip->frag_off & bpf_htons(IPV4_OFFSET)) ? NULL : cursor, end);
 
 	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
 		ports = cursor;
@@ -256,6 +313,7 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *cursor, void *en
 	struct ipv6hdr *ip = cursor;
 	struct ipv6hdr *inner;
 	struct ext_header *ext;
+	struct fragment_header *fragment;
 	__be16 *ports;
 	__u8 *icmp;
 	__u8 next;
@@ -270,8 +328,24 @@ static __always_inline int steer_ipv6(struct xdp_md *ctx, void *cursor, void *en
 
 #pragma unroll
 	for (i = 0; i < SLUICE_MAX_EXT_HEADERS; i++) {
-		if (next == IPPROTO_FRAGMENT)
-			return count(SLUICE_STAT_PASSED_FRAGMENT, XDP_PASS);
+		if (next == IPPROTO_FRAGMENT) {
+			fragment = cursor;
+			/* One register for the bound check and the loads, or the verifier loses the range. */
+			barrier_var(fragment);
+			if ((void *)(fragment + 1) > end)
+				return count(SLUICE_STAT_MALFORMED, XDP_PASS);
+			/* The transport header must follow a real fragment header directly (the data plane's rule). */
+			if (fragment->offset_flags & bpf_htons(IPV6_FRAGMENT_OFFSET | IPV6_FRAGMENT_MORE))
+				return steer_fragment(ctx, &ip->daddr, SLUICE_FAMILY_V6, fragment->next,
+						      (fragment->offset_flags & bpf_htons(IPV6_FRAGMENT_OFFSET)) ?
+							      NULL :
+							      (__be16 *)(fragment + 1),
+						      end);
+			/* An atomic fragment (offset 0, M 0; RFC 6946): a whole packet behind an 8-byte header. */
+			next = fragment->next;
+			cursor = fragment + 1;
+			continue;
+		}
 		if (!is_ipv6_extension(next))
 			break;
 		ext = cursor;

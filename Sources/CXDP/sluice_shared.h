@@ -38,6 +38,7 @@
 #define SLUICE_MAP_XSKS "sluice_xsks"
 #define SLUICE_MAP_STATS "sluice_stats"
 #define SLUICE_MAP_COOKIE_KEYS "sluice_cookie_keys"
+#define SLUICE_MAP_VIP_ADDRESSES "sluice_vip_addrs"
 #define SLUICE_PROGRAM_NAME "sluice_steer"
 
 /* Key of sluice_vips: one virtual service. IPv4 addresses use addr[0..3], the rest is zero. */
@@ -77,14 +78,14 @@ struct sluice_cookie_key {
 	__u64 k1;
 };
 
-/* Key of sluice_lips: one local address. */
+/* Key of sluice_lips (one local address) and of sluice_vip_addrs (one VIP address). */
 struct sluice_lip_key {
 	__u8 addr[16];
 	__u8 family;
 	__u8 pad[3];
 };
 
-/* Value of sluice_lips (reserved; 0 today). */
+/* Value of sluice_lips and sluice_vip_addrs (reserved; 0 today). */
 struct sluice_lip_value {
 	__u32 flags;
 };
@@ -104,7 +105,7 @@ struct sluice_config {
 enum sluice_stat {
 	SLUICE_STAT_PASSED_NOT_IP = 0,  /* ARP, LLDP, other ethertypes */
 	SLUICE_STAT_PASSED_NO_MATCH,    /* IP, but not for a VIP service or a LIP data-plane port */
-	SLUICE_STAT_PASSED_FRAGMENT,    /* IPv4 MF/offset or IPv6 fragment header */
+	SLUICE_STAT_PASSED_FRAGMENT,    /* a fragment (IPv4 MF/offset, IPv6 fragment header) not for the data plane */
 	SLUICE_STAT_REDIRECTED_VIP,
 	SLUICE_STAT_REDIRECTED_LIP,
 	SLUICE_STAT_REDIRECTED_ICMP,    /* ICMP errors about FULLNAT traffic */
@@ -113,6 +114,8 @@ enum sluice_stat {
 	SLUICE_STAT_SYN_ANSWERED,       /* pure SYN to an XDP-answering SYN-proxy service: cookie SYN-ACK sent (XDP_TX) */
 	SLUICE_STAT_SYN_TO_DATAPLANE,   /* such a SYN left to the data plane (IP options, extension headers, bad
 	                                   checksum or options, no key, no real server, no tailroom): redirected */
+	SLUICE_STAT_REDIRECTED_FRAGMENT, /* a TCP/UDP fragment for the data plane: a first one to a VIP service or
+	                                    a LIP port in the range, a later one to any VIP or LIP address */
 	SLUICE_STAT_COUNT
 };
 

@@ -2,8 +2,8 @@
 // `check` and `run` can refuse a configuration the host cannot hold (a connection capacity of 2^24 per
 // worker is a valid number and 3.4 GB of memory). The figures are the sizes the data plane allocates:
 // connection entries with their index and timer slots (about 200 bytes each, measured by Perf's
-// memory-probe), the UMEM (frames x frame size per worker), the SYN-proxy hold slots, and the
-// persistence template table.
+// memory-probe), the UMEM (frames x frame size per worker), the SYN-proxy hold slots, the
+// persistence template table, and the fragment table with each worker's fragment hold.
 
 import SluiceCore
 
@@ -19,7 +19,8 @@ public struct MemoryEstimate: Sendable, Equatable {
     public var umem: Int
     public var heldSegments: Int
     public var templates: Int
-    public var total: Int { connectionTables + umem + heldSegments + templates }
+    public var fragments: Int
+    public var total: Int { connectionTables + umem + heldSegments + templates + fragments }
 
     public init(_ configuration: SluiceConfiguration) {
         let dp = configuration.dataplane
@@ -30,13 +31,15 @@ public struct MemoryEstimate: Sendable, Equatable {
         let perWorker = slots > 0 ? slots : min(max(dp.connectionCapacity / 8, 64), 4096)
         heldSegments = workers * perWorker * Self.bytesPerHeldSegment
         templates = PersistenceTemplates.slotCount * 16
+        fragments = FragmentTable.bytes + workers * FragmentHold.slotCount * FragmentHold.slotSize
     }
 
     /// `about 229 MiB (connection tables 200 MiB, UMEM 8 MiB, ...)`.
     public var description: String {
         func mib(_ bytes: Int) -> String { "\((bytes + (1 << 20) - 1) >> 20) MiB" }
         return "about \(mib(total)) (connection tables \(mib(connectionTables)), UMEM \(mib(umem)), "
-            + "SYN-proxy hold slots \(mib(heldSegments)), persistence templates \(mib(templates)))"
+            + "SYN-proxy hold slots \(mib(heldSegments)), persistence templates \(mib(templates)), "
+            + "fragments \(mib(fragments)))"
     }
 
     /// MemAvailable from `procRoot`/meminfo, in bytes; nil when it cannot be read.

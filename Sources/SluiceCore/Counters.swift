@@ -140,6 +140,12 @@ public struct Counters: Sendable {
         /// with another worker count or RSS key, FlowOwnership.swift): its frames could not all reach
         /// one table.
         case syncRefusedWorker
+        /// Fragments (docs/protocol.md §3 "Fragments"): first fragments translated with their connection
+        /// and recorded for their datagram's later fragments; later fragments forwarded with that rewrite
+        /// (released ones included); held later fragments released once their first fragment was translated.
+        case firstFragmentsForwarded
+        case laterFragmentsForwarded
+        case fragmentsReleased
     }
 
     public init() {

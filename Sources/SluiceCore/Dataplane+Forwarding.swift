@@ -63,8 +63,8 @@ extension Dataplane {
         let ipLength = info.ipEnd - l3
         if ipLength > egress.mtu {
             if !info.isV6 && frame.u16(l3 + 6) & 0x4000 == 0 {
-                // No DF: a router would fragment; Sluice does not (fragments could not be steered
-                // back to their owner, docs/protocol.md pitfall 20), so the packet is dropped and counted.
+                // No DF: a router would fragment; Sluice does not (docs/protocol.md pitfall 20), so the
+                // packet is dropped and counted.
                 return .drop(.tooBig)
             }
             counters.count(.tooBig)

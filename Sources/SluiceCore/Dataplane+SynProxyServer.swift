@@ -288,6 +288,7 @@ extension Dataplane {
             }
         }
         if noDestinationSweep >= 0 { sweepDownServers(now: now, network: network) }
+        if fragmentHold.count > 0 { retryHeldFragments(now: now, network: network) }
         advance(now: now)
     }
 

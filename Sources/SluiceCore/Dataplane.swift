@@ -61,6 +61,10 @@ public struct Dataplane: ~Copyable {
     @usableFromInline let templateHashKey: (UInt64, UInt64)
     /// The next entry the sweep for down real servers examines; -1 when no sweep runs.
     @usableFromInline var noDestinationSweep: ConnectionID = -1
+    /// The rewrites of fragmented datagrams, shared by every worker of a runtime, and this worker's
+    /// later fragments waiting for theirs (Dataplane+Fragments.swift).
+    @usableFromInline let fragments: FragmentTable
+    @usableFromInline var fragmentHold = FragmentHold()
 
     /// - Parameters:
     ///   - configuration: the services, LIPs and limits.
@@ -75,11 +79,13 @@ public struct Dataplane: ~Copyable {
     ///     this data plane's own when a service needs one.
     ///   - ownership: who owns which frame, the same for every worker of the runtime; nil derives it from
     ///     the worker count (Microsoft's RSS key, an even indirection table).
+    ///   - fragments: the fragment table every worker of the runtime shares; nil makes one of this data
+    ///     plane's own.
     public init(
         configuration: DataplaneConfiguration, worker: Int, workerCount: Int, externalInterface: Int32,
         internalInterface: Int32, secret: (UInt64, UInt64), cookieKey: (UInt64, UInt64)? = nil,
         previousCookieKey: (UInt64, UInt64)? = nil, templates: PersistenceTemplates? = nil,
-        ownership: FlowOwnership? = nil
+        ownership: FlowOwnership? = nil, fragments: FragmentTable? = nil
     ) {
         precondition(workerCount > 0 && worker >= 0 && worker < workerCount)
         precondition(ownership == nil || ownership!.workerCount == workerCount)
@@ -115,6 +121,9 @@ public struct Dataplane: ~Copyable {
         self.udpBudget = Self.udpBudget(
             configuration, capacity: capacity,
             hashKey: (secret.0 ^ 0x0BAD_C0DE_1CEB_00DA, secret.1 &+ 0x6A09_E667_F3BC_C909))
+        // A sixth, for the fragment table's slots.
+        self.fragments =
+            fragments ?? FragmentTable(hashKey: (secret.0 ^ 0x1F83_D9AB_FB41_BD6B, secret.1 &+ 0x5BE0_CD19_137E_2179))
         ensureTemplates()
         recountServiceLoad()
     }
@@ -208,6 +217,9 @@ public struct Dataplane: ~Copyable {
         if let reason = PacketParser.parse(frame.span, length: length, into: &info) {
             return drop(reason)
         }
+        if info.fragment != .whole {
+            return processFragment(frame: &frame, length: &length, now: now, network: network)
+        }
         let verdict: Verdict
         switch info.l4Protocol {
         case 6, 17:
@@ -238,6 +250,7 @@ public struct Dataplane: ~Copyable {
         for id in expired { expireOrRearm(id, now: now) }
         expiredScratch = expired
         if proxyResends.count > 0 { resendProxyHeaders(now: now) }
+        if fragmentHold.count > 0 { expireHeldFragments(now: now) }
         let usage = localPortUsage
         counters[.connections] = UInt64(table.count)
         counters[.localPortsInUse] = UInt64(usage.inUse)

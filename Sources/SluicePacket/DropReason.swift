@@ -15,8 +15,8 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case badIPv6Header
     /// An IPv6 extension header chain that is malformed or too long to walk.
     case badExtensionHeader
-    /// A fragment (IPv4 MF/offset or IPv6 fragment header): cannot be steered to an owner
-    /// (docs/protocol.md pitfall 20).
+    /// A fragment Sluice does not forward: of a protocol other than TCP or UDP, or an IPv6 fragment
+    /// header not followed directly by TCP or UDP (docs/protocol.md §3 "Fragments").
     case fragment
     /// A transport protocol the data plane does not handle for this address.
     case unsupportedProtocol
@@ -95,4 +95,25 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case udpFlowLimit
     /// A new UDP flow refused because its client address already holds `udp_source_flow_limit` flows.
     case udpSourceFlowLimit
+    /// A first fragment too short to hold the whole transport header (UDP's 8 bytes, TCP's data offset
+    /// with options): the tiny-fragment attack of RFC 1858 §3.
+    case tinyFragment
+    /// A later fragment whose offset lies inside the transport header (below 8 bytes for UDP, 20 for
+    /// TCP): it could rewrite the ports or flags the first fragment was judged by (RFC 1858 §4).
+    case fragmentOverlap
+    /// A later fragment that arrived before its first fragment was translated, copied into the
+    /// worker's hold (not lost: counted here because the received buffer is given back). It leaves
+    /// as `fragments_released` or `drop_fragment_hold_expired`.
+    case fragmentHeld
+    /// A later fragment that arrived before its first fragment when the hold had no free slot (or the
+    /// frame was larger than a slot).
+    case fragmentHoldFull
+    /// A held fragment whose first fragment was not translated within the hold time.
+    case fragmentHoldExpired
+    /// A first fragment whose datagram could not be recorded: the fragment table's probe window was
+    /// full of live entries, so its later fragments could not follow it.
+    case fragmentTableFull
+    /// A TCP first fragment of a connection whose translation may change the segment's length or hold
+    /// it (TOA option or PROXY header insertion pending, SYN proxy): its later fragments could not follow.
+    case fragmentRewriteUnsupported
 }

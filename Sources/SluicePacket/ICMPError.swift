@@ -10,7 +10,7 @@
 // cannot forget them: no error about an ICMP error, and none to an unspecified, loopback, multicast or
 // broadcast source, nor about a packet sent to a multicast or broadcast destination (except IPv6 Packet
 // Too Big, which RFC 4443 allows for multicast destinations). Non-first fragments never get this far:
-// the parser drops them.
+// the data plane sends no error about them (SluiceCore/Dataplane+Fragments.swift).
 
 /// Builds ICMP/ICMPv6 errors in place.
 public enum ICMPError {

@@ -2,7 +2,8 @@
 //
 // A plain, trivially copyable value: the worker keeps one and the parser overwrites it per frame, so
 // parsing allocates nothing. Offsets are absolute (from the first byte of the Ethernet header), so a
-// rewrite can address any field of the frame without re-walking the headers.
+// rewrite can address any field of the frame without re-walking the headers. Fragments carry what
+// is needed to match them to their datagram (docs/protocol.md §3 "Fragments").
 
 /// Offsets and key fields of a parsed Ethernet/IP/L4 frame. Filled by `PacketParser.parse`.
 public struct PacketInfo: Sendable, Equatable {
@@ -46,6 +47,18 @@ public struct PacketInfo: Sendable, Equatable {
     public var dontFragment: Bool
     /// Positions of the TCP options (all absent for other protocols).
     public var tcpOptions: TCPOptionSummary
+    /// Whether the packet is a whole datagram, its first fragment or a later one.
+    public var fragment: FragmentKind
+    /// The datagram's identification: the IPv4 ID widened, or the IPv6 fragment header's 32 bits; 0
+    /// when `fragment` is `.whole`.
+    public var fragmentIdentification: UInt32
+    /// The fragment's offset in the datagram, in bytes (a multiple of 8); 0 for whole packets.
+    public var fragmentOffset: Int
+    /// The MF / M flag: more fragments follow this one.
+    public var moreFragments: Bool
+    /// IPv6: offset of the fragment header in the frame (its identification is 4 bytes in); 0 for
+    /// IPv4 and whole packets.
+    public var fragmentHeaderOffset: Int
 
     /// An empty result (all offsets and fields zero, addresses IPv4 0.0.0.0).
     @inlinable
@@ -70,5 +83,10 @@ public struct PacketInfo: Sendable, Equatable {
         hopLimitOffset = 0
         dontFragment = false
         tcpOptions = TCPOptionSummary()
+        fragment = .whole
+        fragmentIdentification = 0
+        fragmentOffset = 0
+        moreFragments = false
+        fragmentHeaderOffset = 0
     }
 }

@@ -5,12 +5,20 @@
 //
 // What is checked, and why:
 // - IPv4: version, IHL ≥ 5, total length within the frame, header checksum (a router must; RFC 1812
-//   §5.2.2). Fragments (MF or a non-zero offset) are dropped: only the first carries ports, so they
-//   cannot be matched to a connection or steered to its owner (docs/protocol.md §3 "Fragments"). DF is fine.
+//   §5.2.2). DF is fine.
 // - IPv6: version, payload length within the frame; hop-by-hop (first only), routing (only with
 //   segments left = 0: Sluice rewrites the destination, so a packet still being source-routed cannot
 //   be translated), destination options and atomic fragments (offset 0, M = 0; RFC 6946 says process
-//   them as whole packets) are walked, at most 8 headers. Any real fragment is dropped.
+//   them as whole packets) are walked, at most 8 headers.
+// - Fragments (IPv4 MF or a non-zero offset; an IPv6 fragment header that is not atomic) are reported
+//   in `PacketInfo.fragment`, with the identification, offset and MF flag (docs/protocol.md §3
+//   "Fragments"). Only TCP and UDP fragments are parsed (`.fragment` otherwise); in IPv6 the fragment
+//   header must be followed directly by the transport header, since a later fragment cannot show what
+//   the headers after it were. The first fragment parses like a whole packet but must hold the whole
+//   transport header (`.tinyFragment`, RFC 1858 §3); its UDP length covers the whole datagram, so only
+//   its lower bound is checked. A later fragment has no transport header: its payload starts at
+//   `l4Offset`, the ports are 0, and an offset inside the transport header is refused
+//   (`.fragmentOverlap`, RFC 1858 §4).
 // - TCP: data offset ≥ 5 and within the datagram, options well formed (TCPOptions.scan).
 // - UDP: 8 ≤ length ≤ datagram (a shorter length is allowed, RFC 768; the payload ends there). IPv6
 //   UDP with a zero checksum is dropped (RFC 8200 §8.1: receivers discard it).
@@ -68,11 +76,17 @@ public enum PacketParser {
         guard InternetChecksum.fold(InternetChecksum.sum(f, from: l3, count: headerLength)) == 0xFFFF else {
             return .badIPv4Checksum
         }
-        let fragment = f.u16(l3 + 6)
-        // MF (0x2000) or a fragment offset: drop. DF (0x4000) is allowed.
-        guard fragment & 0x3FFF == 0 else { return .fragment }
+        let flags = f.u16(l3 + 6)
+        // MF (0x2000) or a fragment offset (13 bits, in 8-byte units) make a fragment.
+        if flags & 0x3FFF != 0 {
+            let offset = flags & 0x1FFF
+            info.fragment = offset == 0 ? .first : .later
+            info.fragmentOffset = Int(offset) &* 8
+            info.moreFragments = flags & 0x2000 != 0
+            info.fragmentIdentification = UInt32(f.u16(l3 + 4))
+        }
         info.isV6 = false
-        info.dontFragment = fragment & 0x4000 != 0
+        info.dontFragment = flags & 0x4000 != 0
         info.hopLimitOffset = l3 + 8
         info.l4Protocol = f[l3 + 9]
         info.source = f.ipv4Address(l3 + 12)
@@ -102,6 +116,19 @@ public enum PacketParser {
         if let reason = walkExtensionHeaders(f, next: &next, offset: &offset, end: end, quoted: false) {
             return reason
         }
+        if next == 44 {
+            // The walk stops at a real fragment header (it checked its 8 bytes): the transport header must
+            // follow it directly, since a later fragment's bytes after it are payload, not headers.
+            let field = f.u16(offset + 2)
+            info.fragment = field &>> 3 == 0 ? .first : .later
+            info.fragmentOffset = Int(field &>> 3) &* 8
+            info.moreFragments = field & 1 != 0
+            info.fragmentIdentification = f.u32(offset + 4)
+            info.fragmentHeaderOffset = offset
+            next = f[offset]
+            offset &+= 8
+            guard next == 6 || next == 17 else { return .fragment }
+        }
         info.l4Protocol = next
         info.l4Offset = offset
         info.ipHeaderLength = offset - l3
@@ -109,10 +136,13 @@ public enum PacketParser {
     }
 
     /// Walks IPv6 extension headers from `offset` (the byte after the fixed header) until a header
-    /// that is not hop-by-hop, routing, destination options or fragment. On return `next` is the
-    /// upper-layer protocol and `offset` its header's offset.
-    /// - Parameter quoted: true inside an ICMPv6 error: first fragments are allowed (they carry the
-    ///   ports), routing headers are not checked, and failures are reported as `.badICMP`.
+    /// that is not hop-by-hop, routing, destination options or an atomic fragment header. On return
+    /// `next` is the upper-layer protocol and `offset` its header's offset, except that outside an ICMPv6
+    /// error the walk stops at a real fragment header (`next` 44, `offset` at it, its 8 bytes present)
+    /// for the caller to read.
+    /// - Parameter quoted: true inside an ICMPv6 error: first fragments are walked (they carry the
+    ///   ports), later ones are `.fragment`, routing headers are not checked, and failures are reported
+    ///   as `.badICMP`.
     @inlinable
     static func walkExtensionHeaders(
         _ f: Span<UInt8>, next: inout UInt8, offset: inout Int, end: Int, quoted: Bool
@@ -138,8 +168,8 @@ public enum PacketParser {
                 let more = field & 1 != 0
                 if quoted {
                     guard fragmentOffset == 0 else { return .fragment }
-                } else {
-                    guard fragmentOffset == 0 && !more else { return .fragment }
+                } else if fragmentOffset != 0 || more {
+                    return nil
                 }
                 next = f[offset]
                 offset &+= 8
@@ -151,10 +181,28 @@ public enum PacketParser {
         }
     }
 
+    /// The smallest transport header of TCP (20 bytes) and UDP (8): a first fragment must hold it, a
+    /// later fragment must start beyond it.
+    @usableFromInline static let minimumTCPHeader = 20
+    @usableFromInline static let udpHeader = 8
+
     @inlinable
     static func parseTransport(_ f: Span<UInt8>, into info: inout PacketInfo) -> DropReason? {
         let l4 = info.l4Offset
         let end = info.ipEnd
+        if info.fragment != .whole {
+            let isTCP = info.l4Protocol == 6
+            guard isTCP || info.l4Protocol == 17 else { return .fragment }
+            if info.fragment == .later {
+                guard info.fragmentOffset >= (isTCP ? minimumTCPHeader : udpHeader) else { return .fragmentOverlap }
+                info.payloadOffset = l4
+                info.payloadLength = end - l4
+                return nil
+            }
+            // A first fragment must hold the transport header, options included (RFC 1858 §3).
+            guard end - l4 >= (isTCP ? minimumTCPHeader : udpHeader) else { return .tinyFragment }
+            if isTCP && Int(f[l4 + 12] &>> 4) &* 4 > end - l4 { return .tinyFragment }
+        }
         switch info.l4Protocol {
         case 6:
             guard end - l4 >= 20 else { return .badTCPHeader }
@@ -173,8 +221,11 @@ public enum PacketParser {
             info.payloadLength = end - info.payloadOffset
         case 17:
             guard end - l4 >= 8 else { return .badUDPHeader }
-            let udpLength = Int(f.u16(l4 + 4))
-            guard udpLength >= 8, udpLength <= end - l4 else { return .badUDPHeader }
+            var udpLength = Int(f.u16(l4 + 4))
+            guard udpLength >= 8 else { return .badUDPHeader }
+            // A first fragment's UDP length covers the whole datagram: its payload here ends with the fragment.
+            if info.fragment == .first { udpLength = min(udpLength, end - l4) }
+            guard udpLength <= end - l4 else { return .badUDPHeader }
             if info.isV6 && f.u16(l4 + 6) == 0 { return .badUDPHeader }
             info.sourcePort = f.u16(l4)
             info.destinationPort = f.u16(l4 + 2)

@@ -128,6 +128,9 @@ public final class DataPlaneRuntime: Sendable {
         // One table for every worker: a client's connections arrive on any queue (2 MiB, made whether
         // or not a service has persistence now, so that a reload can turn it on).
         let templates = PersistenceTemplates(hashKey: (generator.next(), generator.next()))
+        // One for every worker too: the NIC spreads a datagram's later fragments by addresses alone, so
+        // they may reach another worker than their first fragment (1.6 MiB).
+        let fragments = FragmentTable(hashKey: (generator.next(), generator.next()))
         let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
         let (ownership, ownershipSource) = Self.ownership(interface: external.name, workers: options.queues)
         do throws(XDPError) {
@@ -186,7 +189,7 @@ public final class DataPlaneRuntime: Sendable {
                             configuration: configuration, worker: queue, workerCount: workerCount,
                             externalInterface: externalIndex, internalInterface: internalIndex, secret: secret,
                             cookieKey: keys?.current, previousCookieKey: keys?.previous, templates: templates,
-                            ownership: ownership)
+                            ownership: ownership, fragments: fragments)
                     })
             }
         } catch {

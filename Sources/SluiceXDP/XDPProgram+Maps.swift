@@ -18,12 +18,13 @@ extension XDPProgram {
     /// Names of the `sluice_stats` counters, in map order (`enum sluice_stat`).
     public static let statisticNames = [
         "passed_not_ip", "passed_no_match", "passed_fragment", "redirected_vip", "redirected_lip",
-        "redirected_icmp", "redirect_failed", "malformed", "syn_answered", "syn_to_dataplane",
+        "redirected_icmp", "redirect_failed", "malformed", "syn_answered", "syn_to_dataplane", "redirected_fragment",
     ]
 
     /// Steers {address, port, protocol} to the data plane; with `synAnswer`, the program answers the
     /// service's client SYNs itself with the cookie SYN-ACK (the service must be TCP with `syn_proxy`).
-    /// Replaces an existing entry in one update.
+    /// Replaces an existing entry in one update. The address also goes into `sluice_vip_addrs`, which
+    /// steers later fragments (they have no ports) to any VIP address.
     public func setVIP(
         address: IPAddress, port: UInt16, protocol transport: UInt8, synAnswer: SynAnswerParameters? = nil
     ) throws(XDPError) {
@@ -32,9 +33,16 @@ extension XDPProgram {
         let rc = unsafe bpf_map_update_elem(vipsMap, &key, &value, UInt64(BPF_ANY))
         guard rc == 0 else { throw XDPError.fromReturn(rc, "add VIP to \(SLUICE_MAP_VIPS)", interfaceName) }
         installedServices[SteeredService(address: address, port: port, transport: transport)] = .some(synAnswer)
+        var addressKey = XDPProgram.lipKey(address)
+        var addressValue = sluice_lip_value(flags: 0)
+        let added = unsafe bpf_map_update_elem(vipAddressesMap, &addressKey, &addressValue, UInt64(BPF_ANY))
+        guard added == 0 else {
+            throw XDPError.fromReturn(added, "add VIP to \(SLUICE_MAP_VIP_ADDRESSES)", interfaceName)
+        }
     }
 
-    /// Stops steering {address, port, protocol}. Removing an absent entry is not an error.
+    /// Stops steering {address, port, protocol}, and the address's later fragments once no service of it
+    /// is left. Removing an absent entry is not an error.
     public func removeVIP(address: IPAddress, port: UInt16, protocol transport: UInt8) throws(XDPError) {
         var key = XDPProgram.vipKey(address, port: port, transport: transport)
         let rc = unsafe bpf_map_delete_elem(vipsMap, &key)
@@ -42,6 +50,12 @@ extension XDPProgram {
             throw XDPError.fromReturn(rc, "remove VIP from \(SLUICE_MAP_VIPS)", interfaceName)
         }
         installedServices[SteeredService(address: address, port: port, transport: transport)] = nil
+        guard !installedServices.keys.contains(where: { $0.address == address }) else { return }
+        var addressKey = XDPProgram.lipKey(address)
+        let removed = unsafe bpf_map_delete_elem(vipAddressesMap, &addressKey)
+        guard removed == 0 || removed == -ENOENT else {
+            throw XDPError.fromReturn(removed, "remove VIP from \(SLUICE_MAP_VIP_ADDRESSES)", interfaceName)
+        }
     }
 
     /// Steers TCP/UDP to `address` whose destination port is in the port range (and ICMP errors about it).

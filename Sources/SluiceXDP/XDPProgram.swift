@@ -41,6 +41,7 @@ public final class XDPProgram {
     let xsksMap: Int32
     let statsMap: Int32
     let cookieKeysMap: Int32
+    let vipAddressesMap: Int32
     /// What each installed service's `sluice_vips` value says: nil = steer only, else answer its SYNs.
     var installedServices: [SteeredService: SynAnswerParameters?] = [:]
     var installedLocalAddresses: Set<IPAddress> = []
@@ -104,7 +105,7 @@ public final class XDPProgram {
             do throws(XDPError) {
                 maps = try [
                     SLUICE_MAP_VIPS, SLUICE_MAP_LIPS, SLUICE_MAP_CONFIG, SLUICE_MAP_XSKS, SLUICE_MAP_STATS,
-                    SLUICE_MAP_COOKIE_KEYS,
+                    SLUICE_MAP_COOKIE_KEYS, SLUICE_MAP_VIP_ADDRESSES,
                 ]
                 .map { (map) throws(XDPError) in try unsafe XDPProgram.findMap(map, in: object, interfaceName: name)
                 }
@@ -130,6 +131,7 @@ public final class XDPProgram {
         self.xsksMap = maps[3]
         self.statsMap = maps[4]
         self.cookieKeysMap = maps[5]
+        self.vipAddressesMap = maps[6]
     }
 
     deinit {

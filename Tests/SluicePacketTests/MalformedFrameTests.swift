@@ -48,18 +48,39 @@ enum MalformedFixtures {
             }, .badIPv4Header)
         add("IPv4 header checksum", patched(tcp4) { $0[24] ^= 0x01 }, .badIPv4Checksum)
         add("IPv4 TTL changed without checksum", patched(tcp4) { $0[22] -= 1 }, .badIPv4Checksum)
-        add("IPv4 more fragments", v4Fragment(more: true, offset: 0), .fragment)
-        add("IPv4 fragment offset", v4Fragment(more: false, offset: 100), .fragment)
+        add(
+            "IPv4 ICMP fragment",
+            patched(v4.rawTransport(protocol: 1, bytes: [8, 0, 0, 0, 0, 0, 0, 0]).build(), resign: true) {
+                $0[20] = 0x20; $0[21] = 0
+            }, .fragment)
+        add("IPv4 UDP first fragment of 4 bytes", v4Fragment(udpBytes: 4, more: true, offset: 0), .tinyFragment)
+        add(
+            "IPv4 TCP first fragment without its options",
+            PacketBuilder().ipv4(src: "10.0.0.1", dst: "10.0.0.2", df: false, moreFragments: true)
+                .rawTransport(protocol: 6, bytes: Array(tcpWithOptions([.mss(1460)])[34..<54])).build(), .tinyFragment)
+        add(
+            "IPv4 TCP later fragment at offset 8",
+            PacketBuilder().ipv4(src: "10.0.0.1", dst: "10.0.0.2", df: false, fragmentOffset: 1)
+                .rawTransport(protocol: 6, bytes: [1, 2, 3, 4]).build(), .fragmentOverlap)
         add("IPv6 version 4", patched(tcp6) { $0[14] = 0x40 }, .badIPv6Header)
         add("IPv6 payload length beyond frame", patched(tcp6) { $0[19] &+= 1 }, .badIPv6Header)
         add(
-            "IPv6 first fragment",
-            PacketBuilder().ipv6(src: "::1", dst: "::2", extensionHeaders: [.fragment(offset: 0, more: true)])
-                .udp(sport: 1, dport: 2).build(), .fragment)
+            "IPv6 fragment header before destination options",
+            PacketBuilder().ipv6(
+                src: "::1", dst: "::2", extensionHeaders: [.fragment(offset: 0, more: true), .destinationOptions()]
+            ).udp(sport: 1, dport: 2).build(), .fragment)
         add(
-            "IPv6 later fragment",
+            "IPv6 ICMPv6 fragment",
             PacketBuilder().ipv6(src: "::1", dst: "::2", extensionHeaders: [.fragment(offset: 8, more: false)])
-                .udp(sport: 1, dport: 2).build(), .fragment)
+                .icmpv6(type: 128).build(), .fragment)
+        add(
+            "IPv6 UDP first fragment of 4 bytes",
+            PacketBuilder().ipv6(src: "::1", dst: "::2", extensionHeaders: [.fragment(offset: 0, more: true)])
+                .rawTransport(protocol: 17, bytes: [0, 1, 0, 2]).build(), .tinyFragment)
+        add(
+            "IPv6 TCP later fragment at offset 16",
+            PacketBuilder().ipv6(src: "::1", dst: "::2", extensionHeaders: [.fragment(offset: 2, more: true)])
+                .rawTransport(protocol: 6, bytes: [1, 2, 3, 4, 5, 6, 7, 8]).build(), .fragmentOverlap)
         add(
             "IPv6 hop-by-hop not first",
             PacketBuilder().ipv6(src: "::1", dst: "::2", extensionHeaders: [.destinationOptions(), .hopByHop()])
@@ -120,9 +141,13 @@ enum MalformedFixtures {
         return out
     }
 
-    static func v4Fragment(more: Bool, offset: UInt16) -> [UInt8] {
-        PacketBuilder().ipv4(src: "10.0.0.1", dst: "10.0.0.2", df: false, moreFragments: more, fragmentOffset: offset)
-            .udp(sport: 1, dport: 2, payload: [1, 2, 3]).build()
+    /// A UDP fragment whose datagram payload here is the first `udpBytes` bytes of a UDP header and payload.
+    static func v4Fragment(udpBytes: Int, more: Bool, offset: UInt16) -> [UInt8] {
+        let udp = PacketBuilder().ipv4(src: "10.0.0.1", dst: "10.0.0.2").udp(sport: 1, dport: 2, payload: [1, 2, 3])
+            .build()
+        return PacketBuilder().ipv4(
+            src: "10.0.0.1", dst: "10.0.0.2", df: false, moreFragments: more, fragmentOffset: offset
+        ).rawTransport(protocol: 17, bytes: Array(udp[34..<(34 + udpBytes)])).build()
     }
 
     static func tcpWithOptions(_ options: [TCPOptionSpec]) -> [UInt8] {

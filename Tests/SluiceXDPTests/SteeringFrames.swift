@@ -39,8 +39,10 @@ enum SteeringFrames {
         [next, 0, 1, 4, 0, 0, 0, 0] + payload
     }
 
-    static func fragmentHeader(next: UInt8, _ payload: [UInt8]) -> [UInt8] {
-        [next, 0, 0, 1, 0, 0, 0, 1] + payload
+    /// An IPv6 fragment header: `offsetFlags` holds the offset in 8-byte units (high 13 bits) and M (bit 0);
+    /// the default is a first fragment.
+    static func fragmentHeader(next: UInt8, offsetFlags: UInt16 = 1, _ payload: [UInt8]) -> [UInt8] {
+        [next, 0, UInt8(offsetFlags >> 8), UInt8(truncatingIfNeeded: offsetFlags), 0, 0, 0, 1] + payload
     }
 
     static func udp(source: UInt16, destination: UInt16, _ payload: [UInt8] = Array("sluice".utf8)) -> [UInt8] {

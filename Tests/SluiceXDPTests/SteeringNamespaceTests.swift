@@ -80,10 +80,39 @@ private let steeringCases: [SteeringCase] = {
                 0x0800, F.ipv4(source: server4, destination: lip4, protocol: 6, F.tcp(source: 50000, destination: 22))),
             counter: "passed_no_match", redirected: false),
         SteeringCase(
-            name: "IPv4 fragment to VIP",
+            name: "IPv4 first fragment to a VIP service",
             frame: F.ethernet(
                 0x0800, F.ipv4(source: client4, destination: vip4, protocol: 17, udpToVIP, fragment: 0x2000)),
+            counter: "redirected_fragment", redirected: true),
+        SteeringCase(
+            name: "IPv4 first fragment to VIP, other port",
+            frame: F.ethernet(
+                0x0800,
+                F.ipv4(
+                    source: client4, destination: vip4, protocol: 17, F.udp(source: 40000, destination: 5001),
+                    fragment: 0x2000)), counter: "passed_fragment", redirected: false),
+        SteeringCase(
+            name: "IPv4 later fragment to a VIP address",
+            frame: F.ethernet(
+                0x0800, F.ipv4(source: client4, destination: vip4, protocol: 17, [1, 2, 3, 4], fragment: 0x0010)),
+            counter: "redirected_fragment", redirected: true),
+        SteeringCase(
+            name: "IPv4 later fragment to a LIP",
+            frame: F.ethernet(
+                0x0800, F.ipv4(source: server4, destination: lip4, protocol: 6, [1, 2, 3, 4], fragment: 0x2010)),
+            counter: "redirected_fragment", redirected: true),
+        SteeringCase(
+            name: "IPv4 later fragment to another address",
+            frame: F.ethernet(
+                0x0800, F.ipv4(source: client4, destination: server4, protocol: 17, [1, 2, 3, 4], fragment: 0x0010)),
             counter: "passed_fragment", redirected: false),
+        SteeringCase(
+            name: "IPv4 ICMP fragment to a VIP address",
+            frame: F.ethernet(
+                0x0800,
+                F.ipv4(
+                    source: client4, destination: vip4, protocol: 1, F.icmp(type: 8, [1, 2, 3, 4]), fragment: 0x2000)
+            ), counter: "passed_fragment", redirected: false),
         SteeringCase(name: "ARP", frame: F.arp, counter: "passed_not_ip", redirected: false),
         SteeringCase(
             name: "ICMP echo to VIP",
@@ -123,10 +152,33 @@ private let steeringCases: [SteeringCase] = {
                     F.extensionHeader(next: 60, F.extensionHeader(next: 17, udpToVIP)))), counter: "redirected_vip",
             redirected: true),
         SteeringCase(
-            name: "IPv6 fragment to VIP",
+            name: "IPv6 first fragment to a VIP service",
             frame: F.ethernet(
                 0x86DD, F.ipv6(source: client6, destination: vip6, next: 44, F.fragmentHeader(next: 17, udpToVIP))),
+            counter: "redirected_fragment", redirected: true),
+        SteeringCase(
+            name: "IPv6 later fragment to a VIP address",
+            frame: F.ethernet(
+                0x86DD,
+                F.ipv6(
+                    source: client6, destination: vip6, next: 44,
+                    F.fragmentHeader(next: 17, offsetFlags: 0x0040, [1, 2, 3, 4, 5, 6, 7, 8]))),
+            counter: "redirected_fragment", redirected: true),
+        SteeringCase(
+            name: "IPv6 later fragment to another address",
+            frame: F.ethernet(
+                0x86DD,
+                F.ipv6(
+                    source: vip6, destination: client6, next: 44,
+                    F.fragmentHeader(next: 17, offsetFlags: 0x0041, [1, 2, 3, 4, 5, 6, 7, 8]))),
             counter: "passed_fragment", redirected: false),
+        SteeringCase(
+            name: "IPv6 atomic fragment to a VIP service",
+            frame: F.ethernet(
+                0x86DD,
+                F.ipv6(
+                    source: client6, destination: vip6, next: 44, F.fragmentHeader(next: 17, offsetFlags: 0, udpToVIP))),
+            counter: "redirected_vip", redirected: true),
         SteeringCase(
             name: "ICMPv6 packet too big to LIP about a data-plane port",
             frame: F.ethernet(

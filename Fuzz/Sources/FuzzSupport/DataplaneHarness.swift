@@ -6,7 +6,8 @@
 // control bit 0: the side (0 external, 1 internal); bits 1-4: milliseconds to move the clock by, in
 // steps of 250 ms; bit 5: run the timer wheel first. A frame longer than 2048 bytes is cut; it is
 // processed in a 4096-byte buffer as a UMEM chunk would hold it, so rewrites may grow it. State (the
-// connection table, SYN-proxy queues, PROXY resends, templates) lives across the frames of one input.
+// connection table, SYN-proxy queues, PROXY resends, templates, fragment table and hold) lives across the
+// frames of one input.
 
 import SluiceCore
 import SluicePacket
@@ -104,11 +105,14 @@ public struct DataplaneHarness: ~Copyable {
     /// One template table for every input (making its 2 MiB is most of a data plane's set-up), emptied
     /// after an input that used it, so each input starts from the same state.
     static let templates = PersistenceTemplates(hashKey: (3, 4))
+    /// Likewise the fragment table, emptied after an input that recorded a datagram in it.
+    static let fragments = FragmentTable(hashKey: (5, 6))
 
     public init() {
         dataplane = Dataplane(
             configuration: Self.configuration(), worker: 0, workerCount: 1, externalInterface: 1, internalInterface: 2,
-            secret: (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210), templates: Self.templates)
+            secret: (0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210), templates: Self.templates,
+            fragments: Self.fragments)
         network = Self.network()
         buffer = [UInt8](repeating: 0, count: Self.bufferSize)
     }
@@ -152,6 +156,7 @@ public struct DataplaneHarness: ~Copyable {
         }
         dataplane.advance(now: now &+ Self.drainMilliseconds)
         if dataplane.counters[.persistenceTemplateCreated] > 0 { Self.templates.removeAll() }
+        if dataplane.counters[.firstFragmentsForwarded] > 0 { Self.fragments.removeAll() }
     }
 
     /// One record of the input format.

@@ -1,6 +1,7 @@
 // The seed corpus of fuzz-dataplane: the flows of the unit tests (handshakes, data both ways, closes,
-// SYN-proxy cookies, UDP, IPv6, ICMP errors from either side, timers), written by running them through
-// the harness, so that each reply quotes the ports and sequence numbers the data plane really chose.
+// SYN-proxy cookies, UDP, IPv6, ICMP errors from either side, fragments in and out of order, timers),
+// written by running them through the harness, so that each reply quotes the ports and sequence numbers
+// the data plane really chose.
 
 import SluiceCore
 import SluicePacket
@@ -148,6 +149,30 @@ extension DataplaneHarness {
         return input
     }
 
+    /// A fragmented UDP query, its last fragment first (held, then released), and the fragmented answer.
+    static func fragmentFlow(v6: Bool) -> [UInt8] {
+        var h = H()
+        let b = PacketBuilder().ethernet(src: clientMAC, dst: extMAC)
+        let payload = (0..<1800).map { UInt8(truncatingIfNeeded: $0) }
+        let query = (v6 ? b.ipv6(src: client6, dst: vip6) : b.ipv4(src: client, dst: vip, df: false))
+            .udp(sport: 5454, dport: 53, payload: payload).build()
+        let pieces = Fragmenter.fragments(of: query, chunk: 800, identification: 0x5151)
+        var input: [UInt8] = []
+        var forwarded: [UInt8]?
+        for piece in [pieces[pieces.count - 1]] + pieces.dropLast() {
+            input += record(piece, side: .external)
+            let out = h.run(piece[...], side: .external)
+            if piece == pieces[0] { forwarded = out }
+        }
+        guard !v6, let out = Seen(forwarded) else { return input }
+        let reply = PacketBuilder().ethernet(src: routerMAC, dst: intMAC).ipv4(src: out.destination, dst: out.source)
+            .udp(sport: out.destinationPort, dport: out.sourcePort, payload: payload).build()
+        for piece in Fragmenter.fragments(of: reply, chunk: 800, identification: 0x6161) {
+            input += record(piece, side: .internal)
+        }
+        return input
+    }
+
     /// The seed corpus.
     public static func seeds() -> [(name: String, bytes: [UInt8])] {
         var seeds: [(String, [UInt8])] = []
@@ -158,6 +183,8 @@ extension DataplaneHarness {
         for name in ["synproxy", "pp2"] { seeds.append(("synproxy-\(name)", synProxyFlow(port: ports[name]!))) }
         seeds.append(("udp-dns", udpFlow()))
         seeds.append(("icmp-errors", icmpFlow()))
+        seeds.append(("udp-fragments", fragmentFlow(v6: false)))
+        seeds.append(("udp6-fragments", fragmentFlow(v6: true)))
         return seeds
     }
 }
