@@ -14,6 +14,11 @@
 #    Sluice before their first and wait in its hold;
 # 3. the counters say so: first and later fragments forwarded, fragments released from the hold, none
 #    expired, the XDP program's redirected_fragment; the echo saw only the LIPs, 4000 bytes each time.
+#
+# Every veth has two queues and Sluice runs in native mode with its default of one worker per RX queue:
+# fragments of one datagram reach either worker (a veth delivers on the sender's transmit queue), first
+# fragments are handed to their connection's owner, later ones are forwarded wherever they arrive
+# through the shared fragment table (QUEUES=1 runs the same with one worker).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -44,8 +49,11 @@ for ns in $NAMESPACES; do
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
         net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
 done
-ip link add ext0 netns fr-gw type veth peer name eth0 netns fr-cli
-ip link add int0 netns fr-gw type veth peer name eth0 netns fr-rs
+QUEUES=${QUEUES:-2}
+ip link add ext0 netns fr-gw numrxqueues "$QUEUES" numtxqueues "$QUEUES" type veth peer name eth0 netns fr-cli \
+    numrxqueues "$QUEUES" numtxqueues "$QUEUES"
+ip link add int0 netns fr-gw numrxqueues "$QUEUES" numtxqueues "$QUEUES" type veth peer name eth0 netns fr-rs \
+    numrxqueues "$QUEUES" numtxqueues "$QUEUES"
 ip -n fr-cli addr add "$CLIENT4/24" dev eth0
 ip -n fr-cli addr add "$CLIENT6/64" dev eth0 nodad
 ip -n fr-gw addr add 10.71.0.1/24 dev ext0
@@ -81,7 +89,7 @@ for target in 10.71.0.2 fd00:71::2 10.72.0.2 fd00:72::2; do
 done
 
 cat >"$WORK/sluice.yaml" <<YAML
-interfaces: { external: ext0, internal: int0, xdp_mode: skb }
+interfaces: { external: ext0, internal: int0, xdp_mode: native }
 local_address_groups: { lips4: [$LIP4], lips6: ["$LIP6"] }
 virtual_servers:
   - { name: echo4, vip: $VIP4, port: $PORT, protocol: udp, local_address_group: lips4,
@@ -134,6 +142,12 @@ check "the XDP program steered the fragments to the workers" test "$(counter xdp
 log "    first $(counter first_fragments_forwarded), later $(counter later_fragments_forwarded)," \
     "held $(counter drop_fragment_held), released $(counter fragments_released)," \
     "xdp redirected $(counter xdp_redirected_fragment), passed $(counter xdp_passed_fragment)"
+if [ "$QUEUES" -gt 1 ]; then
+    check "one worker per RX queue ($QUEUES)" grep -q "native, $QUEUES worker(s)" "$WORK/sluice.log"
+    check "first fragments were handed to their connection's owner" test "$(counter hand_offs_sent)" -gt 0
+    check_eq "no frame at the wrong worker" 0 "$(counter drop_wrong_worker)"
+    log "    hand-offs $(counter hand_offs_sent)"
+fi
 check "the echo saw only the LIPs, $SIZE bytes each time ($expected datagrams)" \
     bash -c "[ \$(wc -l <'$WORK/echo.log') -eq $expected ] &&
         awk '(\$1 != \"$LIP4\" && \$1 != \"$LIP6\") || \$3 != $SIZE { exit 1 }' '$WORK/echo.log'"
