@@ -18,7 +18,10 @@ extension ConfigurationReader {
         "interfaces", "local_address_groups", "virtual_servers", "dataplane", "synproxy", "global", "admin",
         "metrics", "announce", "sync",
     ]
-    static let interfaceKeys = ["external", "internal", "xdp_mode"]
+    static let interfaceKeys = ["external", "internal", "xdp_mode", "route_table"]
+    /// Routing table ids a data plane may route by: any but 0 (unspecified) and 255 (local).
+    static let routeTables = 1...Int(UInt32.max)
+    static let localRouteTable = 255
     static let virtualServerKeys = [
         "name", "vip", "port", "protocol", "scheduler", "local_address_group", "syn_proxy", "client_address",
         "toa_option_kind", "proxy_protocol", "establish_timeout", "real_servers", "health_check",
@@ -237,8 +240,21 @@ extension ConfigurationReader {
         let mode = optional(f["xdp_mode"], default: XDPMode.auto) {
             choice($0, at: Self.child(path, "xdp_mode"), of: XDPMode.self)
         }
-        guard let external, let `internal`, let mode else { return nil }
-        return SluiceConfiguration.Interfaces(external: external, internal: `internal`, xdpMode: mode)
+        let table = optional(f["route_table"], default: Int(SluiceConfiguration.Interfaces.mainRouteTable)) { node in
+            integer(node, at: Self.child(path, "route_table"), in: Self.routeTables).flatMap { table in
+                guard table != Self.localRouteTable else {
+                    error(
+                        Self.child(path, "route_table"),
+                        "255 is the kernel's local table (addresses of this host), not a table to route by",
+                        at: node)
+                    return nil
+                }
+                return table
+            }
+        }
+        guard let external, let `internal`, let mode, let table else { return nil }
+        return SluiceConfiguration.Interfaces(
+            external: external, internal: `internal`, xdpMode: mode, routeTable: UInt32(table))
     }
 
     /// A Linux interface name: 1 to 15 bytes (IFNAMSIZ less the NUL), no '/', ':' or white space.

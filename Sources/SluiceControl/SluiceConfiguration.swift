@@ -17,11 +17,20 @@ public struct SluiceConfiguration: Sendable {
         /// Towards the real servers; equal to `external` when the file does not name it.
         public var `internal`: String
         public var xdpMode: XDPMode
+        /// `route_table`: the kernel routing table the data plane routes by (254, main, by default): the
+        /// table of the interfaces' VRF, or the one the host's ip rules give the gateway's traffic.
+        public var routeTable: UInt32
 
-        public init(external: String, internal: String? = nil, xdpMode: XDPMode = .auto) {
+        /// The kernel's main routing table (RT_TABLE_MAIN).
+        public static let mainRouteTable: UInt32 = 254
+
+        public init(
+            external: String, internal: String? = nil, xdpMode: XDPMode = .auto, routeTable: UInt32 = mainRouteTable
+        ) {
             self.external = external
             self.internal = `internal` ?? external
             self.xdpMode = xdpMode
+            self.routeTable = routeTable
         }
 
         /// True when one interface carries both sides.

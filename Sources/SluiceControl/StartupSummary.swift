@@ -11,6 +11,9 @@ public enum StartupSummary {
     public static func describe(_ config: SluiceConfiguration) -> [String] {
         var lines: [String] = []
         let interfaces = config.interfaces
+        if interfaces.routeTable != SluiceConfiguration.Interfaces.mainRouteTable {
+            lines.append("routes from kernel table \(interfaces.routeTable) (interfaces.route_table)")
+        }
         if interfaces.isSingleInterface {
             lines.append(
                 "interface \(interfaces.external) (external and internal), xdp mode \(interfaces.xdpMode.rawValue)")

@@ -26,7 +26,7 @@
 //   at its run, and a lookup with a flow hash picks `hash mod run length`. The data plane hashes each
 //   connection's own tuple, so a connection keeps to one next hop and connections spread by weight.
 //
-// Not mirrored: policy routing (ip rule) and tables other than the one the mirror reads.
+// One routing table is mirrored (main, or `interfaces.route_table`); ip rules are not evaluated.
 
 import SluicePacket
 

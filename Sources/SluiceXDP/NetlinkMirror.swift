@@ -26,7 +26,8 @@ import Synchronization
 public final class NetlinkMirror: Sendable {
     /// Tunables.
     public struct Configuration: Sendable {
-        /// The routing table to mirror (254 = main). Policy routing rules are not followed.
+        /// The routing table to mirror (254 = main; `interfaces.route_table`). The rules that would pick
+        /// a table (ip rule, a VRF's l3mdev rule) are not read: the operator names the table.
         public var table: UInt32
         /// Minimum time between two resolution requests for the same (interface, address).
         public var resolutionInterval: Duration

@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let mirror: NetlinkMirror
         do {
-            mirror = try NetlinkMirror()
+            mirror = try NetlinkMirror(configuration: .init(table: loaded.interfaces.routeTable))
         } catch {
             printError("sluice: \(error)")
             throw ExitCode(1)

@@ -10,6 +10,9 @@
 #   server's. 400 connections to nginx behind the VIP: every one answered, both routers carried a good
 #   share of them, and each connection's frames kept to one router (tcpdump on both routers: no local
 #   port seen at both).
+# Then `interfaces.route_table`: with the gateway's routes moved to table 100 (as a VRF or ip rules
+# would keep them) and none to the servers left in main, Sluice configured for table 100 still reaches
+# the server, and configured for main it does not.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -110,4 +113,23 @@ check "both routers carried connections (each at least a quarter)" test "$throug
 check_eq "each connection's frames through one router (no port at both)" 0 \
     "$(comm -12 "$WORK/r1.ports" "$WORK/r2.ports" | wc -l)"
 check "(nearly) every connection seen (tcpdump may miss a few)" test "$((through1 + through2))" -ge 390
+
+log_step "routes from table 100 (interfaces.route_table)"
+ip -n mp-gw route add table 100 10.70.0.0/24 dev ext0
+ip -n mp-gw route add table 100 10.71.0.0/24 dev int0
+ip -n mp-gw route add table 100 10.72.0.0/24 nexthop via 10.71.0.2 nexthop via 10.71.0.3
+ip -n mp-gw route del 10.72.0.0/24
+# run_table TABLE: 50 connections through Sluice routing by TABLE; prints whoami_count.py's line.
+run_table() {
+    sed "s/^interfaces: .*/interfaces: { external: ext0, internal: int0, route_table: $1 }/" \
+        "$WORK/sluice.yaml" >"$WORK/table.yaml"
+    if start_sluice "$WORK/table.yaml" "$WORK/table-$1.log" "$WORK/table-$1.stats"; then
+        ip netns exec mp-cli python3 "$E2E_DIR/whoami_count.py" 203.0.113.70 80 50 1
+        stop_sluice
+    fi
+    sleep 0.7 # a queue just released stays busy for about half a second
+}
+check_eq "route_table: 100 reaches the server" "rs1=50 rs2=0 rs3=0 failed=0" "$(run_table 100)"
+check_eq "route_table: 254 (main) has no route to it" "rs1=0 rs2=0 rs3=0 failed=50" "$(run_table 254)"
+check "the data plane said why: no route" test "$(stat_value "$WORK/table-254.stats" drop_no_route)" -gt 0
 finish

@@ -1,0 +1,32 @@
+// `interfaces.route_table`: the kernel routing table the data plane routes by (a VRF's, or the one ip
+// rules select): main by default, any table id but 0 and the local table 255, and a change needs a
+// restart (the rtnetlink mirror follows one table).
+
+import SluiceControl
+import Testing
+
+@Suite struct RouteTableTests {
+    @Test func mainByDefaultAndAnyOtherTableByNumber() throws {
+        #expect(try parsed(template()).interfaces.routeTable == 254)
+        let vrf = template().replacingOccurrences(
+            of: "  internal: int0\n", with: "  internal: int0\n  route_table: 100\n")
+        #expect(try parsed(vrf).interfaces.routeTable == 100)
+        let high = template().replacingOccurrences(
+            of: "  internal: int0\n", with: "  internal: int0\n  route_table: 4294967295\n")
+        #expect(try parsed(high).interfaces.routeTable == 4_294_967_295)
+    }
+
+    @Test(arguments: ["0", "255", "4294967296", "main", "-1"])
+    func otherValuesAreRefused(value: String) {
+        let yaml = template().replacingOccurrences(
+            of: "  internal: int0\n", with: "  internal: int0\n  route_table: \(value)\n")
+        #expect(problems(yaml).map(\.keyPath) == ["interfaces.route_table"])
+    }
+
+    @Test func aChangeNeedsARestart() throws {
+        let old = try parsed(template())
+        var new = old
+        new.interfaces.routeTable = 100
+        #expect(ReloadDiff(from: old, to: new).restartRequired == ["interfaces"])
+    }
+}
