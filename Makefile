@@ -145,6 +145,12 @@ perf-micro:
 perf-netns: build
 	bash Perf/netns/forwarding.sh
 
+# A routing daemon's full-table push: what following 100 000 route events costs (Perf/netns/route_storm.sh,
+# Perf/README.md); runs the release binary as it is.
+.PHONY: perf-routes
+perf-routes:
+	bash Perf/netns/route_storm.sh
+
 # Connection sync under load: the peer's lag and the cost through the sending gateway, as root
 # (Perf/netns/sync.sh, Perf/README.md). Runs the release binary as it is (.build/release/sluice, or
 # SLUICE=path): no build, so that it measures what was built.
