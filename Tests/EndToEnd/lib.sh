@@ -283,3 +283,13 @@ http {
 NGINX
     ip netns exec "$ns" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
 }
+
+# delete_namespaces NS...: kills whatever still runs in each namespace that exists, then deletes it.
+delete_namespaces() {
+    local ns pid
+    for ns in "$@"; do
+        [ -e "/run/netns/$ns" ] || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        ip netns del "$ns" 2>/dev/null
+    done
+}

@@ -31,13 +31,8 @@ VIP4=203.0.113.71 VIP6=fd00:203::71 LIP4=10.73.0.240 LIP6=fd00:73::240
 CLIENT4=10.71.0.2 CLIENT6=fd00:71::2 PORT=9000 SIZE=4000 COUNT=${COUNT:-5}
 SLUICE_PID=""
 cleanup() {
-    local ns pid
     [ -n "$SLUICE_PID" ] && kill -TERM "$SLUICE_PID" 2>/dev/null && wait "$SLUICE_PID" 2>/dev/null
-    for ns in $NAMESPACES; do
-        [ -e "/run/netns/$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
+    delete_namespaces $NAMESPACES
     rm -rf "$WORK"
 }
 trap cleanup EXIT

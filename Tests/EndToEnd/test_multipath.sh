@@ -22,13 +22,8 @@ require_sluice
 WORK=$(mktemp -d /tmp/sluice-multipath.XXXXXX)
 NAMESPACES="mp-cli mp-gw mp-sw mp-r1 mp-r2 mp-rs"
 cleanup() {
-    local ns pid
     [ -n "${SLUICE_PID:-}" ] && stop_sluice >/dev/null 2>&1
-    for ns in $NAMESPACES; do
-        [ -e "/run/netns/$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
+    delete_namespaces $NAMESPACES
     rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -22,12 +22,7 @@ require_sluice
 WORK=$(mktemp -d /tmp/sluice-queues.XXXXXX)
 NAMESPACES="qa-cli qa-gw qa-rs"
 cleanup() {
-    local ns pid
-    for ns in $NAMESPACES; do
-        [ -e "/run/netns/$ns" ] || continue
-        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-        ip netns del "$ns" 2>/dev/null
-    done
+    delete_namespaces $NAMESPACES
     rm -rf "$WORK"
 }
 trap cleanup EXIT
