@@ -7,11 +7,20 @@ import SluicePacket
 extension Dataplane {
     /// Resolves the egress for `destination`, or returns why it cannot be reached.
     @inlinable
+    /// - Parameter path: the flow's source address and ports, whose hash picks a multipath route's next
+    ///   hop (computed only on a cache miss: cached decisions are single-path); nil takes the first.
     mutating func resolveEgress(
-        to destination: IPAddress, flowHash: UInt32 = 0, network: borrowing NetworkView, into egress: inout Egress
+        to destination: IPAddress, path: (source: IPAddress, sourcePort: UInt16, destinationPort: UInt16)? = nil,
+        network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
         // Only single-path decisions are cached: a multipath route's next hop depends on the flow.
         if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
+        let flowHash =
+            path.map {
+                Self.pathHash(
+                    source: $0.source, sourcePort: $0.sourcePort, destination: destination,
+                    destinationPort: $0.destinationPort)
+            } ?? 0
         guard let hop = network.nextHop(to: destination, flowHash: flowHash) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal

@@ -119,9 +119,9 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        let toServer = Self.pathHash(
-            source: c.local, sourcePort: c.localPort, destination: c.real, destinationPort: c.realPort)
-        if let reason = resolveEgress(to: c.real, flowHash: toServer, network: network, into: &egress) {
+        if let reason = resolveEgress(
+            to: c.real, path: (c.local, c.localPort, c.realPort), network: network, into: &egress)
+        {
             return .drop(reason)
         }
         if let verdict = checkMTUAndTTL(
@@ -201,9 +201,9 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        let toClient = Self.pathHash(
-            source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort)
-        if let reason = resolveEgress(to: c.client, flowHash: toClient, network: network, into: &egress) {
+        if let reason = resolveEgress(
+            to: c.client, path: (c.vip, c.vport, c.clientPort), network: network, into: &egress)
+        {
             return .drop(reason)
         }
         if let verdict = checkMTUAndTTL(
