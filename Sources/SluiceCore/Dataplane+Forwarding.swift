@@ -7,20 +7,12 @@ import SluicePacket
 extension Dataplane {
     /// Resolves the egress for `destination`, or returns why it cannot be reached.
     @inlinable
-    /// - Parameter path: the flow's source address and ports, whose hash picks a multipath route's next
-    ///   hop (computed only on a cache miss: cached decisions are single-path); nil takes the first.
+    /// - Parameter flowHash: picks a multipath route's next hop (`pathHash(of:)` for a connection).
     mutating func resolveEgress(
-        to destination: IPAddress, path: (source: IPAddress, sourcePort: UInt16, destinationPort: UInt16)? = nil,
-        network: borrowing NetworkView, into egress: inout Egress
+        to destination: IPAddress, flowHash: UInt32 = 0, network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
         // Only single-path decisions are cached: a multipath route's next hop depends on the flow.
         if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
-        let flowHash =
-            path.map {
-                Self.pathHash(
-                    source: $0.source, sourcePort: $0.sourcePort, destination: destination,
-                    destinationPort: $0.destinationPort)
-            } ?? 0
         guard let hop = network.nextHop(to: destination, flowHash: flowHash) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal
@@ -42,21 +34,13 @@ extension Dataplane {
         return nil
     }
 
-    /// The flow hash that picks a multipath route's next hop for a connection's frames in one
-    /// direction, from the tuple they leave with: stable for the connection, spread over connections.
-    /// (A splitmix64 finaliser: the tuple is not secret, only its spread matters.)
+    /// The flow hash that picks a multipath route's next hop for a connection's frames: its table
+    /// slot, spread by a Fibonacci multiply (the high bits). Stable for the connection, different for
+    /// connections, and one multiplication per frame; which path a connection takes matters to nobody
+    /// but the load, so it need not be a hash of the tuple.
     @inlinable
-    static func pathHash(source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16)
-        -> UInt32
-    {
-        var h = source.low ^ source.high &* 0x9E37_79B9_7F4A_7C15 ^ destination.low &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= destination.high ^ UInt64(sourcePort) << 16 ^ UInt64(destinationPort)
-        h ^= h >> 30
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 27
-        h = h &* 0x94D0_49BB_1331_11EB
-        h ^= h >> 31
-        return UInt32(truncatingIfNeeded: h >> 32)
+    static func pathHash(of id: ConnectionID) -> UInt32 {
+        UInt32(truncatingIfNeeded: (UInt64(truncatingIfNeeded: id) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 
     /// Checks the frame against the egress MTU and the TTL before it is rewritten, so that an ICMP

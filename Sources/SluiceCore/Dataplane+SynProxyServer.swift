@@ -179,9 +179,7 @@ extension Dataplane {
         var egress = Egress()
         let known = synProxyServerKnown(c)
         // The path the connection's later frames take (Dataplane+Transport.swift translateInbound).
-        guard
-            resolveEgress(to: c.real, path: (c.local, c.localPort, c.realPort), network: network, into: &egress) == nil
-        else {
+        guard resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) == nil else {
             // Resolution was requested; `advance(now:network:)` retries it for the retransmissions.
             if known && !synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] {
                 synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] = true

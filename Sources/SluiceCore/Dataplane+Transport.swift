@@ -119,9 +119,7 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(
-            to: c.real, path: (c.local, c.localPort, c.realPort), network: network, into: &egress)
-        {
+        if let reason = resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
         if let verdict = checkMTUAndTTL(
@@ -201,9 +199,7 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(
-            to: c.client, path: (c.vip, c.vport, c.clientPort), network: network, into: &egress)
-        {
+        if let reason = resolveEgress(to: c.client, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
         if let verdict = checkMTUAndTTL(
