@@ -47,7 +47,6 @@ struct RunCommand: AsyncParsableCommand {
         let (configuration, workersNote) = ReceiveQueues.resolvingWorkers(
             loaded, cpuCount: allowedCPUs.isEmpty ? ProcessInfo.processInfo.activeProcessorCount : allowedCPUs.count)
         let workerCPUs = configuration.dataplane.cpus.isEmpty ? allowedCPUs : configuration.dataplane.cpus
-        if let workersNote { logger.info("\(workersNote)") }
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service listens, a SIGHUP (a reload sent too early) must not end the process.
         signal(SIGHUP, SIG_IGN)
@@ -154,6 +153,8 @@ struct RunCommand: AsyncParsableCommand {
         logger.info(
             "data plane up: \(runtime.externalInterface.name)/\(runtime.internalInterface.name), xdp mode \(runtime.attachedMode.rawValue), \(runtime.options.queues) worker(s)"
         )
+        // Said once the data plane is up: a start that fails prints only its error.
+        if let workersNote { logger.info("\(workersNote)") }
         if runtime.options.queues > 1 { logger.info("workers: \(runtime.ownershipSource)") }
         if !workerCPUs.isEmpty {
             let placed = (0..<runtime.options.queues).map { "w\($0)=cpu\(workerCPUs[$0 % workerCPUs.count])" }
