@@ -10,8 +10,9 @@
 #
 # usage: Perf/micro-all.sh [--callgrind] [--no-check]
 #   env SCRATCH=.build   the scratch path for every suite
-# Writes Perf/results/micro-all-<UTC stamp>.md (the summary) next to each suite's own
-# micro-<stamp>.*, micro-synproxy-<stamp>.*, micro-paths-<stamp>.* files (same stamp).
+# Writes Perf/results/micro-all-<UTC stamp>.md (the summary) and .png (the chart of every suite's TSV and
+# micro-xdp's results, suite_chart.py) next to each suite's own micro-<stamp>.*, micro-synproxy-<stamp>.*,
+# micro-paths-<stamp>.* files (same stamp).
 # Exit status: non-zero when a thresholds check failed (an allocation per packet) or a suite failed.
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +28,7 @@ done
 FLAGS=($CHECK $CALLGRIND)
 export STAMP=$(date -u +%Y%m%d-%H%M%S)
 export SCRATCH=${SCRATCH:-.build}
+export MICRO_ALL=1   # the suites leave their charts to this script's one
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date +%s)
 STATUS=0
@@ -131,6 +133,13 @@ with open(out, "w") as f:
     else:
         f.write("\nThe XDP program's SYN path: not measured (`micro-xdp.sh` runs only as root; if it failed, its output says why).\n")
 EOF
+# One chart of everything measured under this stamp.
+INPUTS=()
+for f in results/{micro,micro-synproxy,micro-paths}-$STAMP.tsv results/micro-xdp-$STAMP.txt; do
+  [ -s "$f" ] && INPUTS+=("$f")
+done
+[ ${#INPUTS[@]} -gt 0 ] && { "${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}" suite_chart.py micro \
+  "results/micro-all-$STAMP.png" "${INPUTS[@]}" || echo "micro-all.sh: no chart (suite_chart.py failed)" >&2; }
 echo
 cat "$SUMMARY"
 exit $STATUS

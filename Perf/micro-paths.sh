@@ -16,6 +16,7 @@
 #   env STAMP=...        the results' time stamp (micro-all.sh sets it)
 # Writes Perf/results/micro-paths-<stamp>.{md,txt,tsv}; the tsv has one row per benchmark:
 #   name  p50_ns  p90_ns  samples  mallocs_per_packet  instructions_per_packet(process only)
+# and its chart, micro-paths-<stamp>.png (suite_chart.py; not when micro-all.sh runs it: that draws one of all).
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$PERFDIR"
@@ -160,6 +161,11 @@ with open(out, "w") as f:
     for r in read("mem.tsv"):
         f.write("\t".join(r) + "\n")
 EOF
+# The chart of this suite's TSV (micro-all.sh draws one of all three instead).
+if [ -z "${MICRO_ALL:-}" ]; then
+  "${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}" "$PERFDIR/suite_chart.py" micro "${TSV%.tsv}.png" "$TSV" \
+    || echo "micro-paths.sh: no chart (suite_chart.py failed)" >&2
+fi
 echo
 cat "$MD"
 exit $STATUS

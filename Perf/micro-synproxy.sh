@@ -16,7 +16,8 @@
 #   env SCRATCH=.build   the scratch path (e.g. .build-mine when another build uses .build)
 #   env STAMP=...        the results' time stamp (micro-all.sh sets it)
 # Writes Perf/results/micro-synproxy-<UTC stamp>.md (+ the raw benchmark output next to it, and a .tsv with
-# one row per benchmark: name, p50 ns, p90 ns, samples, mallocs per packet, callgrind instructions).
+# one row per benchmark: name, p50 ns, p90 ns, samples, mallocs per packet, callgrind instructions), and its
+# chart, micro-synproxy-<stamp>.png (suite_chart.py; not when micro-all.sh runs it: that draws one of all).
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$PERFDIR"
@@ -107,6 +108,11 @@ fi
 # Join the callgrind counts onto the benchmark rows of the TSV.
 python3 "$PERFDIR/callgrind_join.py" "$TSV" "$CGTSV"
 rm -f "$CGTSV"
+# The chart of this suite's TSV (micro-all.sh draws one of all three instead).
+if [ -z "${MICRO_ALL:-}" ]; then
+  "${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}" "$PERFDIR/suite_chart.py" micro "${TSV%.tsv}.png" "$TSV" \
+    || echo "micro-synproxy.sh: no chart (suite_chart.py failed)" >&2
+fi
 echo
 cat "$MD"
 exit $STATUS

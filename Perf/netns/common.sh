@@ -242,6 +242,11 @@ SLUICE_LIPS=${SLUICE_LIPS:-$LIP}
 SLUICE_CONN_CAPACITY=${SLUICE_CONN_CAPACITY:-65536}
 SLUICE_METRICS=${SLUICE_METRICS:-}
 SLUICE_ADMIN_SOCKET=$WORK/admin.sock
+# SLUICE_UDP_SOURCE_FLOW_LIMIT: dataplane.udp_source_flow_limit, 0 (no limit) by default. The lab's client
+# is one address sending 4096 UDP flows, and the shipped default (1024 flows per client address and
+# worker) would refuse three quarters of them (drop_udp_source_flow_limit): the forwarding cases would
+# measure drops, not established flows. Random-source traffic (fill_table, floods) never comes near it.
+SLUICE_UDP_SOURCE_FLOW_LIMIT=${SLUICE_UDP_SOURCE_FLOW_LIMIT:-0}
 
 sluice_rs_port() { [ "$SLUICE_CLIENT_ADDRESS" = none ] && echo 80 || echo 81; }
 
@@ -282,6 +287,7 @@ EOF
 dataplane:
   workers: 1
   connection_capacity: $SLUICE_CONN_CAPACITY
+  udp_source_flow_limit: $SLUICE_UDP_SOURCE_FLOW_LIMIT
 ${SLUICE_WORKER_CPUS:+  cpus: [$SLUICE_WORKER_CPUS]}
 synproxy:
   mss: 1452

@@ -53,7 +53,8 @@
 #        SYNC_REFRESH=10s PEER_CPU=0 PEER_NICE=0 GEN_CPU=0 DUT_CPU=1 MAX_FOREIGN=10 MAX_NEW_PIDS=25 WAIT_NS=900 KEEP=0
 #        SLUICE=.build/release/sluice
 # Writes Perf/results/sync-<UTC stamp>.{md,tsv}, -samples-cN.tsv (the 100 ms samples of the lag run
-# with wrk -c N) and -acct.log (CPU accounting per run).
+# with wrk -c N), -acct.log (CPU accounting per run) and .png (the chart of the TSV and the samples,
+# ../suite_chart.py).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERFDIR=$(dirname "$HERE")
@@ -493,3 +494,5 @@ out.append(f"\nPer-run rows: `{os.path.basename(tsv)}` (column `extra`: the lag 
 open(md, "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 EOF
+# The chart: lag per sample, A's and B's counts, the cost runs (../suite_chart.py, from the files above).
+"$PYTHON" "$PERFDIR/suite_chart.py" sync "${TSV%.tsv}.png" "$TSV" || echo "sync.sh: no chart (suite_chart.py failed)" >&2

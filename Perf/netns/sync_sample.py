@@ -114,7 +114,8 @@ def num(x):
         return None
 
 
-def lag(path):
+def read_samples(path):
+    """The complete samples of a samples file (a failed request leaves its line incomplete), as dicts."""
     rows = []
     with open(path) as f:
         head = f.readline().rstrip("\n").split("\t")
@@ -122,27 +123,50 @@ def lag(path):
             v = [num(x) for x in line.rstrip("\n").split("\t")]
             if len(v) == len(head) and None not in v:
                 rows.append(dict(zip(head, v)))
+    return rows
+
+
+def updates_queued(r):
+    """U: the source's update events (updates superseded in their round by a later event of the same
+    connection are never sent)."""
+    return (r["sync_events_queued"] - (r["connections_created"] - r["connections"])
+            - r.get("sync_updates_coalesced", 0))
+
+
+def updates_applied(r):
+    """P: the peer's applied updates."""
+    return r["sync_entries_installed"] + r["sync_entries_updated"] + r["sync_entries_refused"]
+
+
+def sample_lags(rows):
+    """(first, last, lags): the indices of the first and last sample of the load and, for each sample
+    between them, (t_source, lag in ms), the lag None when the peer never caught up."""
+    u0, p0 = updates_queued(rows[0]), updates_applied(rows[0])
+    grew = [i for i in range(1, len(rows)) if rows[i]["connections_created"] > rows[i - 1]["connections_created"]]
+    if not grew:
+        return None, None, []
+    first, last = grew[0], grew[-1]
+    lags = []
+    for i in range(first, last + 1):
+        want, t = updates_queued(rows[i]) - u0, rows[i]["t_source"]
+        hit = next((r["t_peer"] - t for r in rows if r["t_peer"] >= t and updates_applied(r) - p0 >= want), None)
+        lags.append((t, None if hit is None else hit * 1000))
+    return first, last, lags
+
+
+def lag(path):
+    rows = read_samples(path)
     if len(rows) < 3:
         print("SUMMARY sync_lag n=0 error=too_few_samples")
         return
-    # Updates superseded in their round by a later event of the same connection are never sent.
-    upd = lambda r: (r["sync_events_queued"] - (r["connections_created"] - r["connections"])
-                     - r.get("sync_updates_coalesced", 0))
-    app = lambda r: r["sync_entries_installed"] + r["sync_entries_updated"] + r["sync_entries_refused"]
+    upd, app = updates_queued, updates_applied
     u0, p0 = upd(rows[0]), app(rows[0])
-    grew = [i for i in range(1, len(rows)) if rows[i]["connections_created"] > rows[i - 1]["connections_created"]]
-    if not grew:
+    first, last, per_sample = sample_lags(rows)
+    if first is None:
         print("SUMMARY sync_lag n=0 error=no_load")
         return
-    first, last = grew[0], grew[-1]
-    lags, unresolved = [], 0
-    for i in range(first, last + 1):
-        want, t = upd(rows[i]) - u0, rows[i]["t_source"]
-        hit = next((r["t_peer"] - t for r in rows if r["t_peer"] >= t and app(r) - p0 >= want), None)
-        if hit is None:
-            unresolved += 1
-        else:
-            lags.append(hit * 1000)
+    lags = [x for _, x in per_sample if x is not None]
+    unresolved = len(per_sample) - len(lags)
     # Unresolved samples are lags longer than the sampling lasted: they rank above every resolved one
     # (nearest-rank quantiles over all samples), shown as "inf".
     ranked = sorted(lags) + [float("inf")] * unresolved

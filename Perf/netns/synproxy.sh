@@ -53,7 +53,8 @@
 #   env: R_A=5 D_A=8 R_B=5 LD=5 FLOOD_RATES="100000 300000" PARTS="A B" CASES_A="xsk_fwd sluice nft_syn"
 #        PEERS="sluice nft_synproxy haproxy" SLUICE=.build/release/sluice MAX_FOREIGN=10 MAX_NEW_PIDS=25
 #        ATTEMPTS=2 QUIET_TIMEOUT=30 MAX_MINUTES=16 WAIT_NS=900 KEEP=0
-# Writes Perf/results/synproxy-<UTC stamp>.{md,tsv} and the per-peer Sluice/HAProxy logs next to them.
+# Writes Perf/results/synproxy-<UTC stamp>.{md,tsv,png} (the chart: ../suite_chart.py) and the per-peer
+# Sluice/HAProxy logs next to them.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERFDIR=$(dirname "$HERE")
@@ -333,3 +334,6 @@ out.append("Per-run rows (with Sluice's counter deltas and nft's conntrack count
 open(md, "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 EOF
+# The chart: part A's rates, part B's survival and rates (../suite_chart.py, from the TSV, the same runs kept).
+$PYTHON "$PERFDIR/suite_chart.py" synproxy "${TSV%.tsv}.png" "$TSV" "$MAX_FOREIGN" "$MAX_NEW_PIDS" \
+  || echo "synproxy.sh: no chart (suite_chart.py failed)" >&2
