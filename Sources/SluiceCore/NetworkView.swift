@@ -23,8 +23,9 @@
 //
 // - multipath routes: each live next hop becomes an entry of `pathEntries`, repeated by its weight
 //   (at most `maximumPathEntries` per route, weights scaled down beyond that); the route's entry points
-//   at its run, and a lookup with a flow hash picks `hash mod run length`. The data plane hashes each
-//   connection's own tuple, so a connection keeps to one next hop and connections spread by weight.
+//   at its run, and a lookup with a flow hash picks `hash mod run length`. The data plane passes a hash
+//   of each connection's table slot (`Dataplane.pathHash(of:)`), so a connection keeps to one next hop
+//   and connections spread by weight.
 //
 // One routing table is mirrored (main, or `interfaces.route_table`); ip rules are not evaluated.
 

@@ -1,7 +1,7 @@
 // Multipath routes (RouteHop.swift, NetworkView.nextHop(to:flowHash:)): each flow hash keeps to one
 // next hop, flows spread by weight, hops through unknown interfaces are left out, and the data plane
 // sends two connections to one real server through different routers while each connection's frames
-// keep to one (its own tuple is the hash) and are never served a cached single path.
+// keep to one (the hash is derived from its table slot) and are never served a cached single path.
 
 import SluiceCore
 import SluicePacket
