@@ -3,6 +3,8 @@
 perf has its own, chart.py). Each suite's script calls it at its end; it can be rerun on committed
 results, since it reads only those files and never the machine.
 
+    suite_chart.py forwarding OUT.png forwarding-STAMP.json
+        (the figures netns/forwarding_summary.py wrote, so that the chart and the table cannot disagree)
     suite_chart.py micro OUT.png micro-STAMP.tsv [micro-synproxy-STAMP.tsv micro-paths-STAMP.tsv
                                                    micro-xdp-STAMP.txt]
         (any of the micro suites' TSVs: name, p50 ns, p90 ns, samples, mallocs per packet, callgrind
@@ -32,6 +34,7 @@ DPI = 110
 PANEL_W, PANEL_H = 5.6, 4.0       # inches per panel
 LABEL_SIZE, TICK_SIZE, TITLE_SIZE, NOTE_SIZE = 8, 7, 9, 6.5
 HEADROOM = 1.18                   # y range above the highest whisker, for the value labels
+FORWARDING_W, FORWARDING_RATIOS = 20, [2.2, 1.7, 1.1]   # inches; the forwarding panels' relative widths
 KILO = 1e3
 MAX_FOREIGN, MAX_NEW_PIDS = 10.0, 25   # synproxy.sh's defaults
 LAG_TARGET_MS = 1000                   # sync.sh's target: the peer within 1 s
@@ -88,6 +91,64 @@ def figure(panels, title, cols=None):
     fig.suptitle(title, fontsize=TITLE_SIZE)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
+
+
+# ------------------------------------------------------------------ forwarding
+def forwarding(out, path):
+    agg = json.load(open(path))
+    meta, cases, ratios = agg["meta"], agg["cases"], agg.get("ratios", {})
+    order = [c for c in ("xsk_fwd", "sluice", "sluice2", "sluice2_rss", "sluice2_1core", "sluice2_1core_rss")
+             if c in cases]
+    order += [c for c in cases if c not in order]
+    names = {"xsk_fwd": "C forwarder\n(ceiling)", "sluice": "Sluice\n1 worker", "sluice2": "2 workers,\n1 per core",
+             "sluice2_rss": "2 workers, 1 per core,\nRSS-placed flows", "sluice2_1core": "2 workers\non 1 core",
+             "sluice2_1core_rss": "2 workers on 1 core,\nRSS-placed flows"}
+    colour = {"xsk_fwd": CEIL, "sluice": SLUICE}
+    panels = []
+
+    def rate(ax):
+        notes = []
+        for c in order:
+            r = ratios.get(f"{c}/sluice") or ({"medians": ratios["sluice/xsk_fwd"]["medians"]}
+                                                if c == "sluice" and "sluice/xsk_fwd" in ratios else None)
+            note = (f"{r['medians']:.2f} × " + ("1 worker" if c != "sluice" else "C fwd")) if r else ""
+            h = cases[c].get("hand_offs_per_packet")
+            if h and c != "sluice":
+                note += f"\n{h['median']:.2f} hand-off/pkt"
+            notes.append(note)
+        st = [dict((k, v / KILO) for k, v in cases[c]["sink"].items() if k != "n") if cases[c]["sink"] else None
+              for c in order]
+        bars(ax, [names.get(c, c) for c in order], st, [colour.get(c, SLUICE_ALT) for c in order],
+             "Forwarded at the sink (60-byte UDP, 4096 flows)", "kpps", "{:,.0f}k", notes)
+    panels.append(rate)
+
+    own = [c for c in order if cases[c].get("ns_per_packet")]
+    if own:
+        panels.append(lambda ax: bars(
+            ax, [names.get(c, c) for c in own], [cases[c]["ns_per_packet"] for c in own],
+            [colour.get(c, SLUICE_ALT) for c in own],
+            "Gateway CPU per forwarded packet: cores used × 10⁹ ÷ pps\n(shared cores: the generators' CPU subtracted)",
+            "ns", notes=[f"{cases[c]['gateway_cores']['median']:.2f} cores" if cases[c].get("gateway_cores") else ""
+                         for c in own]))
+    ho = [c for c in order if cases[c].get("hand_offs_per_packet") and (cases[c].get("workers") or {}).get("median", 1) > 1]
+    if ho:
+        def hand(ax):
+            bars(ax, [names.get(c, c) for c in ho], [cases[c]["hand_offs_per_packet"] for c in ho],
+                 [SLUICE_ALT] * len(ho), "Hand-offs per forwarded packet\n(hand_offs_sent ÷ forwarded_inbound)",
+                 "hand-offs / packet", "{:.2f}",
+                 [f"{cases[c].get('drop_hand_off_full', 0):,} lost (ring full)" for c in ho])
+            ax.set_ylim(0, 1)
+        panels.append(hand)
+    # the rate panel widest: it carries a note per bar
+    fig = plt.figure(figsize=(FORWARDING_W, PANEL_H + 0.6))
+    grid = fig.add_gridspec(1, len(panels), width_ratios=FORWARDING_RATIOS[:len(panels)])
+    for i, draw in enumerate(panels):
+        draw(fig.add_subplot(grid[0, i]))
+    fig.suptitle(f"Forwarding, {meta['stamp']} UTC — {meta['cpus']} vCPU {meta['cpu_model']}, kernel "
+                 f"{meta['kernel']}; R={meta['runs']} × {meta['seconds']:g} s, {meta['rate']}; medians, whiskers "
+                 "min–max; '1 per core': the 2 cores shared with the generators", fontsize=TITLE_SIZE)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.savefig(out, dpi=DPI)
 
 
 # ------------------------------------------------------------------ micro
@@ -316,14 +377,16 @@ def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     suite, out, inputs = sys.argv[1], sys.argv[2], sys.argv[3:]
-    if suite == "micro":
+    if suite == "forwarding":
+        forwarding(out, inputs[0])
+    elif suite == "micro":
         micro(out, inputs)
     elif suite == "sync":
         sync(out, inputs[0])
     elif suite == "synproxy":
         synproxy(out, inputs[0], *(f(x) for f, x in zip((float, int), inputs[1:])))
     else:
-        sys.exit(f"suite_chart.py: unknown suite {suite} (micro, sync, synproxy)")
+        sys.exit(f"suite_chart.py: unknown suite {suite} (forwarding, micro, sync, synproxy)")
 
 
 if __name__ == "__main__":

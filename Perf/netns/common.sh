@@ -36,7 +36,8 @@
 # WORK (a private temp dir), RES (results dir), and optionally PERF_LAB (the tools' sources, default
 # Perf/lab), SLUICE, SLUICE_SERVICES, SLUICE_SYN_PROXY, SLUICE_CLIENT_ADDRESS, SLUICE_ANSWER_IN_XDP,
 # MAX_FOREIGN, MAX_NEW_PIDS, GEN_CPU (default 0), DUT_CPU (default 1), BPF_CLANG (a clang that knows
-# -target bpf; Perf/lab/Makefile finds one).
+# -target bpf; Perf/lab/Makefile finds one), NET_QUEUES (default 1: every veth end is created with that
+# many RX and TX queues; set_queues then chooses how many are in use).
 
 CLI=$NSP-cli GW=$NSP-gw BE=$NSP-be
 IF_C0=$NSP-c0 IF_G0=$NSP-g0 IF_G1=$NSP-g1 IF_B0=$NSP-b0
@@ -74,21 +75,29 @@ lab_build() {
   done
 }
 
-# napi_threaded NS IFACE CPU: move the veth's NAPI poll into its own kernel thread and pin that to CPU
-# (a veth has NAPI only while a native XDP program is attached). Otherwise its receive work runs as
-# softirq on whichever CPU sent the frame.
+# napi_threaded NS IFACE CPU [CPU ...]: move the veth's NAPI polls into kernel threads of their own and pin
+# them (a veth has NAPI only while a native XDP program is attached; one per RX queue). Otherwise its
+# receive work runs as softirq on whichever CPU sent the frame. With one CPU every thread goes there;
+# with several, the thread of RX queue i goes to the i-th (the last one for the rest). A thread is named
+# napi/IFACE-<NAPI id>, and veth adds its queues' NAPIs in queue order, so the ids sort as the queues do
+# (checked: a sender on TX queue 1 loaded the thread with the higher id; ps shows 15 characters of the
+# name, enough while the prefix has two letters and the ids four digits).
 napi_threaded() {
-  local pid
-  ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" || return 1
+  local ns=$1 dev=$2 pid i=0
+  shift 2
+  local -a cpus=("$@")
+  ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded" || { echo "napi_threaded: $dev refused" >&2; return 1; }
   sleep 0.2
-  for pid in $(ps -eo pid=,comm= | awk -v p="napi/$2-" 'index($2, p) == 1 {print $1}'); do
-    taskset -pc "$3" "$pid" >/dev/null
+  for pid in $(ps -eo pid=,comm= | awk -v p="napi/$dev-" 'index($2, p) == 1 {sub(".*-", "", $2); print $2, $1}' \
+      | sort -n | awk '{print $2}'); do
+    taskset -pc "${cpus[$((i < ${#cpus[@]} ? i : ${#cpus[@]} - 1))]}" "$pid" >/dev/null
+    i=$((i + 1))
   done
 }
 
-# rps NS IFACE HEXMASK: receive packet steering of the veth's (only) queue to the CPUs of HEXMASK, for
+# rps NS IFACE HEXMASK: receive packet steering of the veth's RX queues to the CPUs of HEXMASK, for
 # veths without NAPI (no XDP program, or generic XDP); 0 switches it off.
-rps() { ip netns exec "$1" sh -c "echo $3 > /sys/class/net/$2/queues/rx-0/rps_cpus"; }
+rps() { ip netns exec "$1" sh -c "for q in /sys/class/net/$2/queues/rx-*; do echo $3 > \$q/rps_cpus; done"; }
 
 # wait_ready LOG: wait (at most 5 s) until a tool's log shows its READY line.
 wait_ready() {
@@ -138,10 +147,14 @@ net_down() {
 
 net_up() {
   net_down
-  local ns i
+  local ns i q=
   for ns in $CLI $GW $BE; do ip netns add $ns; ip -n $ns link set lo up; done
-  ip link add $IF_C0 netns $CLI address $MAC_C0 type veth peer name $IF_G0 netns $GW address $MAC_G0
-  ip link add $IF_G1 netns $GW address $MAC_G1 type veth peer name $IF_B0 netns $BE address $MAC_B0
+  # NET_QUEUES > 1: every end gets that many RX and TX queues (native XDP on a veth wants its peer's TX
+  # queues no more than its own RX queues, so both ends alike); set_queues picks how many are used.
+  [ "${NET_QUEUES:-1}" -gt 1 ] && q="numrxqueues $NET_QUEUES numtxqueues $NET_QUEUES"
+  ip link add $IF_C0 netns $CLI address $MAC_C0 $q type veth peer name $IF_G0 netns $GW address $MAC_G0 $q
+  ip link add $IF_G1 netns $GW address $MAC_G1 $q type veth peer name $IF_B0 netns $BE address $MAC_B0 $q
+  CUR_QUEUES=${NET_QUEUES:-1}
   ip -n $CLI addr add $CIP/24 dev $IF_C0
   ip -n $GW addr add 10.210.1.1/24 dev $IF_G0
   ip -n $GW addr add $GW_LIP/24 dev $IF_G1
@@ -180,6 +193,28 @@ net_up() {
   ip -n $BE neigh replace 10.210.2.1 lladdr $MAC_G1 dev $IF_B0 nud permanent
   # Kernel receive work of the client and the backend on GEN_CPU (no XDP there: backlog + RPS).
   rps $CLI $IF_C0 "$GEN_MASK"; rps $BE $IF_B0 "$GEN_MASK"
+}
+
+# set_queues N: N RX and N TX queues in use on every veth end (ethtool -L; at most NET_QUEUES). Between
+# runs only: with an XDP program attached the kernel may refuse. A veth frame arrives on the receiver's
+# RX queue of the number of the sender's TX queue.
+set_queues() {
+  local n=$1 i
+  [ "$n" = "${CUR_QUEUES:-1}" ] && return 0
+  for i in "$CLI $IF_C0" "$GW $IF_G0" "$GW $IF_G1" "$BE $IF_B0"; do
+    set -- $i
+    ip netns exec $1 ethtool -L $2 rx $n tx $n || { echo "ethtool -L $2 rx $n tx $n failed" >&2; return 1; }
+  done
+  CUR_QUEUES=$n
+  rps $CLI $IF_C0 "$GEN_MASK"; rps $BE $IF_B0 "$GEN_MASK"
+}
+
+# queue_redirects NS IFACE: the veth's per-RX-queue XDP redirect counts (ethtool -S
+# rx_queue_N_xdp_redirect), "q0 q1 ..." in queue order.
+queue_redirects() {
+  ip netns exec "$1" ethtool -S "$2" 2>/dev/null | awk '$1 ~ /^rx_queue_[0-9]+_xdp_redirect:$/ {
+    split($1, f, "_"); v[f[3]] = $2; if (f[3] + 1 > n) n = f[3] + 1 }
+    END {for (i = 0; i < n; i++) printf "%s%s", (i ? " " : ""), v[i] + 0; print ""}'
 }
 
 # gw_mode none|forward|terminate (see the header).
@@ -242,6 +277,11 @@ SLUICE_LIPS=${SLUICE_LIPS:-$LIP}
 SLUICE_CONN_CAPACITY=${SLUICE_CONN_CAPACITY:-65536}
 SLUICE_METRICS=${SLUICE_METRICS:-}
 SLUICE_ADMIN_SOCKET=$WORK/admin.sock
+# SLUICE_WORKERS: dataplane.workers (1; empty: the key is left out, one worker per RX queue). With more
+# than one, SLUICE_WORKER_CPUS ("0, 1": dataplane.cpus, worker i on the i-th) and SLUICE_PROCESS_CPUS
+# (taskset of the process, "0,1") place them; SLUICE_NAPI_CPUS ("0 1": RX queue i's NAPI thread of both
+# gateway veths on the i-th, see napi_threaded) places the kernel's receive work (default DUT_CPU).
+SLUICE_WORKERS=${SLUICE_WORKERS-1}
 # SLUICE_UDP_SOURCE_FLOW_LIMIT: dataplane.udp_source_flow_limit, 0 (no limit) by default. The lab's client
 # is one address sending 4096 UDP flows, and the shipped default (1024 flows per client address and
 # worker) would refuse three quarters of them (drop_udp_source_flow_limit): the forwarding cases would
@@ -285,7 +325,7 @@ EOF
 EOF
   cat <<EOF
 dataplane:
-  workers: 1
+${SLUICE_WORKERS:+  workers: $SLUICE_WORKERS}
   connection_capacity: $SLUICE_CONN_CAPACITY
   udp_source_flow_limit: $SLUICE_UDP_SOURCE_FLOW_LIMIT
 ${SLUICE_WORKER_CPUS:+  cpus: [$SLUICE_WORKER_CPUS]}
@@ -330,7 +370,7 @@ start_sluice() {
     kill -0 "$SLUICE_PID" 2>/dev/null || { echo "sluice exited:" >&2; tail -5 "$WORK/sluice.log" >&2; SLUICE_PID=; return 1; }
     if ip -n $GW link show $IF_G0 | grep -q "xdp" && ip -n $GW link show $IF_G1 | grep -q "xdp"; then
       sleep 1
-      napi_threaded $GW $IF_G0 "$DUT_CPU"; napi_threaded $GW $IF_G1 "$DUT_CPU"
+      napi_threaded $GW $IF_G0 ${SLUICE_NAPI_CPUS:-$DUT_CPU}; napi_threaded $GW $IF_G1 ${SLUICE_NAPI_CPUS:-$DUT_CPU}
       return 0
     fi
     sleep 0.1
@@ -365,13 +405,32 @@ deltas() { # deltas "BEFORE" "AFTER" -> name=after-before,...
   echo "$out"
 }
 
+# queue_deltas "BEFORE" "AFTER" NAME: per-queue differences of two queue_redirects readings as
+# NAME_q0_xdp_redirect=..,NAME_q1_xdp_redirect=..
+queue_deltas() {
+  local -a a=($1) b=($2); local i out=
+  for i in "${!b[@]}"; do out="$out${out:+,}$3_q${i}_xdp_redirect=$(( ${b[$i]} - ${a[$i]:-0} ))"; done
+  echo "$out"
+}
+
 # ------------------------------------------------------------------ generators
 # gen_udp SECONDS [RATE]: xsk_gen 60-byte UDP, 4096 source ports, CIP -> VIP:9, from NSP-c0 on GEN_CPU.
+# GEN_QUEUES=N (default 1) runs N instances at once, instance i on NSP-c0's TX queue i (so on NSP-g0's RX
+# queue i) and on the i-th CPU of GEN_QUEUE_CPUS (default: all on GEN_CPU), RATE split between them, their
+# outputs one after the other. GEN_RSS=1: each sends only the flows an RSS NIC with N queues would put on
+# its queue (xsk_gen -k), so the N of them send the 4096 flows between them; otherwise each sends all.
 gen_udp() {
-  local ropt=
-  [ "${2:-0}" != 0 ] && ropt="-R $2"
-  ip netns exec $CLI taskset -c "$GEN_CPU" "$BIN/xsk_gen" -i $IF_C0 -p udp -s $MAC_C0 -d $MAC_G0 -S $CIP \
-    -D $VIP -t "$1" $ropt
+  local ropt= n=${GEN_QUEUES:-1} i kopt= pids=
+  local -a cpus=(${GEN_QUEUE_CPUS:-$GEN_CPU})
+  [ "${2:-0}" != 0 ] && ropt="-R $(( $2 / n ))"
+  [ "${GEN_RSS:-0}" = 1 ] && [ "$n" -gt 1 ] && kopt="-k $n"
+  for i in $(seq 0 $((n - 1))); do
+    ip netns exec $CLI taskset -c "${cpus[$((i < ${#cpus[@]} ? i : ${#cpus[@]} - 1))]}" "$BIN/xsk_gen" \
+      -i $IF_C0 -q "$i" $kopt -p udp -s $MAC_C0 -d $MAC_G0 -S $CIP -D $VIP -t "$1" $ropt >"$WORK/gen-q$i.out" 2>&1 &
+    pids="$pids $!"
+  done
+  wait $pids
+  for i in $(seq 0 $((n - 1))); do cat "$WORK/gen-q$i.out"; done
 }
 
 # syn_flood SECONDS RATE(0 = flat out) [TARGET]: xsk_gen random-source 60-byte SYNs to TARGET:80 (VIP),
@@ -468,17 +527,18 @@ acct_end() {
 # admin cases need); PK_ADMIN_LOAD=1: admin_load_start just before the generator, stopped right after it
 # (the load covers the whole measured run). Both add to PK_EXTRA: table= (connections before the run),
 # table_after=, and the admin load's SUMMARY fields.
-# Sets PK_COUNT, PK_GEN_TX, ACCT, NEW_PIDS, PK_EXTRA (Sluice's counter deltas) and PK_WHERE; returns 1
-# if the run could not be made. Leaves the gateway stopped.
+# Sets PK_COUNT, PK_GEN_TX, PK_GEN_CPU (the generators' CPU seconds), ACCT, NEW_PIDS, PK_EXTRA (Sluice's
+# counter deltas; with several queues also NSP-g0's XDP redirects per RX queue) and PK_WHERE; returns 1 if
+# the run could not be made. Leaves the gateway stopped.
 packet_run() {
-  local gw=$1 traffic=$2 secs=$3 rate=${4:-0} fp= cp counter_ns=$BE counter_if=$IF_B0 c0= c1= n0 n1 _
-  PK_COUNT= PK_GEN_TX= PK_EXTRA=- ACCT= NEW_PIDS= PK_TABLE= PK_ADMIN=
+  local gw=$1 traffic=$2 secs=$3 rate=${4:-0} fp= cp counter_ns=$BE counter_if=$IF_B0 c0= c1= q0= n0 n1 _
+  PK_COUNT= PK_GEN_TX= PK_GEN_CPU= PK_EXTRA=- ACCT= NEW_PIDS= PK_TABLE= PK_ADMIN=
   [ "$gw" != xsk_fwd ] && [ "$traffic" = syn ] && counter_ns=$CLI counter_if=$IF_C0
   PK_WHERE=$counter_if
   ip netns exec $counter_ns "$BIN/xdpcnt" -i $counter_if -p xdp_drop_cnt -m native -t 0 >"$WORK/count.log" 2>&1 &
   cp=$!
   wait_ready "$WORK/count.log" || { kill $cp 2>/dev/null; return 1; }
-  napi_threaded $counter_ns $counter_if "$GEN_CPU"
+  napi_threaded $counter_ns $counter_if ${COUNTER_NAPI_CPUS:-$GEN_CPU}
   case $gw in
     xsk_fwd)
       gw_mode none
@@ -494,7 +554,7 @@ packet_run() {
       if [ "$traffic" = syn ] && [ "$SLUICE_ANSWER_IN_XDP" != false ]; then
         for _ in $(seq 40); do [ "$(sstat xdp_syn_answering)" = 1 ] && break; sleep 0.2; done
       fi
-      sleep 1.2; c0=$(counters) ;;
+      sleep 1.2; c0=$(counters); q0=$(queue_redirects $GW $IF_G0) ;;
     nft_syn)
       start_nft synproxy ;;
     *) echo "packet_run: unknown gateway $gw" >&2; kill $cp 2>/dev/null; return 1 ;;
@@ -511,6 +571,7 @@ packet_run() {
   if [ "$gw" = sluice ]; then
     sleep 1.2; c1=$(counters)
     PK_EXTRA="xdp_syn_answering=$(sstat xdp_syn_answering),$(deltas "$c0" "$c1")"
+    [ "${CUR_QUEUES:-1}" -gt 1 ] && PK_EXTRA="$PK_EXTRA,$(queue_deltas "$q0" "$(queue_redirects $GW $IF_G0)" "${IF_G0}_rx")"
     [ -n "$PK_TABLE" ] && PK_EXTRA="$PK_EXTRA,table=$PK_TABLE,table_after=$(sstat connections)"
     [ -n "$PK_ADMIN" ] && PK_EXTRA="$PK_EXTRA,$PK_ADMIN"
     stop_sluice
@@ -518,7 +579,9 @@ packet_run() {
   gw_mode none
   PK_COUNT=$(grep " pps$" "$WORK/count.log" | sed -n "$((n0 + 2)),${n1}p" | awk '{print $2}' | sort -g \
     | awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
-  PK_GEN_TX=$(field median_tx_pps "$(grep SUMMARY "$WORK/gen.log")")
+  # one SUMMARY line per generator instance (GEN_QUEUES): their rates and CPU seconds add up
+  PK_GEN_TX=$(sed -n 's/^SUMMARY .* median_tx_pps=\([0-9.]*\).*/\1/p' "$WORK/gen.log" | awk '{s += $1; n++} END {if (n) print s}')
+  PK_GEN_CPU=$(sed -n 's/^SUMMARY .* cpu_s=\([0-9.]*\).*/\1/p' "$WORK/gen.log" | awk '{s += $1; n++} END {if (n) print s}')
   return 0
 }
 
