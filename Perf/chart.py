@@ -20,7 +20,7 @@ agg = json.load(open(src))
 meta = agg["meta"]
 SLUICE, PEER, CEIL = "#d95f02", "#7f8c8d", "#34495e"
 NAMES = {"route": "routing", "nft_fullnat": "nft FULLNAT", "nft_synproxy": "nft synproxy",
-         "haproxy": "HAProxy", "sluice": "Sluice", "bound": "lab bound"}
+         "haproxy": "HAProxy", "sluice": "Sluice\nsyn_proxy", "sluice_fullnat": "Sluice\nFULLNAT", "bound": "lab bound"}
 
 
 def bars(ax, labels, stats, colours, title, unit, clean=None, fmt="{:,.0f}", target=None):
@@ -59,8 +59,8 @@ if pk:
         [SLUICE if c.startswith("sluice") else CEIL for c in order], "Packet path (gateway on 1 core)", "kpps",
         [pk[c].get("clean", True) for c in order]))
 conn = agg.get("conn", {})
-peers = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice") if p in conn]
-colours = [SLUICE if p == "sluice" else PEER for p in peers]
+peers = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat") if p in conn]
+colours = [SLUICE if p.startswith("sluice") else PEER for p in peers]
 for key, title, unit, fmt in (("cps", "New connections/s (wrk -c32, close)", "conn/s", "{:,.0f}"),
                               ("rps", "Keep-alive requests/s (wrk -c32)", "req/s", "{:,.0f}"),
                               ("lat_p50", "Latency incl. connect, p50 (tcpbench -c1)", "µs", "{:,.0f}"),

@@ -25,7 +25,7 @@
 #                               100000 connections through the admin API (10 pages of 10000) as fast as
 #                               it can. Its ratio to sluice_udp_full, run by run, is what the admin load
 #                               costs forwarding (target ≥ 0.95).
-#   conn    per peer (PEERS: route, nft_fullnat, nft_synproxy, haproxy, sluice), D_C s each:
+#   conn    per peer (PEERS: route, nft_fullnat, nft_synproxy, haproxy, sluice, sluice_fullnat), D_C s each:
 #             cps (wrk -c32, Connection: close), rps (wrk -c32 keep-alive), lat (tcpbench -c1, a new
 #             connection per request, latency including connect)
 #   flood   per peer: legit (tcpbench -c8 -k1, no flood), then the same inside a random-source SYN flood
@@ -34,10 +34,15 @@
 #           that drops the whole flood at its first instruction (Perf/lab/bpf/lab_sinks.bpf.c). No gateway
 #           spends less on a flood, so its survival is the most this 2-core lab lets any gateway show: the
 #           flooder shares the client's CPU, and its transmit path and the replies land there.
+#           sluice_fullnat (Sluice without syn_proxy and without a client-address header: the job
+#           nftables FULLNAT does) runs the conn tests only: without SYN cookies a flood fills its table by
+#           design, which the `sluice` peer's figures already show the remedy for.
 # The conn and flood tests run R rounds; every round brings each peer up in a fresh topology (a flood
 # leaves state behind) and runs its tests, so a burst of foreign load spreads over all peers.
 #
-# Sluice runs with syn_proxy and, to do HAProxy's work (PROXY v2 to nginx's :81), client_address
+# Sluice is measured both ways: `sluice_fullnat` with syn_proxy off and client_address none (to nginx
+# :80; the job of nftables FULLNAT, its reference) and `sluice` with syn_proxy on (the job of nftables
+# synproxy, its reference) and, to do HAProxy's work (PROXY v2 to nginx's :81), client_address
 # proxy_protocol_v2. CLIENT_ADDRESS=auto (default) uses proxy_protocol_v2 when `sluice check` accepts it
 # and a request through it reaches nginx's PROXY listener with the client's address, else `none` (to
 # nginx :80), and says which in the results; CLIENT_ADDRESS=none|proxy_protocol_v2 forces one.
@@ -51,7 +56,7 @@
 # Output: Perf/results/perf-<UTC stamp>.{tsv,md,json,png} (+ -acct.log, -sluice.log, -memory.txt).
 # usage: sudo Perf/perf.sh      (make perf)
 #   env: R=5 D_P=5 D_C=4 LD=4 FLOOD_RATES="100000 300000" PARTS="memory packet conn flood"
-#        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice" TESTS="cps rps lat legit flood_..." (default:
+#        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat" TESTS="cps rps lat legit flood_..." (default:
 #        from PARTS and FLOOD_RATES) PACKET_CASES="xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"
 #        (also: sluice_udp_full sluice_udp_admin) TABLE_FILL=100000 FILL_RATE=60000 METRICS_PORT=9810
 #        SLUICE_CONN_CAPACITY_FULL=1048576
@@ -71,7 +76,7 @@ D_C=${D_C:-4}
 LD=${LD:-4}
 FLOOD_RATES=${FLOOD_RATES:-"100000 300000"}
 PARTS=${PARTS:-"memory packet conn flood"}
-PEERS=${PEERS:-"route bound nft_fullnat nft_synproxy haproxy sluice"}
+PEERS=${PEERS:-"route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat"}
 PACKET_CASES=${PACKET_CASES:-"xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"}
 CLIENT_XDP=${CLIENT_XDP:-1}
 SLUICE=${SLUICE:-$ROOT/.build/release/sluice}
@@ -270,7 +275,14 @@ peer_up() {
     nft_fullnat) start_nft fullnat ;;
     nft_synproxy) start_nft synproxy ;;
     haproxy) start_haproxy ;;
-    sluice) choose_client_address; sluice_usable && start_sluice || return 1 ;;
+    sluice)
+      # The choice is made once (first round); sluice_fullnat changes SLUICE_CLIENT_ADDRESS in between.
+      SLUICE_SYN_PROXY=true; choose_client_address
+      SLUICE_CA_CHOSEN=${SLUICE_CA_CHOSEN:-$SLUICE_CLIENT_ADDRESS} SLUICE_CLIENT_ADDRESS=$SLUICE_CA_CHOSEN
+      sluice_usable && start_sluice || return 1 ;;
+    sluice_fullnat)
+      SLUICE_SYN_PROXY=false SLUICE_CLIENT_ADDRESS=none
+      sluice_usable && start_sluice || return 1 ;;
   esac
   local answer
   answer=$(ip netns exec $CLI curl -s -m 3 http://$TARGET/ 2>&1)
@@ -281,7 +293,7 @@ peer_up() {
 
 peer_down() {
   case $1 in
-    sluice) stop_sluice; cat "$WORK/sluice.stats" >>"$WORK/sluice-conn.stats" 2>/dev/null ;;
+    sluice|sluice_fullnat) stop_sluice; cat "$WORK/sluice.stats" >>"$WORK/sluice-conn.stats" 2>/dev/null ;;
     haproxy) stop_haproxy ;;
   esac
 }
@@ -320,6 +332,7 @@ part_conn() {
       if ! peer_up "$p"; then echo "$p: not up ($SMOKE)" >&2; peer_down "$p"; continue; fi
       for t in $tests; do
         case $p/$t in bound/cps|bound/rps|bound/lat) continue ;; esac   # the bound peer is for floods only
+        case $p/$t in sluice_fullnat/legit|sluice_fullnat/flood_*) continue ;; esac   # conn tests only
         for attempt in $(seq "$ATTEMPTS"); do
           over_time && break 3
           quiet_before "$attempt"

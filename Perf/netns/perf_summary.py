@@ -88,7 +88,8 @@ out.append(
     + ". Cells: median (min–max) over the runs kept; a run is redone when processes outside the test used "
     f"more than {meta['max_foreign']} % of one CPU or more than {meta['max_new_pids']} processes were created "
     "while it ran; † marks a cell that had no clean run (contaminated figures, not judged).\n")
-out.append(f"Command: `{meta['command']}`. Sluice: `{meta['sluice']}`, {meta['client_address']}, syn_proxy on.\n")
+out.append(f"Command: `{meta['command']}`. Sluice: `{meta['sluice']}`; peer `sluice`: syn_proxy on, "
+           f"{meta['client_address']}; peer `sluice_fullnat`: syn_proxy off, client_address none.\n")
 
 # ------------------------------------------------------------------ packet path
 PK = [("xsk_fwd_udp", "C AF_XDP forwarder `xsk_fwd` (ceiling), UDP flat out", "sink"),
@@ -200,10 +201,11 @@ if any(r["part"] == "packet" for r in rows):
         targets.append((f"{what} ≥ 0.9 of the C forwarder ceiling", None if r is None or not clean else r >= 0.9, detail))
 
 # ------------------------------------------------------------------ connections
-PEERS = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice")
+PEERS = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat")
          if any(r["part"] == "conn" and r["case"] == p for r in rows)]
 LABEL = {"route": "routing only", "nft_fullnat": "nftables FULLNAT", "nft_synproxy": "nftables synproxy",
-         "haproxy": "HAProxy (PROXY v2)", "sluice": "**Sluice**",
+         "haproxy": "HAProxy (PROXY v2)", "sluice": "**Sluice** (syn_proxy, PROXY v2)",
+         "sluice_fullnat": "**Sluice** FULLNAT (no syn_proxy, no header)",
          "bound": "lab bound: routing, the flood dropped by XDP on arrival"}
 # The bound peer runs the flood tests only (perf.sh): a gateway that spends nothing on the flood.
 FLOOD_PEERS = [p for p in ("route", "bound", "nft_fullnat", "nft_synproxy", "haproxy", "sluice")
@@ -257,6 +259,19 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
                         f"Sluice {s['us_per_conn']['median']:.1f} µs, HAProxy {h['us_per_conn']['median']:.1f} µs: {f:.2f}×"))
     else:
         targets.append(("Gateway CPU per connection below HAProxy's by ≥ 3×", None, "not measured"))
+    # Sluice against the kernel doing the same job: with syn_proxy, nftables synproxy; without it,
+    # nftables FULLNAT (the CPU per new connection of each pair, medians over clean runs).
+    for mine, theirs, what in (("sluice", "nft_synproxy", "syn_proxy on: ≤ nftables synproxy's"),
+                               ("sluice_fullnat", "nft_fullnat", "syn_proxy off: ≤ nftables FULLNAT's")):
+        a, b = agg["conn"].get(mine, {}), agg["conn"].get(theirs, {})
+        title = f"Gateway CPU per new connection, {what}"
+        if a.get("us_per_conn") and b.get("us_per_conn"):
+            x, y = a["us_per_conn"]["median"], b["us_per_conn"]["median"]
+            agg["derived"][f"{mine}_over_{theirs}_us_per_conn"] = x / y
+            targets.append((title, x <= y if a["clean"] and b["clean"] else None,
+                            f"Sluice {x:.1f} µs, {LABEL[theirs]} {y:.1f} µs: {x / y:.2f}×"))
+        else:
+            targets.append((title, None, "not measured"))
     sa, na = agg["derived"].get("sluice_added_us"), agg["derived"].get("nft_synproxy_added_us")
     if sa is not None and na is not None:
         ok = agg["conn"]["sluice"]["clean"] and agg["conn"]["nft_synproxy"]["clean"] and agg["conn"]["route"]["clean"]
