@@ -24,6 +24,7 @@
 #include <sys/eventfd.h>
 #include <poll.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <linux/sched.h>
 #include <linux/sockios.h>
 #include <linux/prctl.h>
@@ -189,6 +190,101 @@ static inline int cxdp_ethtool_get_rxfh(const char *name, __u32 *indir_size, __u
 	free(rxfh);
 	errno = saved;
 	return rc;
+}
+
+/*
+ * Receive classification ("ntuple") rules, as `ethtool -N` programs them (Sources/SluiceXDP/NtupleRuleTable.swift).
+ *
+ * cxdp_ethtool_rule_count: ETHTOOL_GRXCLSRLCNT. *count the rules installed, *table_size the rule table's
+ * size, *any_location 1 when the driver picks a rule's location itself (RX_CLS_LOC_SPECIAL). 0 or -1
+ * with errno (EOPNOTSUPP: no classification rules on this device).
+ */
+static inline int cxdp_ethtool_rule_count(const char *name, __u32 *count, __u32 *table_size, int *any_location)
+{
+	struct ethtool_rxnfc nfc;
+	int rc;
+
+	memset(&nfc, 0, sizeof(nfc));
+	nfc.cmd = ETHTOOL_GRXCLSRLCNT;
+	rc = cxdp_ethtool(name, &nfc);
+	if (rc == 0) {
+		*count = nfc.rule_cnt;
+		*table_size = (__u32)(nfc.data & ~(__u64)RX_CLS_LOC_SPECIAL);
+		*any_location = (nfc.data & RX_CLS_LOC_SPECIAL) != 0;
+	}
+	return rc;
+}
+
+/*
+ * ETHTOOL_GRXCLSRLALL: the locations of the installed rules, at most *count of them into locations;
+ * *count becomes the number written. 0 or -1 with errno.
+ */
+static inline int cxdp_ethtool_rule_locations(const char *name, __u32 *count, __u32 *locations)
+{
+	struct ethtool_rxnfc *nfc;
+	int rc, saved;
+
+	nfc = calloc(1, sizeof(*nfc) + (size_t)*count * sizeof(__u32));
+	if (nfc == NULL)
+		return -1;
+	nfc->cmd = ETHTOOL_GRXCLSRLALL;
+	nfc->rule_cnt = *count;
+	rc = cxdp_ethtool(name, nfc);
+	if (rc == 0) {
+		if (nfc->rule_cnt < *count)
+			*count = nfc->rule_cnt;
+		memcpy(locations, nfc->rule_locs, (size_t)*count * sizeof(__u32));
+	}
+	saved = errno;
+	free(nfc);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * ETHTOOL_SRXCLSRLINS: TCP (tcp != 0) or UDP frames to address dst (16 bytes when v6, else the first 4,
+ * network order) whose destination port ANDed with port_mask equals port go to RX queue queue. The
+ * kernel's masks have a bit set for every bit that must match. location is the rule's place, or
+ * RX_CLS_LOC_ANY where the driver picks one; *placed is where it went. 0 or -1 with errno.
+ */
+static inline int cxdp_ethtool_rule_insert(const char *name, int v6, int tcp, const __u8 *dst, __u16 port,
+					   __u16 port_mask, __u32 queue, __u32 location, __u32 *placed)
+{
+	struct ethtool_rxnfc nfc;
+	int rc;
+
+	memset(&nfc, 0, sizeof(nfc));
+	nfc.cmd = ETHTOOL_SRXCLSRLINS;
+	if (v6) {
+		nfc.fs.flow_type = tcp ? TCP_V6_FLOW : UDP_V6_FLOW;
+		memcpy(nfc.fs.h_u.tcp_ip6_spec.ip6dst, dst, 16);
+		memset(nfc.fs.m_u.tcp_ip6_spec.ip6dst, 0xff, 16);
+		nfc.fs.h_u.tcp_ip6_spec.pdst = htons(port);
+		nfc.fs.m_u.tcp_ip6_spec.pdst = htons(port_mask);
+	} else {
+		nfc.fs.flow_type = tcp ? TCP_V4_FLOW : UDP_V4_FLOW;
+		memcpy(&nfc.fs.h_u.tcp_ip4_spec.ip4dst, dst, 4);
+		nfc.fs.m_u.tcp_ip4_spec.ip4dst = 0xffffffffu;
+		nfc.fs.h_u.tcp_ip4_spec.pdst = htons(port);
+		nfc.fs.m_u.tcp_ip4_spec.pdst = htons(port_mask);
+	}
+	nfc.fs.ring_cookie = queue;
+	nfc.fs.location = location;
+	rc = cxdp_ethtool(name, &nfc);
+	if (rc == 0)
+		*placed = nfc.fs.location;
+	return rc;
+}
+
+/* ETHTOOL_SRXCLSRLDEL: removes the rule at location. 0 or -1 with errno. */
+static inline int cxdp_ethtool_rule_delete(const char *name, __u32 location)
+{
+	struct ethtool_rxnfc nfc;
+
+	memset(&nfc, 0, sizeof(nfc));
+	nfc.cmd = ETHTOOL_SRXCLSRLDEL;
+	nfc.fs.location = location;
+	return cxdp_ethtool(name, &nfc);
 }
 
 /*

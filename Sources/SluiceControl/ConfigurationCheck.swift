@@ -2,6 +2,7 @@
 // with `exitCode`, so the wording and exit status are tested here, without a process.
 
 import Foundation
+import SluiceXDP
 
 /// The outcome of checking a configuration file.
 public struct ConfigurationCheck: Sendable {
@@ -23,6 +24,15 @@ public struct ConfigurationCheck: Sendable {
             let config = ReceiveQueues.resolvingWorkers(
                 try ConfigurationLoader.load(path: path), cpuCount: cpuCount, sysRoot: sysRoot
             ).configuration
+            let workers = config.dataplane.workers
+            if config.dataplane.ntupleRules, workers > 1, !NtupleRule.canSteer(workers: workers) {
+                return ConfigurationCheck(
+                    isValid: false,
+                    lines: [
+                        "\(path): dataplane.ntuple_rules needs a power-of-two worker count, and the RX queues make "
+                            + "\(workers) workers; " + NtupleRule.workerAdvice(workers: workers)
+                    ])
+            }
             let rsCount = config.virtualServers.reduce(0) { $0 + $1.realServers.count }
             var lines = [
                 "\(path): OK: \(config.virtualServers.count) virtual servers, \(rsCount) real servers, "

@@ -34,7 +34,7 @@ extension ConfigurationReader {
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
         "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size", "cpus",
-        "udp_flow_limit", "udp_source_flow_limit",
+        "udp_flow_limit", "udp_source_flow_limit", "ntuple_rules",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -586,6 +586,18 @@ extension ConfigurationReader {
             options.workers = queues
         }
         options.workersConfigured = f["workers"] != nil || f["queues"] != nil
+        set("ntuple_rules", \.ntupleRules) { boolean($0, at: at("ntuple_rules")) }
+        // A NIC rule matches port bits under a mask, so it can only express lport mod workers (the owner
+        // of a reply, FlowOwnership.swift) for a power of two. An unset count is checked at start.
+        if options.ntupleRules, options.workersConfigured, !NtupleRule.canSteer(workers: options.workers) {
+            error(
+                at("ntuple_rules"),
+                "ntuple rules steer replies by the low bits of the local port, which needs a power-of-two "
+                    + "worker count, but dataplane.workers is \(options.workers); "
+                    + NtupleRule.workerAdvice(workers: options.workers),
+                at: f["ntuple_rules"]!)
+            complete = false
+        }
         return complete ? options : nil
     }
 

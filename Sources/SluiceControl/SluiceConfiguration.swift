@@ -74,6 +74,10 @@ public struct SluiceConfiguration: Sendable {
         public var udpFlowLimit: Int = 0
         /// `udp_source_flow_limit`: UDP flows one client address may hold per worker; 0: no limit.
         public var udpSourceFlowLimit: Int = UDPFlowBudget.defaultSourceLimit
+        /// `ntuple_rules`: program receive classification rules that send real servers' replies to the
+        /// queue of the worker owning their local port (NtupleRule.swift); needs a power-of-two worker count
+        /// and a NIC with ntuple filters.
+        public var ntupleRules = false
 
         public init() {}
     }

@@ -65,7 +65,9 @@ extension Dataplane {
             return nil
         }
         services.pools[pool].take(choice)
-        if let ownership, ownership.knowsNICQueues {
+        if let ownership, ownership.repliesSteeredByRules {
+            counters.count(.localPortsSteered)
+        } else if let ownership, ownership.knowsNICQueues {
             let reply = FlowKey(
                 source: server, destination: choice.address, sourcePort: port, destinationPort: choice.port,
                 transport: transport)
@@ -85,7 +87,7 @@ extension Dataplane {
                     source: server, destination: local, sourcePort: port, destinationPort: localPort,
                     transport: transport)) == nil
         }
-        if let ownership, ownership.knowsNICQueues {
+        if let ownership, ownership.knowsNICQueues, !ownership.repliesSteeredByRules {
             let steered = services.pools[pool].search(v6: server.isV6) { local, localPort in
                 ownership.predictedWorker(
                     of: FlowKey(

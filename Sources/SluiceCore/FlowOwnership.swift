@@ -34,12 +34,19 @@ public struct FlowOwnership: Sendable {
     @usableFromInline let indirection: RSSIndirection
     /// True when the key and table are the NIC's, so `predictedWorker` says where the NIC delivers.
     public let knowsNICQueues: Bool
+    /// True when NIC rules send every reply to the queue of its local port's owner
+    /// (`dataplane.ntuple_rules`): any port of the slice is then steered, and no RSS preference applies.
+    public let repliesSteeredByRules: Bool
 
     /// - Parameters:
     ///   - workerCount: workers of the process.
     ///   - key: the RSS hash key (the NIC's when known); nil or unusable falls back to Microsoft's default.
     ///   - indirection: the NIC's indirection table when known; nil spreads buckets evenly over the workers.
-    public init(workerCount: Int, key: [UInt8]? = nil, indirection: RSSIndirection? = nil) {
+    ///   - repliesSteeredByRules: NIC rules deliver each reply to its local port's owner.
+    public init(
+        workerCount: Int, key: [UInt8]? = nil, indirection: RSSIndirection? = nil, repliesSteeredByRules: Bool = false
+    ) {
+        self.repliesSteeredByRules = repliesSteeredByRules
         precondition(workerCount >= 1)
         self.workerCount = workerCount
         let nicHash = key.flatMap { ToeplitzHash(key: $0) }

@@ -30,12 +30,17 @@ public struct DataPlaneOptions: Sendable, Hashable {
     /// spinning there takes that core from the copy (on veth, 64 rounds cost 15-25 % of the forwarding rate
     /// and about 40 µs of CPU per connection; Perf/README.md). Worth raising only on a core of its own.
     public var idleSpinRounds: Int
+    /// Program receive classification rules on the interface replies arrive on, steering each to the
+    /// queue of the worker owning its local port (NtupleRuleTable.swift); needs a power-of-two `queues`.
+    public var ntupleRules: Bool
 
     public init(
         externalInterface: String, internalInterface: String? = nil, mode: XDPMode = .auto, queues: Int = 1,
         cpus: [Int] = [], frameSize: Int = 4096, frameCount: Int = 4096, socket: XSKSocket.Options = .init(),
-        forceReplace: Bool = false, idlePollMilliseconds: Int32 = 10, idleSpinRounds: Int = 0
+        forceReplace: Bool = false, idlePollMilliseconds: Int32 = 10, idleSpinRounds: Int = 0,
+        ntupleRules: Bool = false
     ) {
+        self.ntupleRules = ntupleRules
         self.externalInterface = externalInterface
         self.internalInterface = internalInterface ?? externalInterface
         self.mode = mode

@@ -58,6 +58,8 @@ public final class DataPlaneRuntime: Sendable {
         var locks: [InterfaceLock]
         var programs: [XDPProgram]
         var workers: [Worker<Dataplane>]
+        /// The reply-steering rules on the interface replies arrive on (`options.ntupleRules`).
+        var rules: NtupleRuleTable<EthtoolNtupleDriver>?
         var started = false
         var stopped = false
     }
@@ -132,7 +134,18 @@ public final class DataPlaneRuntime: Sendable {
         // they may reach another worker than their first fragment (1.6 MiB).
         let fragments = FragmentTable(hashKey: (generator.next(), generator.next()))
         let cookieKeys = SnapshotBox(initialKeys ?? SynCookieKeyring(key: SynCookieKeyring.randomKey()))
-        let (ownership, ownershipSource) = Self.ownership(interface: external.name, workers: options.queues)
+        let steerByRules = options.ntupleRules && options.queues > 1
+        if steerByRules, !NtupleRule.canSteer(workers: options.queues) {
+            throw XDPError(
+                operation: "configure ntuple rules", subject: internalSide.name, code: EINVAL,
+                detail: "ntuple rules steer replies by the low bits of the local port, which needs a power-of-two "
+                    + "worker count, but there are \(options.queues) workers; "
+                    + NtupleRule.workerAdvice(workers: options.queues))
+        }
+        let (ownership, initialSource) = Self.ownership(
+            interface: external.name, workers: options.queues, repliesSteeredByRules: steerByRules)
+        var ownershipSource = initialSource
+        var rules: NtupleRuleTable<EthtoolNtupleDriver>?
         do throws(XDPError) {
             let externalProgram = try XDPProgram(
                 interfaceIndex: external.index, interfaceName: external.name, mode: options.mode,
@@ -192,6 +205,16 @@ public final class DataPlaneRuntime: Sendable {
                             ownership: ownership, fragments: fragments)
                     })
             }
+            // Last, once everything else stands: a failure here must not leave rules behind.
+            if steerByRules {
+                var table = NtupleRuleTable(
+                    driver: EthtoolNtupleDriver(interfaceName: internalSide.name), workers: options.queues)
+                try table.apply(localAddresses: SteeredService.steering(for: configuration).localAddresses)
+                ownershipSource +=
+                    "; \(table.installed.count) ntuple rules on \(internalSide.name) send each reply to the queue "
+                    + "of its local port's worker"
+                rules = table
+            }
         } catch {
             workers.removeAll()
             for program in programs { try? program.detach() }
@@ -207,7 +230,7 @@ public final class DataPlaneRuntime: Sendable {
         self.network = network
         self.networkBox = networkBox
         self.cookieKeys = cookieKeys
-        self.state = Mutex(State(locks: locks, programs: programs, workers: workers))
+        self.state = Mutex(State(locks: locks, programs: programs, workers: workers, rules: rules))
     }
 
     deinit { stop() }
@@ -215,8 +238,26 @@ public final class DataPlaneRuntime: Sendable {
     /// Who owns a client's frames: with the external NIC's own Toeplitz key and indirection table the
     /// worker of the queue the NIC delivers them to (nothing to hand off); otherwise Microsoft's default
     /// key over an even table, with frames on another worker's queue handed over.
-    static func ownership(interface: String, workers: Int) -> (FlowOwnership?, String) {
+    static func ownership(interface: String, workers: Int, repliesSteeredByRules: Bool = false) -> (
+        FlowOwnership?, String
+    ) {
         guard workers > 1 else { return (nil, "one worker") }
+        if repliesSteeredByRules {
+            // Replies follow the rules; client frames still follow the NIC's RSS when it can be read.
+            let rss = try? RSSConfiguration.read(interface: interface)
+            if let rss, rss.problem == nil {
+                return (
+                    FlowOwnership(
+                        workerCount: workers, key: rss.key, indirection: rss.table, repliesSteeredByRules: true),
+                    "RSS of \(interface): toeplitz, \(rss.indirection.count)-entry table: a client's frames stay "
+                        + "with the worker that receives them"
+                )
+            }
+            return (
+                FlowOwnership(workerCount: workers, repliesSteeredByRules: true),
+                "\(interface) RSS not predictable: client frames on another worker's queue are handed over"
+            )
+        }
         let fallback = "client frames on another worker's queue are handed over"
         let rss: RSSConfiguration?
         do throws(XDPError) {
@@ -271,7 +312,8 @@ public final class DataPlaneRuntime: Sendable {
             for worker in state.workers { worker.stop() }
             // Dropping the workers closes their sockets and UMEMs before the programs go.
             state.workers.removeAll()
-            var failures: [XDPError] = []
+            var failures: [XDPError] = state.rules?.removeAll() ?? []
+            state.rules = nil
             for program in state.programs {
                 do throws(XDPError) { try program.detach() } catch { failures.append(error) }
             }
@@ -287,6 +329,7 @@ public final class DataPlaneRuntime: Sendable {
         try state.withLock { (state) throws(XDPError) in
             guard !state.stopped else { return }
             for program in state.programs { try program.apply(configuration: configuration) }
+            try state.rules?.apply(localAddresses: SteeredService.steering(for: configuration).localAddresses)
         }
     }
 

@@ -52,6 +52,9 @@ public struct XDPError: Error, CustomStringConvertible, Sendable, Equatable {
             return "needs CAP_NET_ADMIN, CAP_BPF, CAP_NET_RAW, CAP_IPC_LOCK (run as root)"
         case ENOBUFS where operation.contains("UMEM"):
             return "UMEM exceeds RLIMIT_MEMLOCK: grant CAP_IPC_LOCK, raise the limit, or use fewer frames"
+        case EOPNOTSUPP where operation.contains("ntuple"):
+            return "the driver has no receive classification rules (`ethtool -k IF` shows ntuple-filters); "
+                + "set dataplane.ntuple_rules: false to steer replies by RSS-aware ports and hand-off instead"
         case EOPNOTSUPP:
             return "not supported by this driver or kernel; try mode skb"
         case ENODEV:

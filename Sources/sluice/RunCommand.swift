@@ -112,7 +112,8 @@ struct RunCommand: AsyncParsableCommand {
                 queues: configuration.dataplane.workers,
                 cpus: workerCPUs, frameSize: configuration.dataplane.frameSize,
                 frameCount: configuration.dataplane.frames, forceReplace: force,
-                idleSpinRounds: configuration.dataplane.idleSpinRounds)
+                idleSpinRounds: configuration.dataplane.idleSpinRounds,
+                ntupleRules: configuration.dataplane.ntupleRules)
             runtime = try DataPlaneRuntime(
                 options: options, configuration: desired.dataplaneConfiguration(), network: NetworkViewSource(mirror),
                 resolver: NeighbourResolver { address, index in

@@ -5,7 +5,8 @@
 #   qa-cli eth0 --- ext0 [qa-gw] int0 --- eth0 qa-rs        every end created with 2 RX and 2 TX queues
 #
 #   1. native mode, 1 worker: refused, naming the interface, its 2 queues and both fixes;
-#   2. native mode, 2 workers: starts and binds both queues;
+#   2. native mode, 2 workers: starts and binds both queues; with `ntuple_rules: true` refused (veth has
+#      no receive classification rules), naming the interface and the way out, with nothing left attached;
 #   3. skb mode, 1 worker: starts (in generic mode every frame arrives on queue 0);
 #   4. native mode, `workers` left out: one worker per RX queue (2), each pinned to a CPU of its own
 #      (the machine has two). 2000 connections from the client to
@@ -47,8 +48,8 @@ ip netns exec qa-gw sysctl -qw net.ipv4.ip_forward=0
 ip -n qa-cli route add 203.0.113.60/32 via 10.60.0.1
 ip -n qa-rs route add 10.61.0.240/32 via 10.61.0.1
 
-# write_config MODE [WORKERS]: the gateway's configuration ($WORK/sluice.yaml); without WORKERS the
-# file leaves dataplane.workers out.
+# write_config MODE [WORKERS [SETTING]]: the gateway's configuration ($WORK/sluice.yaml); without WORKERS
+# the file leaves dataplane.workers out; SETTING is one more dataplane entry.
 write_config() {
     cat >"$WORK/sluice.yaml" <<YAML
 interfaces: { external: ext0, internal: int0, xdp_mode: $1 }
@@ -56,15 +57,15 @@ local_address_groups: { lips: [10.61.0.240] }
 virtual_servers:
   - { name: web, vip: 203.0.113.60, port: 80, protocol: tcp, local_address_group: lips,
       real_servers: [{ address: 10.61.0.2, port: 8080 }] }
-${2:+dataplane: { workers: $2 \}}
+${2:+dataplane: { workers: $2${3:+, $3} \}}
 admin: { socket: $WORK/admin.sock }
 YAML
 }
 
-# run_sluice MODE WORKERS: runs sluice for up to 4 s; prints its exit code ("running" if it was still
+# run_sluice MODE WORKERS [SETTING]: runs sluice for up to 4 s; prints its exit code ("running" if it was still
 # up, then stopped with SIGTERM) and keeps its output in $WORK/out.
 run_sluice() {
-    write_config "$1" "$2"
+    write_config "$1" "$2" "${3:-}"
     ip netns exec qa-gw "$SLUICE_BIN" run --config "$WORK/sluice.yaml" >"$WORK/out" 2>&1 &
     local pid=$! i
     for ((i = 0; i < 40; i++)); do
@@ -97,6 +98,12 @@ log_step "2. native mode, 2 workers"
 rc=$(run_sluice native 2)
 check_eq "starts" running "$rc"
 check "both queues bound" grep -q "native, 2 worker(s)" "$WORK/out"
+rc=$(run_sluice native 2 "ntuple_rules: true")
+check_eq "with ntuple_rules on veth: refused (exit 1)" 1 "$rc"
+check "the refusal names the interface and the way out" \
+    grep -q "ntuple rule.* on int0 failed.*ntuple_rules: false" "$WORK/out"
+check "no XDP program left on either interface" \
+    bash -c "! ip -n qa-gw link show ext0 | grep -q xdp && ! ip -n qa-gw link show int0 | grep -q xdp"
 
 log_step "3. skb mode, 1 worker"
 rc=$(run_sluice skb 1)

@@ -155,4 +155,19 @@ import Testing
         #expect(other.counters[.repliesHandedOff] == 1)
         #expect(owning.run(reply, from: .internal, now: 2, network: network).verdict == .transmit(.external))
     }
+    @Test func withRepliesSteeredByNICRulesAnyPortOfTheSliceIsSteered() {
+        // The same skewed table, but NIC rules send each reply to its local port's owner: no RSS
+        // preference applies, and every port taken is counted as steered.
+        let ruled = FlowOwnership(
+            workerCount: 2, key: ToeplitzHash.microsoftDefaultKey, indirection: RSSIndirection(entries: [1, 1])!,
+            repliesSteeredByRules: true)
+        var owning = worker(0, ownership: ruled)
+        for port in UInt16(40_000)..<40_020 {
+            let opened = owning.run(syn(port: port), from: .external, now: 1, network: network, handedOff: true)
+            #expect(opened.verdict == .transmit(.internal))
+            #expect(ruled.owner(ofLocalPort: opened.info.sourcePort) == 0)
+        }
+        #expect(owning.counters[.localPortsSteered] == 20)
+        #expect(owning.counters[.localPortsUnsteered] == 0)
+    }
 }

@@ -31,6 +31,7 @@ public struct ReloadDiff: Sendable {
             ("dataplane.connection_capacity", a.connectionCapacity != b.connectionCapacity),
             ("dataplane.local_port_range", a.localPortRange != b.localPortRange),
             ("dataplane.cpus", a.cpus != b.cpus),
+            ("dataplane.ntuple_rules", a.ntupleRules != b.ntupleRules),
         ]
         restartRequired += sized.filter(\.1).map(\.0)
 
