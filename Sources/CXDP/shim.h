@@ -304,6 +304,15 @@ static inline void cxdp_store_seq_cst(uint32_t *word, uint32_t value)
 	__atomic_store_n(word, value, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Descriptors published on a producer ring (tx) that the kernel has not taken yet: the producer index
+ * is ours, the consumer index the kernel's (an acquire load, as libxdp reads it).
+ */
+static inline uint32_t cxdp_prod_unconsumed(const struct xsk_ring_prod *ring)
+{
+	return *ring->producer - __atomic_load_n(ring->consumer, __ATOMIC_ACQUIRE);
+}
+
 static inline uint32_t cxdp_load_seq_cst(const uint32_t *word)
 {
 	return __atomic_load_n(word, __ATOMIC_SEQ_CST);

@@ -38,4 +38,8 @@ struct TxRing {
     /// True when the kernel needs a `sendto` kick to look at the ring (always, in copy mode).
     @inline(__always)
     var needsWakeup: Bool { unsafe xsk_ring_prod__needs_wakeup(ring) != 0 }
+
+    /// True while descriptors published here wait for the kernel to take them.
+    @inline(__always)
+    var hasUnconsumed: Bool { unsafe cxdp_prod_unconsumed(ring) != 0 }
 }

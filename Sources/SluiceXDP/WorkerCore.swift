@@ -377,7 +377,10 @@ struct WorkerCore<Processor: FrameProcessor & ~Copyable>: ~Copyable {
             port.txOutstanding &+= port.txPending
             port.txPending = 0
         }
-        if port.txOutstanding > 0, port.tx.needsWakeup {
+        // Kick only while the kernel has descriptors left to take: copy mode sends a batch (32) per
+        // sendto and leaves the rest. Frames it took but has not completed yet (a veth peer frees them
+        // when its NAPI runs) need no kick; a syscall for them was one per loop round for nothing.
+        if port.txOutstanding > 0, port.tx.needsWakeup, port.tx.hasUnconsumed {
             kicks &+= 1
             if port.fd >= 0 { _ = sendto(port.fd, nil, 0, Int32(MSG_DONTWAIT), nil, 0) }
         }

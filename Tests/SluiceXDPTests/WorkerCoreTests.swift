@@ -110,7 +110,7 @@ private func kernelTransmit(_ socket: SimulatedSocket) -> [(address: UInt64, len
         #expect(external.fill.occupancy == 24 - 6 + 2)
     }
 
-    @Test func kicksTxOnlyWhileTheKernelAsksAndFramesAreOutstanding() {
+    @Test func kicksTxOnlyWhileTheKernelAsksAndHasFramesToTake() {
         let external = SimulatedSocket()
         var processor = ScriptedProcessor()
         processor.verdict = .transmit(.external)
@@ -126,7 +126,14 @@ private func kernelTransmit(_ socket: SimulatedSocket) -> [(address: UInt64, len
         _ = core.runOnce(now: 3)  // still outstanding: kick again (copy mode sends ~32 per kick)
         #expect(core.txKicks == 2)
 
-        kernelTransmit(external)
+        // Taken by the kernel but not completed yet: nothing left to send, so no kick.
+        let taken = external.tx.kernelConsume()
+        #expect(taken.count == 4)  // both rounds' frames
+        _ = core.runOnce(now: 4)
+        #expect(core.txKicks == 2)
+        let waiting = core.isQuiescent
+        #expect(!waiting)  // still outstanding until the completions come
+        for frame in taken { #expect(external.completion.kernelProduce(address: frame.address)) }
         _ = core.runOnce(now: 4)
         let quiescent = core.isQuiescent
         #expect(quiescent)
