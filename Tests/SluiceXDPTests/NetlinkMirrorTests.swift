@@ -50,7 +50,7 @@ private func v4(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32) -> IPAddress
 private func fd(_ prefix: UInt64, _ low: UInt64) -> IPAddress { IPAddress(v6High: prefix << 48, low: low) }
 
 /// Polls `condition` every 5 ms until it holds or `seconds` pass.
-private func eventually(within seconds: Double = 1.0, _ condition: () -> Bool) -> Bool {
+private func eventually(within seconds: Double = 5.0, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
@@ -250,7 +250,7 @@ struct NetlinkMirrorTests {
         try ip(topology.b, "addr add 10.77.0.3/24 dev nlb0")
         usleep(600_000)
         #expect(mirror.requestResolution(address: orphan, interfaceIndex: nla0))
-        #expect(eventually(within: 3) { mirror.snapshot().neighbour(orphan, on: nla0) == peer })
+        #expect(eventually(within: 10) { mirror.snapshot().neighbour(orphan, on: nla0) == peer })
 
         // A refused request (no such interface) is counted, not thrown, and never blocks the caller.
         #expect(mirror.requestResolution(address: v4(10, 77, 0, 4), interfaceIndex: 9999))
@@ -280,7 +280,7 @@ struct NetlinkMirrorTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try run(["ip", "-n", topology.a, "-batch", file.path])
         #expect(
-            eventually(within: 2) {
+            eventually(within: 10) {
                 let view = mirror.snapshot()
                 return (0..<1000).allSatisfy {
                     view.nextHop(to: v4(10, 100, UInt32($0 / 250), UInt32($0 % 250))) != nil
@@ -305,7 +305,7 @@ struct NetlinkMirrorTests {
         let pushed = Date()
         try run(["ip", "-n", topology.a, "-batch", file.path])
         #expect(
-            eventually(within: 3) {
+            eventually(within: 10) {
                 let view = mirror.snapshot()
                 return (0..<count).allSatisfy {
                     view.nextHop(to: v4(10, 101, UInt32($0 / 250), UInt32($0 % 250))) != nil
