@@ -30,7 +30,7 @@ extension Dataplane {
         let isTCP = info.l4Protocol == 6
         // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiry`.
         var found = table.lookup(key)
-        if let hit = found, table[hit.id].isExpired(at: now), !isAwaitingServer(hit.id) {
+        if let hit = found, table.isExpired(hit.id, at: now), !isAwaitingServer(hit.id) {
             // Expired but not yet reaped by the timer wheel: it no longer exists.
             release(hit.id)
             counters.count(.connectionsExpired)
