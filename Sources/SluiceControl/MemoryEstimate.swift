@@ -1,7 +1,7 @@
 // What a configuration makes Sluice allocate up front, so that `sluice check` can print it and both
 // `check` and `run` can refuse a configuration the host cannot hold (a connection capacity of 2^24 per
 // worker is a valid number and 3.4 GB of memory). The figures are the sizes the data plane allocates:
-// connection entries with their index and timer slots (about 200 bytes each, measured by Perf's
+// connection entries with their index and timer slots (about 155 bytes each, measured by Perf's
 // memory-probe), the UMEM (frames x frame size per worker), the SYN-proxy hold slots, the
 // persistence template table, and the fragment table with each worker's fragment hold.
 
@@ -10,8 +10,8 @@ import SluiceCore
 /// Memory preallocated for a configuration, in bytes.
 public struct MemoryEstimate: Sendable, Equatable {
     /// Bytes per connection-table entry, its index slots and its timer: Perf/README.md's memory-probe
-    /// measured 199 bytes at 10^6 connections.
-    public static let bytesPerConnection = 200
+    /// measured 154 bytes at 10^6 connections (17 LIPs' reply index included).
+    public static let bytesPerConnection = 160
     /// Bytes of one SYN-proxy hold slot.
     public static let bytesPerHeldSegment = 2048
 

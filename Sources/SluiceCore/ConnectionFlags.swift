@@ -1,5 +1,5 @@
 // The bits of `Connection.flags`, in one place so that FULLNAT and SYNPROXY never reuse a bit: the
-// entry is 128 bytes and every field is spoken for, so per-connection booleans and the two window
+// entry is 112 bytes and every field is spoken for, so per-connection booleans and the two window
 // shifts share this one 16-bit word.
 
 /// FULLNAT: the client uses TCP timestamps; TSval/TSecr are mapped through `aux0` (docs/protocol.md pitfall 1).

@@ -62,7 +62,7 @@ extension Dataplane {
 
     func snapshot(_ c: Connection, now: UInt64) -> ConnectionSnapshot {
         ConnectionSnapshot(
-            connection: c, service: serviceName(of: c), expiresIn: c.expiresAt > now ? c.expiresAt - now : 0)
+            connection: c, service: serviceName(of: c), expiresIn: c.idleLeft(at: now))
     }
 
     /// Connections for which `matches` holds: how many there are, and the first `limit` of them.
@@ -110,7 +110,7 @@ extension Dataplane {
         let key = FlowKey(
             source: client, destination: vip, sourcePort: clientPort, destinationPort: vport,
             transport: transport.rawValue)
-        if let hit = table.lookup(key), table[hit.id].expiresAt > now {
+        if let hit = table.lookup(key), !table[hit.id].isExpired(at: now) {
             result.existing = snapshot(table[hit.id], now: now)
         }
         guard let index = services.service(address: vip, port: vport, transport: transport.rawValue) else {

@@ -71,7 +71,7 @@ extension Dataplane {
         services.services[Int(c.serviceIndex)].scheduler.connectionClosed(
             Int(c.realServerIndex), wasActive: c.state == .established)
         table[id].realServerIndex = Self.goneRealServer
-        table[id].expiresAt = now &+ Self.goneLingerMilliseconds
+        table[id].expire(at: now &+ Self.goneLingerMilliseconds)
         wheel.schedule(id, at: now &+ Self.goneLingerMilliseconds)
         guard c.state == .established, c.clientAck != 0 else { return }
         var egress = Egress()

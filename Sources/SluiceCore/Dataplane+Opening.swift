@@ -108,7 +108,7 @@ extension Dataplane {
             services.pools[services.services[service].poolIndex].release(address: c.local, port: c.localPort)
             return nil
         }
-        wheel.schedule(id, at: c.expiresAt)
+        wheel.schedule(id, at: c.expiresAt(near: clock))
         if services.hasPersistence { extendTemplate(of: c) }
         countHalfOpen(c, from: nil, to: c.state)
         // IPVS counts a connection inactive until it is ESTABLISHED (wlc weighs active ×256).

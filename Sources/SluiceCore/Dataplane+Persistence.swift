@@ -58,7 +58,7 @@ extension Dataplane {
         templates.extend(
             templateKey(service: service, client: c.client),
             tag: PersistenceTemplates.tag(address: c.real, port: c.realPort),
-            expiry: Self.seconds(c.expiresAt) &+ timeout)
+            expiry: Self.seconds(c.expiresAt(near: clock)) &+ timeout)
     }
 
     /// The template key of a client for a service (the client's network under the service's mask).

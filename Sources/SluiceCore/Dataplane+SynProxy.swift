@@ -22,7 +22,7 @@
 // Connection entries of SYN-proxied connections carry `connectionSynProxy` in `flags`; while the RS
 // handshake is pending also `connectionSynProxyPending`, `ackDelta` holds the cookie, `serverAck`
 // the RS-leg ISN + 1, `aux1` our SYN-ACK's TSval, the low nibble of `synProxyNibbles` the client's
-// window scale and the high nibble the SYN retransmissions so far, and `expiresAt` the time of the
+// window scale and the high nibble the SYN retransmissions so far, and `expiry` the time of the
 // next retransmission. Sequence arithmetic wraps (`&+`, `&-`): sequence space is modulo 2^32.
 
 import SluicePacket

@@ -8,7 +8,7 @@
 // onto our clock, so the replayed ACK never carries a smaller TSval than the SYN: PAWS, RFC 7323
 // §5), window = the client's ACK window in bytes (a SYN's window is never scaled, RFC 7323 §2.2).
 //
-// Retransmission: the timer wheel fires at `expiresAt`, which for a pending entry is the next
+// Retransmission: the timer wheel fires at `expiry`, which for a pending entry is the next
 // retransmission time: after 1, 2, 4 … s (`retransmitMilliseconds` doubled), `retries` times; then
 // the entry expires silently (as dpvs: the client is not reset, and its retransmissions re-run the
 // cookie check, which may pick another server) and the server's timeout count grows. `advance(now:)`
@@ -240,15 +240,15 @@ extension Dataplane {
     @usableFromInline
     mutating func synProxyRetransmitOrExpire(_ id: ConnectionID, now: UInt64) {
         let c = table[id]
-        if c.expiresAt > now {
-            wheel.schedule(id, at: c.expiresAt)
+        if !c.isExpired(at: now) {
+            wheel.schedule(id, at: c.expiresAt(near: now))
             return
         }
         let sent = Int(c.synProxyNibbles &>> 4)
         if sent < synProxy.configuration.retries {
             table[id].synProxyNibbles = UInt8(truncatingIfNeeded: sent &+ 1) &<< 4 | c.synProxyNibbles & 0x0F
             let deadline = now &+ synProxy.configuration.retransmitMilliseconds &<< UInt64(sent &+ 1)
-            table[id].expiresAt = deadline
+            table[id].expire(at: deadline)
             wheel.schedule(id, at: deadline)
             if synProxyServerKnown(c) {
                 let egress = synProxy.serverEgress[Int(c.serviceIndex)][Int(c.realServerIndex)]

@@ -113,8 +113,8 @@ extension Dataplane {
             : translateInbound(id, frame: &frame, length: &length, now: now, network: network)
         if case .transmit = verdict {
             let deadline = now &+ timeout(for: .close, service: Int(table[id].serviceIndex))
-            if deadline < table[id].expiresAt {
-                table[id].expiresAt = deadline
+            if deadline < table[id].expiresAt(near: now) {
+                table[id].expire(at: deadline)
                 wheel.schedule(id, at: deadline)
             }
         }

@@ -67,8 +67,8 @@ extension Dataplane {
         while id < end {
             if table.isLive(id) {
                 let c = table[id]
-                if includeSynced || !Self.isSynced(c), Self.isWorthSyncing(c.state), c.expiresAt > now {
-                    let idle = UInt32(min(c.expiresAt - now, UInt64(UInt32.max)))
+                if includeSynced || !Self.isSynced(c), Self.isWorthSyncing(c.state), !c.isExpired(at: now) {
+                    let idle = UInt32(min(c.idleLeft(at: now), UInt64(UInt32.max)))
                     records.append(SyncRecord(kind: .update, connection: c, idleMilliseconds: idle))
                 }
             }
@@ -103,9 +103,10 @@ extension Dataplane {
             }
             c.serviceIndex = old.serviceIndex
             c.realServerIndex = Self.syncedRealServer
-            c.expiresAt = now &+ UInt64(record.idleMilliseconds)
+            let deadline = now &+ min(UInt64(record.idleMilliseconds), Connection.maximumIdleMilliseconds)
+            c.expire(at: deadline)
             table[hit.id] = c
-            wheel.schedule(hit.id, at: c.expiresAt)
+            wheel.schedule(hit.id, at: deadline)
             counters.count(.syncEntriesUpdated)
             return
         }
@@ -129,12 +130,13 @@ extension Dataplane {
         }
         c.serviceIndex = UInt16(truncatingIfNeeded: service)
         c.realServerIndex = Self.syncedRealServer
-        c.expiresAt = now &+ UInt64(record.idleMilliseconds)
+        let deadline = now &+ min(UInt64(record.idleMilliseconds), Connection.maximumIdleMilliseconds)
+        c.expire(at: deadline)
         guard table.count < table.capacity, let id = table.insert(c) else {
             counters.count(.syncRefusedTableFull)
             return
         }
-        wheel.schedule(id, at: c.expiresAt)
+        wheel.schedule(id, at: deadline)
         counters.count(.syncEntriesInstalled)
     }
 }

@@ -1,4 +1,4 @@
-// Connection expiry. Packets only move `expiresAt` forward in the entry; the timer wheel fires at
+// Connection expiry. Packets only move `expiry` forward in the entry; the timer wheel fires at
 // the deadline it was armed with, and an entry whose deadline moved is simply re-armed (lazy
 // refresh: no wheel work per packet). An expired connection gives its local port back to the
 // pool's tail (FIFO reuse, docs/protocol.md §4) and its real server's connection count to the scheduler.
@@ -12,8 +12,8 @@ extension Dataplane {
             synProxyRetransmitOrExpire(id, now: now)
             return
         }
-        let deadline = table[id].expiresAt
-        if deadline > now {
+        if !table[id].isExpired(at: now) {
+            let deadline = table[id].expiresAt(near: now)
             wheel.schedule(id, at: deadline)
             // A live connection keeps its client's template alive past its new deadline.
             if services.hasPersistence { extendTemplate(of: table[id]) }
@@ -56,7 +56,7 @@ extension Dataplane {
         table.remove(id)
     }
 
-    /// True for a SYN-proxied entry whose RS handshake is pending: its `expiresAt` is the next SYN
+    /// True for a SYN-proxied entry whose RS handshake is pending: its `expiry` is the next SYN
     /// retransmission, handled by `synProxyRetransmitOrExpire`.
     @inlinable @inline(__always)
     func isAwaitingServer(_ id: ConnectionID) -> Bool {

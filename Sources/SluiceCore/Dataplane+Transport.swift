@@ -28,9 +28,9 @@ extension Dataplane {
             destinationPort: info.destinationPort, transport: info.l4Protocol)
         if let owner = foreignOwner(of: key) { return .handOff(owner) }
         let isTCP = info.l4Protocol == 6
-        // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiresAt`.
+        // A SYN-proxied entry waiting for its RS has its next SYN retransmission in `expiry`.
         var found = table.lookup(key)
-        if let hit = found, table[hit.id].expiresAt <= now, !isAwaitingServer(hit.id) {
+        if let hit = found, table.isExpired(hit.id, at: now), !isAwaitingServer(hit.id) {
             // Expired but not yet reaped by the timer wheel: it no longer exists.
             release(hit.id)
             counters.count(.connectionsExpired)
@@ -180,7 +180,7 @@ extension Dataplane {
                 connectionFlags & ~connectionClientAddressPending | table[id].flags
                 & connectionClientAddressPending
         } else {
-            table[id].expiresAt = now &+ timeout(for: c.state, service: Int(c.serviceIndex))
+            table[id].expire(at: now &+ timeout(for: c.state, service: Int(c.serviceIndex)))
         }
         guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
             return .drop(.truncated)
@@ -243,7 +243,7 @@ extension Dataplane {
             updateState(id, from: c.state, to: next, now: now)
         } else {
             if c.state == .udpOneway { updateState(id, from: c.state, to: .udpNormal, now: now) }
-            table[id].expiresAt = now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex))
+            table[id].expire(at: now &+ timeout(for: .udpNormal, service: Int(c.serviceIndex)))
         }
         guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
             return .drop(.truncated)
@@ -260,7 +260,7 @@ extension Dataplane {
     mutating func updateState(_ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, now: UInt64) {
         let service = Int(table[id].serviceIndex)
         let expiry = now &+ timeout(for: next, service: service)
-        table[id].expiresAt = expiry
+        table[id].expire(at: expiry)
         guard next != old else { return }
         noteStateChange(id, from: old, to: next)
         table[id].state = next
@@ -279,9 +279,9 @@ extension Dataplane {
     @inlinable @inline(__always)
     func timeout(for state: ConnectionState, service: Int) -> UInt64 {
         if (state == .established || state == .udpNormal) && service < services.establishedTimeouts.count {
-            return services.establishedTimeouts[service]
+            return min(services.establishedTimeouts[service], Connection.maximumIdleMilliseconds)
         }
-        return UInt64(configuration.timeouts[state]) * 1000
+        return min(UInt64(configuration.timeouts[state]) * 1000, Connection.maximumIdleMilliseconds)
     }
 
     /// Rewrites source and destination address and port, with RFC 1624 updates of the IPv4 header

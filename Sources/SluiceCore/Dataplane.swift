@@ -36,6 +36,9 @@ public struct Dataplane: ~Copyable {
     @usableFromInline var syncOutbox: SyncOutbox
     /// UDP flows against their budgets (UDPFlowBudget.swift).
     @usableFromInline var udpBudget: UDPFlowBudget
+    /// The `now` of the latest `process` or `advance`: the reference that turns a 32-bit connection
+    /// deadline back into a full time where no `now` is at hand (Connection.swift, "Expiry").
+    @usableFromInline var clock: UInt64 = 0
     /// The side the frame being processed arrived on.
     @usableFromInline var arrivalSide = Side.external
     /// True while processing a frame another worker handed over (it is not handed on).
@@ -95,7 +98,7 @@ public struct Dataplane: ~Copyable {
         self.services = ServiceTable(configuration: configuration, worker: worker, workerCount: workerCount)
         self.serverTraffic = Self.remapTraffic([], from: nil, to: services)
         let capacity = max(configuration.connectionCapacity, 16)
-        self.table = ConnectionTable(capacity: capacity, seed: secret)
+        self.table = ConnectionTable(capacity: capacity, seed: secret, worker: worker, workerCount: workerCount)
         self.wheel = TimerWheel(capacity: capacity)
         // A different key for ISNs than for table hashing: learning one says nothing about the other.
         self.isnGenerator = SequenceNumberGenerator(
@@ -126,6 +129,7 @@ public struct Dataplane: ~Copyable {
             fragments ?? FragmentTable(hashKey: (secret.0 ^ 0x1F83_D9AB_FB41_BD6B, secret.1 &+ 0x5BE0_CD19_137E_2179))
         ensureTemplates()
         recountServiceLoad()
+        table.pinLocalAddresses(services.pools.flatMap(\.addresses))
     }
 
     /// An empty budget for `configuration`; `recountServiceLoad` fills it from the table.
@@ -164,6 +168,7 @@ public struct Dataplane: ~Copyable {
         ensureTemplates()
         recountServiceLoad()
         startNoDestinationSweep()
+        table.pinLocalAddresses(services.pools.flatMap(\.addresses))
     }
 
     /// True when a frame of a flow in `direction` (inbound: client to VIP; outbound: server to LIP)
@@ -212,6 +217,7 @@ public struct Dataplane: ~Copyable {
     ) -> Verdict {
         if !handedOff { counters.count(side == .external ? .receivedExternal : .receivedInternal) }
         arrivalSide = side
+        clock = now
         self.handedOff = handedOff
         guard length <= frame.count else { return drop(.truncated) }
         if let reason = PacketParser.parse(frame.span, length: length, into: &info) {
@@ -241,6 +247,7 @@ public struct Dataplane: ~Copyable {
 
     /// Runs expired timers. Call at least every few milliseconds, at batch boundaries.
     public mutating func advance(now: UInt64) {
+        clock = now
         // The wheel is a stored property of self, so the callback cannot touch self: collect the
         // ids into a scratch array moved out of self (keeps its capacity, no allocation) and act after.
         var expired = expiredScratch

@@ -97,11 +97,11 @@ import Testing
         #expect(check.exitCode == 0)
         #expect(check.lines.count == 3)
         #expect(check.lines.first == "\(path): OK: 2 virtual servers, 3 real servers, 3 local address groups")
-        // The default sizing: 2^20 connections x 200 B, UMEM 4096 x 2048 B, 4096 hold slots, 2 MiB templates,
+        // The default sizing: 2^20 connections x 160 B, UMEM 4096 x 2048 B, 4096 hold slots, 2 MiB templates,
         // the fragment table and one worker's fragment hold (1.6 + 0.25 MiB).
         #expect(
             check.lines.dropFirst().first
-                == "\(path): memory: about 220 MiB (connection tables 200 MiB, UMEM 8 MiB, SYN-proxy hold slots "
+                == "\(path): memory: about 180 MiB (connection tables 160 MiB, UMEM 8 MiB, SYN-proxy hold slots "
                 + "8 MiB, persistence templates 2 MiB, fragments 2 MiB) preallocated")
         #expect(
             check.lines.last

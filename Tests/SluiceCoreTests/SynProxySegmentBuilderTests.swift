@@ -118,6 +118,33 @@ import Testing
         #expect(!hold(&queue, 3, oversized, big))
     }
 
+    /// The id → first-segment map is sized by the slots, not by the connection ids: ids far apart and
+    /// colliding in the map, held and freed in random order, against a model.
+    @Test func segmentQueueMapChurn() {
+        var queue = SynProxySegmentQueue(slots: 16, connections: 1_000_000)
+        #expect(queue.memoryBytes < 16 * SynProxySegmentQueue.slotSize + 2_048)
+        let frame = Array(repeating: UInt8(7), count: 60)
+        var model: [ConnectionID: Int] = [:]
+        var rng = TestRandom(state: 99)
+        for step in 0..<4_000 {
+            let id = ConnectionID(rng.below(40) * 24_989)
+            if rng.below(3) == 0 {
+                queue.removeAll(of: id)
+                model[id] = nil
+            } else {
+                let seq = UInt32(step)
+                let segment = SynProxySegmentQueue.Segment(
+                    length: 60, flags: TCPFlag.ack, window: 1, sequence: seq, end: seq, timestampValue: 0)
+                if queue.append(id, frame: frame.span, segment: segment, limit: 3) { model[id, default: 0] += 1 }
+            }
+            #expect(queue.freeSlots == 16 - model.values.reduce(0, +))
+            for (held, n) in model { #expect(queue.count(of: held) == n) }
+        }
+        for i in 0..<40 { queue.removeAll(of: ConnectionID(i * 24_989)) }
+        #expect(queue.freeSlots == 16)
+        #expect(queue.first(of: 24_989) < 0)
+    }
+
     @Test func settingsAreClampedIntoTheirRanges() {
         let wild = SynProxyConfiguration(
             mss: 10, mssIPv6: 10, windowScale: 30, retries: 99, queueLength: 0, ackStormThreshold: 40,

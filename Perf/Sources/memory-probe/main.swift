@@ -33,12 +33,10 @@ func residentBytes() -> Int {
     return -1
 }
 
-/// Index slots `ConnectionTable` allocates for `capacity` (2 keys per connection, load ≤ 0.6,
-/// rounded up to a power of two), as ConnectionTable.init computes it.
+/// Index slots `ConnectionTable` allocates for `capacity` (the inbound key of each connection at a
+/// load ≤ 0.6: capacity · 5/3, not rounded to a power of two), as ConnectionTable.init computes it.
 func slotCount(capacity: Int) -> Int {
-    var n = 8
-    while n * 3 < 2 * capacity * 5 { n <<= 1 }
-    return n
+    max(8, (capacity * 5 + 2) / 3)
 }
 
 func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
@@ -144,12 +142,17 @@ func main() -> Int32 {
     let entryBytes = MemoryLayout<Connection>.stride
     let freeLinkBytes = MemoryLayout<Int32>.stride
     let slotBytes = MemoryLayout<UInt64>.stride
-    let wheelLinkBytes = 16  // TimerWheel.Link (next, prev: Int32; tick: UInt64): internal, 16 per its docs
-    let holdHeadBytes = MemoryLayout<Int32>.stride  // SynProxySegmentQueue.heads: one Int32 per connection id
+    let wheelLinkBytes = 8  // TimerWheel.links: one packed UInt64 per id (internal, 8 per its docs)
+    // The reply index: a block of 65 536 Int32 chain heads per LIP (one worker), sized by the LIPs,
+    // plus the 4096-slot LIP map of UInt16 and the registry's addresses.
+    // (The bare table registers its LIPs as entries arrive: TableLookupFixture's 32.)
+    let lips = mode == "dataplane" ? lipCount : 32
+    let replyBytes = lips * 65_536 * 4 + 4096 * 2 + lips * MemoryLayout<IPAddress>.stride
     let tableStatic = capacity * (entryBytes + freeLinkBytes) + slots * slotBytes
-    let dataplaneStatic = tableStatic + capacity * (wheelLinkBytes + holdHeadBytes)
+    let dataplaneStatic = tableStatic + replyBytes + capacity * wheelLinkBytes
     let holdSlots = min(max(capacity / 8, 64), 4096)
-    let fixedStatic = holdSlots * 2048 + lipCount * 64_511 * 3 + 256 * 2048
+    // Hold-queue slots of 2 KiB with their id map (8 B per entry, 2 per slot), the output queue.
+    let fixedStatic = holdSlots * (2048 + 16) + 256 * 2048
 
     let net = network()
     let before = residentBytes()
@@ -178,10 +181,10 @@ func main() -> Int32 {
         seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         count = table.count
         filled = residentBytes()
-        guard table.slotCount == slots, table.memoryBytes == tableStatic else {
+        guard table.slotCount == slots, table.memoryBytes == tableStatic + replyBytes else {
             print(
                 "memory-probe: ConnectionTable's own size (\(table.memoryBytes) B, \(table.slotCount) slots) "
-                    + "differs from the formula here (\(tableStatic) B, \(slots) slots)")
+                    + "differs from the formula here (\(tableStatic + replyBytes) B, \(slots) slots)")
             return 1
         }
     }
@@ -197,16 +200,16 @@ func main() -> Int32 {
             format: "measured: %.1f bytes per connection ((RSS after fill - RSS before) / %d)", perConnection,
             connections))
     print(
-        "static, per connection-capacity slot: Connection \(entryBytes) + free link \(freeLinkBytes) + index "
+        "static, per connection-capacity slot: Connection \(entryBytes) + free/reply link \(freeLinkBytes) + index "
             + "\(slots) slots x \(slotBytes) / \(capacity) = \(String(format: "%.1f", Double(slots * slotBytes) / Double(capacity)))"
-            + (mode == "dataplane"
-                ? " + timer-wheel link \(wheelLinkBytes) (internal type, from its docs) + SYNPROXY hold head \(holdHeadBytes)"
-                : ""))
-    let perSlot = Double(mode == "dataplane" ? dataplaneStatic : tableStatic) / Double(capacity)
+            + " + reply index \(lips) LIPs x 65536 x 4 / \(capacity) = "
+            + String(format: "%.1f", Double(replyBytes) / Double(capacity))
+            + (mode == "dataplane" ? " + timer-wheel link \(wheelLinkBytes) (internal type, from its docs)" : ""))
+    let perSlot = Double(mode == "dataplane" ? dataplaneStatic : tableStatic + replyBytes) / Double(capacity)
     var staticLine = String(format: "static: %.1f bytes per connection at this capacity", perSlot)
     if mode == "dataplane" {
         staticLine +=
-            ", plus " + mib(fixedStatic) + " fixed (hold-queue slots, port pools, output queue) = "
+            ", plus " + mib(fixedStatic) + " fixed (hold-queue slots and their map, output queue) = "
             + String(
                 format: "%.1f B per connection at %d", Double(dataplaneStatic + fixedStatic) / Double(connections),
                 connections)

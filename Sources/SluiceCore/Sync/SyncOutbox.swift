@@ -43,7 +43,7 @@ public struct SyncOutbox: Sendable {
         out.reserveCapacity(count)
         for i in 0..<count {
             let c = entries[i]
-            let idle = c.expiresAt > now ? min(c.expiresAt - now, UInt64(UInt32.max)) : 0
+            let idle = min(c.idleLeft(at: now), UInt64(UInt32.max))
             out.append(SyncRecord(kind: kinds[i], connection: c, idleMilliseconds: UInt32(idle)))
         }
         count = 0

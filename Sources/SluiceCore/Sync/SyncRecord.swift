@@ -9,7 +9,7 @@ import SluicePacket
 /// A connection event for the peers.
 public struct SyncRecord: Sendable, Equatable {
     public var kind: SyncEventKind
-    /// The entry; its `serviceIndex`, `realServerIndex` and `expiresAt` mean nothing to a peer.
+    /// The entry; its `serviceIndex`, `realServerIndex` and `expiry` mean nothing to a peer.
     public var connection: Connection
     /// Milliseconds the entry may stay idle from the moment the record was made.
     public var idleMilliseconds: UInt32
