@@ -273,7 +273,11 @@ struct NetlinkMirrorTests {
         // A tiny event buffer so that a burst of changes overflows it (ENOBUFS).
         let mirror = try startMirror(in: topology.a, configuration: .init(eventBufferSize: 1))
         defer { mirror.stop() }
-        let batch = (0..<1000).map { "route add 10.100.\($0 / 250).\($0 % 250)/32 via 10.77.0.2" }.joined(
+        // Ten thousand events: the smallest buffer the kernel allows holds a few dozen, so the burst
+        // overflows it even when the mirror's thread is scheduled promptly (with a thousand it could
+        // keep up on an idle machine, and then there was nothing to repair).
+        let count = 10_000
+        let batch = (0..<count).map { "route add 10.100.\($0 / 250).\($0 % 250)/32 via 10.77.0.2" }.joined(
             separator: "\n")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nl-overrun-\(getpid()).batch")
         try batch.write(to: file, atomically: true, encoding: .utf8)
@@ -282,9 +286,9 @@ struct NetlinkMirrorTests {
         #expect(
             eventually(within: 10) {
                 let view = mirror.snapshot()
-                return (0..<1000).allSatisfy {
+                return stride(from: 0, to: count, by: 7).allSatisfy {
                     view.nextHop(to: v4(10, 100, UInt32($0 / 250), UInt32($0 % 250))) != nil
-                }
+                } && view.nextHop(to: v4(10, 100, UInt32((count - 1) / 250), UInt32((count - 1) % 250))) != nil
             })
         #expect(mirror.statistics().resyncs >= 1)
     }
