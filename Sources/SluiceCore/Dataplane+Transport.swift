@@ -256,12 +256,21 @@ extension Dataplane {
 
     /// Moves a connection to `next`, refreshing its expiry; a state change re-arms the timer so a
     /// shorter timeout (CLOSE after ESTABLISHED) takes effect on time.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func updateState(_ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, now: UInt64) {
         let service = Int(table[id].serviceIndex)
         let expiry = now &+ timeout(for: next, service: service)
         table[id].expiresAt = expiry
+        // Most segments keep the state: only the expiry moves, in line.
         guard next != old else { return }
+        changeState(id, from: old, to: next, service: service, expiry: expiry)
+    }
+
+    /// `updateState` for a state change.
+    @usableFromInline @inline(never)
+    mutating func changeState(
+        _ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, service: Int, expiry: UInt64
+    ) {
         noteStateChange(id, from: old, to: next)
         table[id].state = next
         wheel.schedule(id, at: expiry)
@@ -286,7 +295,9 @@ extension Dataplane {
 
     /// Rewrites source and destination address and port, with RFC 1624 updates of the IPv4 header
     /// checksum and of the TCP/UDP checksum (pseudo-header and ports). IPv4 UDP without a checksum
-    /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768).
+    /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768). The address change is one
+    /// difference, applied to both checksums, the ports' one more (InternetChecksum.delta): the same
+    /// result as updating field by field, in a fraction of the instructions.
     @inlinable
     mutating func rewriteAddresses(
         frame: inout MutableSpan<UInt8>, source: IPAddress, sourcePort: UInt16, destination: IPAddress,
@@ -295,35 +306,34 @@ extension Dataplane {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
         let isTCP = info.l4Protocol == 6
-        let checksumOffset = l4 + (isTCP ? 16 : 6)
+        let checksumOffset = l4 &+ (isTCP ? 16 : 6)
         var l4Checksum = frame.u16(checksumOffset)
         let updateL4 = isTCP || info.isV6 || l4Checksum != 0
+        let addresses =
+            InternetChecksum.delta(from: info.source, to: source)
+            &+ InternetChecksum.delta(from: info.destination, to: destination)
+        let ports = UInt32(sourcePort) &<< 16 | UInt32(destinationPort)
         if info.isV6 {
-            frame.setAddress(source, at: l3 + 8)
-            frame.setAddress(destination, at: l3 + 24)
+            frame.setAddress(source, at: l3 &+ 8)
+            frame.setAddress(destination, at: l3 &+ 24)
         } else {
-            var ipChecksum = frame.u16(l3 + 10)
-            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.source, newAddress: source)
-            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.destination, newAddress: destination)
-            frame.set16(ipChecksum, at: l3 + 10)
-            frame.setAddress(source, at: l3 + 12)
-            frame.setAddress(destination, at: l3 + 16)
+            frame.set16(InternetChecksum.update(frame.u16(l3 &+ 10), delta: addresses), at: l3 &+ 10)
+            frame.set32(source.v4, at: l3 &+ 12)
+            frame.set32(destination.v4, at: l3 &+ 16)
         }
         if updateL4 {
-            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.source, newAddress: source)
-            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.destination, newAddress: destination)
-            l4Checksum = InternetChecksum.update(l4Checksum, old: info.sourcePort, new: sourcePort)
-            l4Checksum = InternetChecksum.update(l4Checksum, old: info.destinationPort, new: destinationPort)
+            let oldPorts = UInt32(info.sourcePort) &<< 16 | UInt32(info.destinationPort)
+            l4Checksum = InternetChecksum.update(
+                l4Checksum, delta: addresses &+ InternetChecksum.delta(from: oldPorts, to: ports))
             if !isTCP && l4Checksum == 0 { l4Checksum = 0xFFFF }
             frame.set16(l4Checksum, at: checksumOffset)
         }
-        frame.set16(sourcePort, at: l4)
-        frame.set16(destinationPort, at: l4 + 2)
+        frame.set32(ports, at: l4)
     }
 
     /// Adds `delta` (wrapping) to the 32-bit field at `offset` of a TCP segment, updating the TCP
     /// checksum incrementally.
-    @inlinable
+    @inlinable @inline(__always)
     @discardableResult
     mutating func rewriteSequence(frame: inout MutableSpan<UInt8>, at offset: Int, delta: UInt32) -> Bool {
         guard delta != 0 else { return false }

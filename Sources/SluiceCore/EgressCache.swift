@@ -35,7 +35,7 @@ struct EgressCache {
     }
 
     /// The cached egress for `destination` under snapshot `generation`, if any.
-    @inlinable
+    @inlinable @inline(__always)
     func lookup(_ destination: IPAddress, generation: UInt64, into egress: inout Egress) -> Bool {
         let i = Self.slot(destination)
         guard entries[i].valid, entries[i].generation == generation, entries[i].destination == destination else {
