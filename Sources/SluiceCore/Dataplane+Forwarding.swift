@@ -56,10 +56,13 @@ extension Dataplane {
     /// error can quote the packet exactly as its sender sent it. Returns nil when the frame may
     /// be forwarded (and then decrements the TTL); otherwise the verdict for the frame, which has
     /// been turned into an ICMP error from `errorSource` when one is due.
+    /// - Parameter headerDelta: with it, an IPv4 TTL change is added there (an RFC 1624 difference,
+    ///   `InternetChecksum.delta`) for the caller's one header checksum update, instead of updating
+    ///   the checksum here.
     @inlinable @inline(__always)
     mutating func checkMTUAndTTL(
         frame: inout MutableSpan<UInt8>, length: inout Int, egress: Egress, errorSource: IPAddress, now: UInt64,
-        network: borrowing NetworkView
+        network: borrowing NetworkView, headerDelta: inout UInt64
     ) -> Verdict? {
         // The common case in line: fits, and the TTL (when decremented) stays above 1.
         let l3 = info.l3Offset
@@ -75,11 +78,8 @@ extension Dataplane {
         }
         frame.set8(hopLimit &- 1, at: info.hopLimitOffset)
         if !info.isV6 {
-            // TTL shares a 16-bit word with the protocol byte (RFC 791); RFC 1624 update.
-            let proto = UInt16(frame.u8(l3 &+ 9))
-            let old = UInt16(hopLimit) << 8 | proto
-            let new = UInt16(hopLimit &- 1) << 8 | proto
-            frame.set16(InternetChecksum.update(frame.u16(l3 &+ 10), old: old, new: new), at: l3 &+ 10)
+            // TTL shares a 16-bit word with the protocol byte (RFC 791): one less in its high byte.
+            headerDelta &+= UInt64(~(UInt16(hopLimit) << 8)) &+ UInt64(UInt16(hopLimit &- 1) << 8)
         }
         return nil
     }

@@ -122,23 +122,23 @@ extension Dataplane {
         if let reason = resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
+        var headerDelta: UInt64 = 0
         if let verdict = checkMTUAndTTL(
-            frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network)
+            frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network,
+            headerDelta: &headerDelta)
         {
             return verdict
         }
+        // Seq and ack (TCP only) move in the same checksum update as the addresses.
         rewriteAddresses(
             frame: &frame, source: c.local, sourcePort: c.localPort, destination: c.real,
-            destinationPort: c.realPort)
+            destinationPort: c.realPort, headerDelta: headerDelta, sequenceDelta: c.seqDelta,
+            acknowledgementDelta: 0 &- c.ackDelta)
         if c.transport == 6 {
             let l4 = info.l4Offset
             let flags = info.tcpFlags
             var timestampOffset = c.aux0
             var connectionFlags = c.flags
-            rewriteSequence(frame: &frame, at: l4 + 4, delta: c.seqDelta)
-            if flags & tcpACK != 0 && c.ackDelta != 0 {
-                rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- c.ackDelta)
-            }
             if info.tcpHeaderLength > 20 {
                 // The parser already walked the options (and dropped malformed ones).
                 options = info.tcpOptions
@@ -168,17 +168,22 @@ extension Dataplane {
                 clientAddressInbound(id, frame: &frame, length: &length, egress: egress, now: now)
             }
             let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
-            updateState(id, from: c.state, to: next, now: now)
-            table[id].aux0 = timestampOffset
             // SYNPROXY keeps the highest in its own translation; plain FULLNAT (ackDelta 0) keeps the
             // last, which is what a RST to the client must carry if the real server goes away.
-            if flags & tcpACK != 0 && connectionFlags & connectionSynProxy == 0 {
-                table[id].clientAck = frame.u32(l4 + 8)
+            let clientAck: UInt32? =
+                flags & tcpACK != 0 && connectionFlags & connectionSynProxy == 0 ? frame.u32(l4 + 8) : nil
+            var expiry: UInt64? = nil
+            if next == c.state {
+                // The state stays (most segments): the expiry joins the entry's other writes below.
+                expiry = now &+ timeout(for: next, service: Int(c.serviceIndex))
+            } else {
+                updateState(id, from: c.state, to: next, now: now)
             }
-            // Only this function sets these two bits; clientAddressInbound may clear the pending one.
-            table[id].flags =
-                connectionFlags & ~connectionClientAddressPending | table[id].flags
-                & connectionClientAddressPending
+            // One access for all of the entry's writes (each access checks the table's storage is
+            // unique, a runtime call).
+            Self.noteInbound(
+                &table[id], expiry: expiry, timestampOffset: timestampOffset, clientAck: clientAck,
+                flags: connectionFlags)
         } else {
             table[id].expiresAt = now &+ timeout(for: c.state, service: Int(c.serviceIndex))
         }
@@ -189,6 +194,18 @@ extension Dataplane {
         countServerTraffic(
             service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficInbound, bytes: length)
         return .transmit(egress.side)
+    }
+
+    /// The entry's writes for a client segment. Only translateInbound sets `connectionHasTimestamps`
+    /// and `connectionSynProxy` through here; clientAddressInbound may have cleared the pending bit.
+    @inlinable @inline(__always)
+    static func noteInbound(
+        _ entry: inout Connection, expiry: UInt64?, timestampOffset: UInt32, clientAck: UInt32?, flags: UInt16
+    ) {
+        if let expiry { entry.expiresAt = expiry }
+        entry.aux0 = timestampOffset
+        if let clientAck { entry.clientAck = clientAck }
+        entry.flags = flags & ~connectionClientAddressPending | entry.flags & connectionClientAddressPending
     }
 
     /// Real server → client.
@@ -202,20 +219,24 @@ extension Dataplane {
         if let reason = resolveEgress(to: c.client, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
+        var headerDelta: UInt64 = 0
         if let verdict = checkMTUAndTTL(
-            frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network)
+            frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network,
+            headerDelta: &headerDelta)
         {
             return verdict
         }
+        // While a PROXY header is unacknowledged the ack's shift depends on the segment
+        // (clientAddressOutbound reads the ack as the real server sent it, so it runs first).
+        let pending = c.transport == 6 && c.flags & connectionClientAddressPending != 0
+        let seqDelta = pending ? clientAddressOutbound(id, frame: &frame) : c.seqDelta
+        // Seq and ack (TCP only) move in the same checksum update as the addresses.
         rewriteAddresses(
-            frame: &frame, source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort)
+            frame: &frame, source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort,
+            headerDelta: headerDelta, sequenceDelta: c.ackDelta, acknowledgementDelta: 0 &- seqDelta)
         if c.transport == 6 {
             let l4 = info.l4Offset
             let flags = info.tcpFlags
-            if c.ackDelta != 0 { rewriteSequence(frame: &frame, at: l4 + 4, delta: c.ackDelta) }
-            let seqDelta =
-                c.flags & connectionClientAddressPending != 0 ? clientAddressOutbound(id, frame: &frame) : c.seqDelta
-            if flags & tcpACK != 0 { rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- seqDelta) }
             if info.tcpHeaderLength > 20 {
                 // The parser already walked the options (and dropped malformed ones).
                 options = info.tcpOptions
@@ -297,16 +318,19 @@ extension Dataplane {
     /// checksum and of the TCP/UDP checksum (pseudo-header and ports). IPv4 UDP without a checksum
     /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768). The address change is one
     /// difference, applied to both checksums, the ports' one more (InternetChecksum.delta): the same
-    /// result as updating field by field, in a fraction of the instructions.
-    @inlinable
+    /// result as updating field by field, in a fraction of the instructions. `headerDelta` (the TTL's,
+    /// from checkMTUAndTTL) joins the IPv4 header's update; a TCP segment's sequence number moves by
+    /// `sequenceDelta` and, when it carries ACK, its acknowledgement number by `acknowledgementDelta`
+    /// (both wrapping; 0 leaves the field alone), in the same TCP checksum update.
+    @inlinable @inline(__always)
     mutating func rewriteAddresses(
         frame: inout MutableSpan<UInt8>, source: IPAddress, sourcePort: UInt16, destination: IPAddress,
-        destinationPort: UInt16
+        destinationPort: UInt16, headerDelta: UInt64 = 0, sequenceDelta: UInt32 = 0, acknowledgementDelta: UInt32 = 0
     ) {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
         let isTCP = info.l4Protocol == 6
-        let checksumOffset = l4 &+ (isTCP ? 16 : 6)
+        let checksumOffset = l4 + (isTCP ? 16 : 6)
         var l4Checksum = frame.u16(checksumOffset)
         let updateL4 = isTCP || info.isV6 || l4Checksum != 0
         let addresses =
@@ -314,17 +338,31 @@ extension Dataplane {
             &+ InternetChecksum.delta(from: info.destination, to: destination)
         let ports = UInt32(sourcePort) &<< 16 | UInt32(destinationPort)
         if info.isV6 {
-            frame.setAddress(source, at: l3 &+ 8)
-            frame.setAddress(destination, at: l3 &+ 24)
+            frame.setAddress(source, at: l3 + 8)
+            frame.setAddress(destination, at: l3 + 24)
         } else {
-            frame.set16(InternetChecksum.update(frame.u16(l3 &+ 10), delta: addresses), at: l3 &+ 10)
-            frame.set32(source.v4, at: l3 &+ 12)
-            frame.set32(destination.v4, at: l3 &+ 16)
+            frame.set16(InternetChecksum.update(frame.u16(l3 + 10), delta: addresses &+ headerDelta), at: l3 + 10)
+            frame.set32(source.v4, at: l3 + 12)
+            frame.set32(destination.v4, at: l3 + 16)
         }
         if updateL4 {
             let oldPorts = UInt32(info.sourcePort) &<< 16 | UInt32(info.destinationPort)
-            l4Checksum = InternetChecksum.update(
-                l4Checksum, delta: addresses &+ InternetChecksum.delta(from: oldPorts, to: ports))
+            var delta = addresses &+ InternetChecksum.delta(from: oldPorts, to: ports)
+            if isTCP {
+                if sequenceDelta != 0 {
+                    let old = frame.u32(l4 + 4)
+                    let new = old &+ sequenceDelta  // wraps: sequence space is modulo 2^32
+                    frame.set32(new, at: l4 + 4)
+                    delta &+= InternetChecksum.delta(from: old, to: new)
+                }
+                if acknowledgementDelta != 0 && info.tcpFlags & tcpACK != 0 {
+                    let old = frame.u32(l4 + 8)
+                    let new = old &+ acknowledgementDelta
+                    frame.set32(new, at: l4 + 8)
+                    delta &+= InternetChecksum.delta(from: old, to: new)
+                }
+            }
+            l4Checksum = InternetChecksum.update(l4Checksum, delta: delta)
             if !isTCP && l4Checksum == 0 { l4Checksum = 0xFFFF }
             frame.set16(l4Checksum, at: checksumOffset)
         }

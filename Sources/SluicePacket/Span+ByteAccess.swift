@@ -8,7 +8,9 @@
 // validated a length before (the parser, against the datagram), the field's own check folds away too:
 // a validated header costs no bounds checks at all, which per-byte checks did (two instructions per
 // byte, most of a parse). An out-of-range field traps, as before, so the parser still validates every
-// length against the frame first.
+// length against the frame first. Hot callers compute a field's offset with a checked `+` (`l4 + 4`):
+// the optimizer folds a wrapping `l4 &+ 4` into the byte indices (`l4 &+ 5`, ...) and can then no
+// longer relate them to the field's check, so each byte is checked again.
 //
 // The `Span` and `MutableSpan` extensions mirror each other; `MutableSpan` adds the setters and the
 // byte-moving helpers that in-place rewrites (ICMP error construction, TOA insertion) need.
