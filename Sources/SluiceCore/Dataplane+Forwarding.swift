@@ -6,13 +6,22 @@ import SluicePacket
 
 extension Dataplane {
     /// Resolves the egress for `destination`, or returns why it cannot be reached.
-    @inlinable
     /// - Parameter flowHash: picks a multipath route's next hop (`pathHash(of:)` for a connection).
+    @inlinable @inline(__always)
     mutating func resolveEgress(
         to destination: IPAddress, flowHash: UInt32 = 0, network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
-        // Only single-path decisions are cached: a multipath route's next hop depends on the flow.
+        // Only single-path decisions are cached: a multipath route's next hop depends on the flow. A hit
+        // is answered in line, the lookups run out of line.
         if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
+        return resolveEgressUncached(to: destination, flowHash: flowHash, network: network, into: &egress)
+    }
+
+    /// `resolveEgress` past the cache.
+    @usableFromInline @inline(never)
+    mutating func resolveEgressUncached(
+        to destination: IPAddress, flowHash: UInt32, network: borrowing NetworkView, into egress: inout Egress
+    ) -> DropReason? {
         guard let hop = network.nextHop(to: destination, flowHash: flowHash) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal
@@ -47,42 +56,62 @@ extension Dataplane {
     /// error can quote the packet exactly as its sender sent it. Returns nil when the frame may
     /// be forwarded (and then decrements the TTL); otherwise the verdict for the frame, which has
     /// been turned into an ICMP error from `errorSource` when one is due.
-    @inlinable
+    /// - Parameter headerDelta: with it, an IPv4 TTL change is added there (an RFC 1624 difference,
+    ///   `InternetChecksum.delta`) for the caller's one header checksum update, instead of updating
+    ///   the checksum here.
+    @inlinable @inline(__always)
     mutating func checkMTUAndTTL(
         frame: inout MutableSpan<UInt8>, length: inout Int, egress: Egress, errorSource: IPAddress, now: UInt64,
-        network: borrowing NetworkView
+        network: borrowing NetworkView, headerDelta: inout UInt64
     ) -> Verdict? {
+        // The common case in line: fits, and the TTL (when decremented) stays above 1.
         let l3 = info.l3Offset
-        let ipLength = info.ipEnd - l3
-        if ipLength > egress.mtu {
-            if !info.isV6 && frame.u16(l3 + 6) & 0x4000 == 0 {
-                // No DF: a router would fragment; Sluice does not (docs/protocol.md pitfall 20), so the
-                // packet is dropped and counted.
-                return .drop(.tooBig)
-            }
-            counters.count(.tooBig)
-            let kind: ICMPErrorKind =
-                info.isV6
-                ? .packetTooBig(mtu: UInt32(egress.mtu)) : .fragmentationNeeded(mtu: UInt16(clamping: egress.mtu))
-            return answerWithICMPError(
-                frame: &frame, length: &length, kind: kind, from: errorSource, now: now, network: network)
+        if info.ipEnd &- l3 > egress.mtu {
+            return answerTooBig(
+                frame: &frame, length: &length, egress: egress, errorSource: errorSource, now: now, network: network)
         }
         guard configuration.decrementTTL else { return nil }
         let hopLimit = frame.u8(info.hopLimitOffset)
         if hopLimit <= 1 {
-            counters.count(.ttlExceeded)
-            return answerWithICMPError(
-                frame: &frame, length: &length, kind: .timeExceeded, from: errorSource, now: now, network: network)
+            return answerTTLExceeded(
+                frame: &frame, length: &length, errorSource: errorSource, now: now, network: network)
         }
         frame.set8(hopLimit &- 1, at: info.hopLimitOffset)
         if !info.isV6 {
-            // TTL shares a 16-bit word with the protocol byte (RFC 791); RFC 1624 update.
-            let proto = UInt16(frame.u8(l3 + 9))
-            let old = UInt16(hopLimit) << 8 | proto
-            let new = UInt16(hopLimit &- 1) << 8 | proto
-            frame.set16(InternetChecksum.update(frame.u16(l3 + 10), old: old, new: new), at: l3 + 10)
+            // TTL shares a 16-bit word with the protocol byte (RFC 791): one less in its high byte.
+            headerDelta &+= UInt64(~(UInt16(hopLimit) << 8)) &+ UInt64(UInt16(hopLimit &- 1) << 8)
         }
         return nil
+    }
+
+    /// `checkMTUAndTTL` for a frame larger than the egress MTU.
+    @usableFromInline @inline(never)
+    mutating func answerTooBig(
+        frame: inout MutableSpan<UInt8>, length: inout Int, egress: Egress, errorSource: IPAddress, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict {
+        if !info.isV6 && frame.u16(info.l3Offset + 6) & 0x4000 == 0 {
+            // No DF: a router would fragment; Sluice does not (docs/protocol.md pitfall 20), so the
+            // packet is dropped and counted.
+            return .drop(.tooBig)
+        }
+        counters.count(.tooBig)
+        let kind: ICMPErrorKind =
+            info.isV6
+            ? .packetTooBig(mtu: UInt32(egress.mtu)) : .fragmentationNeeded(mtu: UInt16(clamping: egress.mtu))
+        return answerWithICMPError(
+            frame: &frame, length: &length, kind: kind, from: errorSource, now: now, network: network)
+    }
+
+    /// `checkMTUAndTTL` for a frame whose TTL / hop limit runs out here.
+    @usableFromInline @inline(never)
+    mutating func answerTTLExceeded(
+        frame: inout MutableSpan<UInt8>, length: inout Int, errorSource: IPAddress, now: UInt64,
+        network: borrowing NetworkView
+    ) -> Verdict {
+        counters.count(.ttlExceeded)
+        return answerWithICMPError(
+            frame: &frame, length: &length, kind: .timeExceeded, from: errorSource, now: now, network: network)
     }
 
     /// Turns the frame into an ICMP error towards its original sender and routes it back.

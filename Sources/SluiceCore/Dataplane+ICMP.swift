@@ -10,9 +10,12 @@
 //
 // That is what makes path-MTU discovery work through the gateway: a router between Sluice and the
 // real server that cannot carry the client's segments reports it to the LIP, and the client
-// learns it about the VIP. The ICMP checksum is verified (by parseICMPError) before anything is rewritten, then
-// recomputed over the whole (short) message; a payload that did not verify is never re-summed
-// into a valid one (docs/design.md §4.6). The quoted L4 checksum is updated incrementally when quoted.
+// learns it about the VIP. The ICMP checksum is verified (by parseICMPError) before anything is rewritten,
+// then updated incrementally (RFC 1624) by the quoted headers' change: their sum before and after the
+// rewrite (a few dozen bytes, where summing the whole message again was most of the work), and for
+// ICMPv6 the pseudo-header's addresses. The result equals a recomputation because the message verified;
+// one that did not is dropped, never re-summed into a valid one (docs/design.md §4.6). The quoted L4
+// checksum is updated incrementally when quoted.
 
 import SluicePacket
 
@@ -71,10 +74,18 @@ extension Dataplane {
         }
         if info.ipEnd - info.l3Offset > egress.mtu { return .drop(.tooBig) }
         if configuration.decrementTTL && frame.u8(info.hopLimitOffset) <= 1 { return .drop(.ttlExceeded) }
+        // Everything rewriteEmbedded changes lies in the quoted IP header and the first 20 bytes of the
+        // quoted transport header; the region starts 8 bytes into the ICMP message (an even offset).
+        let quoted = embedded.l3Offset
+        let quotedCount = min(embedded.end, embedded.l4Offset &+ 20) &- quoted
+        let before = InternetChecksum.fold(InternetChecksum.sum(frame.span, from: quoted, count: quotedCount))
         rewriteEmbedded(
             frame: &frame, source: innerSource, sourcePort: innerSourcePort, destination: innerDestination,
             destinationPort: innerDestinationPort, seqAdjust: seqAdjust)
-        rewriteOuterForICMP(frame: &frame, source: outerSource, destination: outerDestination)
+        let after = InternetChecksum.sum(frame.span, from: quoted, count: quotedCount)
+        rewriteOuterForICMP(
+            frame: &frame, source: outerSource, destination: outerDestination,
+            messageDelta: UInt64(~before) &+ after)
         guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {
             return .drop(.truncated)
         }
@@ -128,32 +139,32 @@ extension Dataplane {
         }
     }
 
-    /// Rewrites the outer addresses, decrements the TTL, and recomputes the ICMP checksum (verified
-    /// before) and the outer IPv4 header checksum.
+    /// Rewrites the outer addresses, decrements the TTL, updates the ICMP checksum (verified before) by
+    /// `messageDelta` (the quoted headers' change, unfolded) and, for ICMPv6, the pseudo-header's
+    /// addresses, and recomputes the outer IPv4 header checksum.
     @inlinable
-    mutating func rewriteOuterForICMP(frame: inout MutableSpan<UInt8>, source: IPAddress, destination: IPAddress) {
+    mutating func rewriteOuterForICMP(
+        frame: inout MutableSpan<UInt8>, source: IPAddress, destination: IPAddress, messageDelta: UInt64
+    ) {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
         if configuration.decrementTTL {
             frame.set8(frame.u8(info.hopLimitOffset) &- 1, at: info.hopLimitOffset)
         }
-        let count = info.ipEnd - l4
-        frame.set16(0, at: l4 + 2)
+        var delta = messageDelta
         if info.isV6 {
+            delta &+=
+                InternetChecksum.delta(from: info.source, to: source)
+                &+ InternetChecksum.delta(from: info.destination, to: destination)
             frame.setAddress(source, at: l3 + 8)
             frame.setAddress(destination, at: l3 + 24)
-            var acc = InternetChecksum.pseudoHeader(
-                source: source, destination: destination, protocol: 58, length: count)
-            acc = InternetChecksum.sum(frame.span, from: l4, count: count, into: acc)
-            frame.set16(InternetChecksum.finish(acc), at: l4 + 2)
         } else {
             frame.setAddress(source, at: l3 + 12)
             frame.setAddress(destination, at: l3 + 16)
-            let acc = InternetChecksum.sum(frame.span, from: l4, count: count)
-            frame.set16(InternetChecksum.finish(acc), at: l4 + 2)
             frame.set16(0, at: l3 + 10)
             let header = InternetChecksum.sum(frame.span, from: l3, count: info.ipHeaderLength)
             frame.set16(InternetChecksum.finish(header), at: l3 + 10)
         }
+        frame.set16(InternetChecksum.update(frame.u16(l4 + 2), delta: delta), at: l4 + 2)
     }
 }

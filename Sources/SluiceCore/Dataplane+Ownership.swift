@@ -10,9 +10,15 @@ extension Dataplane {
     /// not this worker; nil with one worker, for a frame handed over, or when this worker owns it.
     /// A reply to a LIP that arrived here is counted (`replies_handed_off`): with RSS-aware ports
     /// (FlowOwnership.swift) that is the prediction missing.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func foreignOwner(of key: FlowKey) -> Int? {
+        // One worker (the common case) decides here, in line; the lookups run out of line.
         guard workerCount > 1, !handedOff else { return nil }
+        return foreignOwnerOfShared(key)
+    }
+
+    @usableFromInline @inline(never)
+    mutating func foreignOwnerOfShared(_ key: FlowKey) -> Int? {
         let toService =
             !services.isLocalAddress(key.destination)
             && services.service(address: key.destination, port: key.destinationPort, transport: key.transport) != nil

@@ -122,23 +122,23 @@ extension Dataplane {
         if let reason = resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
+        var headerDelta: UInt64 = 0
         if let verdict = checkMTUAndTTL(
-            frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network)
+            frame: &frame, length: &length, egress: egress, errorSource: c.vip, now: now, network: network,
+            headerDelta: &headerDelta)
         {
             return verdict
         }
+        // Seq and ack (TCP only) move in the same checksum update as the addresses.
         rewriteAddresses(
             frame: &frame, source: c.local, sourcePort: c.localPort, destination: c.real,
-            destinationPort: c.realPort)
+            destinationPort: c.realPort, headerDelta: headerDelta, sequenceDelta: c.seqDelta,
+            acknowledgementDelta: 0 &- c.ackDelta)
         if c.transport == 6 {
             let l4 = info.l4Offset
             let flags = info.tcpFlags
             var timestampOffset = c.aux0
             var connectionFlags = c.flags
-            rewriteSequence(frame: &frame, at: l4 + 4, delta: c.seqDelta)
-            if flags & tcpACK != 0 && c.ackDelta != 0 {
-                rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- c.ackDelta)
-            }
             if info.tcpHeaderLength > 20 {
                 // The parser already walked the options (and dropped malformed ones).
                 options = info.tcpOptions
@@ -168,17 +168,22 @@ extension Dataplane {
                 clientAddressInbound(id, frame: &frame, length: &length, egress: egress, now: now)
             }
             let next = TCPStateMachine.next(c.state, direction: .inbound, flags: flags)
-            updateState(id, from: c.state, to: next, now: now)
-            table[id].aux0 = timestampOffset
             // SYNPROXY keeps the highest in its own translation; plain FULLNAT (ackDelta 0) keeps the
             // last, which is what a RST to the client must carry if the real server goes away.
-            if flags & tcpACK != 0 && connectionFlags & connectionSynProxy == 0 {
-                table[id].clientAck = frame.u32(l4 + 8)
+            let clientAck: UInt32? =
+                flags & tcpACK != 0 && connectionFlags & connectionSynProxy == 0 ? frame.u32(l4 + 8) : nil
+            var expiry: UInt64? = nil
+            if next == c.state {
+                // The state stays (most segments): the expiry joins the entry's other writes below.
+                expiry = now &+ timeout(for: next, service: Int(c.serviceIndex))
+            } else {
+                updateState(id, from: c.state, to: next, now: now)
             }
-            // Only this function sets these two bits; clientAddressInbound may clear the pending one.
-            table[id].flags =
-                connectionFlags & ~connectionClientAddressPending | table[id].flags
-                & connectionClientAddressPending
+            // One access for all of the entry's writes (each access checks the table's storage is
+            // unique, a runtime call).
+            Self.noteInbound(
+                &table[id], expiry: expiry, timestampOffset: timestampOffset, clientAck: clientAck,
+                flags: connectionFlags)
         } else {
             table[id].expire(at: now &+ timeout(for: c.state, service: Int(c.serviceIndex)))
         }
@@ -189,6 +194,18 @@ extension Dataplane {
         countServerTraffic(
             service: Int(c.serviceIndex), server: Int(c.realServerIndex), field: Self.trafficInbound, bytes: length)
         return .transmit(egress.side)
+    }
+
+    /// The entry's writes for a client segment. Only translateInbound sets `connectionHasTimestamps`
+    /// and `connectionSynProxy` through here; clientAddressInbound may have cleared the pending bit.
+    @inlinable @inline(__always)
+    static func noteInbound(
+        _ entry: inout Connection, expiry: UInt64?, timestampOffset: UInt32, clientAck: UInt32?, flags: UInt16
+    ) {
+        if let expiry { entry.expire(at: expiry) }
+        entry.aux0 = timestampOffset
+        if let clientAck { entry.clientAck = clientAck }
+        entry.flags = flags & ~connectionClientAddressPending | entry.flags & connectionClientAddressPending
     }
 
     /// Real server → client.
@@ -202,20 +219,24 @@ extension Dataplane {
         if let reason = resolveEgress(to: c.client, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
             return .drop(reason)
         }
+        var headerDelta: UInt64 = 0
         if let verdict = checkMTUAndTTL(
-            frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network)
+            frame: &frame, length: &length, egress: egress, errorSource: c.local, now: now, network: network,
+            headerDelta: &headerDelta)
         {
             return verdict
         }
+        // While a PROXY header is unacknowledged the ack's shift depends on the segment
+        // (clientAddressOutbound reads the ack as the real server sent it, so it runs first).
+        let pending = c.transport == 6 && c.flags & connectionClientAddressPending != 0
+        let seqDelta = pending ? clientAddressOutbound(id, frame: &frame) : c.seqDelta
+        // Seq and ack (TCP only) move in the same checksum update as the addresses.
         rewriteAddresses(
-            frame: &frame, source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort)
+            frame: &frame, source: c.vip, sourcePort: c.vport, destination: c.client, destinationPort: c.clientPort,
+            headerDelta: headerDelta, sequenceDelta: c.ackDelta, acknowledgementDelta: 0 &- seqDelta)
         if c.transport == 6 {
             let l4 = info.l4Offset
             let flags = info.tcpFlags
-            if c.ackDelta != 0 { rewriteSequence(frame: &frame, at: l4 + 4, delta: c.ackDelta) }
-            let seqDelta =
-                c.flags & connectionClientAddressPending != 0 ? clientAddressOutbound(id, frame: &frame) : c.seqDelta
-            if flags & tcpACK != 0 { rewriteSequence(frame: &frame, at: l4 + 8, delta: 0 &- seqDelta) }
             if info.tcpHeaderLength > 20 {
                 // The parser already walked the options (and dropped malformed ones).
                 options = info.tcpOptions
@@ -256,12 +277,21 @@ extension Dataplane {
 
     /// Moves a connection to `next`, refreshing its expiry; a state change re-arms the timer so a
     /// shorter timeout (CLOSE after ESTABLISHED) takes effect on time.
-    @inlinable
+    @inlinable @inline(__always)
     mutating func updateState(_ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, now: UInt64) {
         let service = Int(table[id].serviceIndex)
         let expiry = now &+ timeout(for: next, service: service)
         table[id].expire(at: expiry)
+        // Most segments keep the state: only the expiry moves, in line.
         guard next != old else { return }
+        changeState(id, from: old, to: next, service: service, expiry: expiry)
+    }
+
+    /// `updateState` for a state change.
+    @usableFromInline @inline(never)
+    mutating func changeState(
+        _ id: ConnectionID, from old: ConnectionState, to next: ConnectionState, service: Int, expiry: UInt64
+    ) {
         noteStateChange(id, from: old, to: next)
         table[id].state = next
         wheel.schedule(id, at: expiry)
@@ -286,11 +316,16 @@ extension Dataplane {
 
     /// Rewrites source and destination address and port, with RFC 1624 updates of the IPv4 header
     /// checksum and of the TCP/UDP checksum (pseudo-header and ports). IPv4 UDP without a checksum
-    /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768).
-    @inlinable
+    /// keeps 0; an updated UDP checksum of 0 is sent as 0xFFFF (RFC 768). The address change is one
+    /// difference, applied to both checksums, the ports' one more (InternetChecksum.delta): the same
+    /// result as updating field by field, in a fraction of the instructions. `headerDelta` (the TTL's,
+    /// from checkMTUAndTTL) joins the IPv4 header's update; a TCP segment's sequence number moves by
+    /// `sequenceDelta` and, when it carries ACK, its acknowledgement number by `acknowledgementDelta`
+    /// (both wrapping; 0 leaves the field alone), in the same TCP checksum update.
+    @inlinable @inline(__always)
     mutating func rewriteAddresses(
         frame: inout MutableSpan<UInt8>, source: IPAddress, sourcePort: UInt16, destination: IPAddress,
-        destinationPort: UInt16
+        destinationPort: UInt16, headerDelta: UInt64 = 0, sequenceDelta: UInt32 = 0, acknowledgementDelta: UInt32 = 0
     ) {
         let l3 = info.l3Offset
         let l4 = info.l4Offset
@@ -298,32 +333,45 @@ extension Dataplane {
         let checksumOffset = l4 + (isTCP ? 16 : 6)
         var l4Checksum = frame.u16(checksumOffset)
         let updateL4 = isTCP || info.isV6 || l4Checksum != 0
+        let addresses =
+            InternetChecksum.delta(from: info.source, to: source)
+            &+ InternetChecksum.delta(from: info.destination, to: destination)
+        let ports = UInt32(sourcePort) &<< 16 | UInt32(destinationPort)
         if info.isV6 {
             frame.setAddress(source, at: l3 + 8)
             frame.setAddress(destination, at: l3 + 24)
         } else {
-            var ipChecksum = frame.u16(l3 + 10)
-            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.source, newAddress: source)
-            ipChecksum = InternetChecksum.update(ipChecksum, oldAddress: info.destination, newAddress: destination)
-            frame.set16(ipChecksum, at: l3 + 10)
-            frame.setAddress(source, at: l3 + 12)
-            frame.setAddress(destination, at: l3 + 16)
+            frame.set16(InternetChecksum.update(frame.u16(l3 + 10), delta: addresses &+ headerDelta), at: l3 + 10)
+            frame.set32(source.v4, at: l3 + 12)
+            frame.set32(destination.v4, at: l3 + 16)
         }
         if updateL4 {
-            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.source, newAddress: source)
-            l4Checksum = InternetChecksum.update(l4Checksum, oldAddress: info.destination, newAddress: destination)
-            l4Checksum = InternetChecksum.update(l4Checksum, old: info.sourcePort, new: sourcePort)
-            l4Checksum = InternetChecksum.update(l4Checksum, old: info.destinationPort, new: destinationPort)
+            let oldPorts = UInt32(info.sourcePort) &<< 16 | UInt32(info.destinationPort)
+            var delta = addresses &+ InternetChecksum.delta(from: oldPorts, to: ports)
+            if isTCP {
+                if sequenceDelta != 0 {
+                    let old = frame.u32(l4 + 4)
+                    let new = old &+ sequenceDelta  // wraps: sequence space is modulo 2^32
+                    frame.set32(new, at: l4 + 4)
+                    delta &+= InternetChecksum.delta(from: old, to: new)
+                }
+                if acknowledgementDelta != 0 && info.tcpFlags & tcpACK != 0 {
+                    let old = frame.u32(l4 + 8)
+                    let new = old &+ acknowledgementDelta
+                    frame.set32(new, at: l4 + 8)
+                    delta &+= InternetChecksum.delta(from: old, to: new)
+                }
+            }
+            l4Checksum = InternetChecksum.update(l4Checksum, delta: delta)
             if !isTCP && l4Checksum == 0 { l4Checksum = 0xFFFF }
             frame.set16(l4Checksum, at: checksumOffset)
         }
-        frame.set16(sourcePort, at: l4)
-        frame.set16(destinationPort, at: l4 + 2)
+        frame.set32(ports, at: l4)
     }
 
     /// Adds `delta` (wrapping) to the 32-bit field at `offset` of a TCP segment, updating the TCP
     /// checksum incrementally.
-    @inlinable
+    @inlinable @inline(__always)
     @discardableResult
     mutating func rewriteSequence(frame: inout MutableSpan<UInt8>, at offset: Int, delta: UInt32) -> Bool {
         guard delta != 0 else { return false }

@@ -29,13 +29,16 @@ struct EgressCache {
         entries = Array(repeating: Entry(), count: Self.size)
     }
 
-    @inlinable
+    /// A Fibonacci multiply of the address's words: one multiplication per frame. The family needs no
+    /// part in it (an entry matches on the whole address); a collision costs a table walk, not a
+    /// wrong answer.
+    @inlinable @inline(__always)
     static func slot(_ destination: IPAddress) -> Int {
-        Int(truncatingIfNeeded: destination.mixed >> 56) & (size - 1)
+        Int(truncatingIfNeeded: ((destination.high ^ destination.low) &* 0x9E37_79B9_7F4A_7C15) >> 56) & (size - 1)
     }
 
     /// The cached egress for `destination` under snapshot `generation`, if any.
-    @inlinable
+    @inlinable @inline(__always)
     func lookup(_ destination: IPAddress, generation: UInt64, into egress: inout Egress) -> Bool {
         let i = Self.slot(destination)
         guard entries[i].valid, entries[i].generation == generation, entries[i].destination == destination else {

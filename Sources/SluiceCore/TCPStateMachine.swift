@@ -78,8 +78,17 @@ public enum TCPStateMachine {
     }
 
     /// The state after a segment with `flags` travelling in `direction` (inbound = client → RS).
-    @inlinable
+    @inlinable @inline(__always)
     public static func next(_ state: ConnectionState, direction: FlowDirection, flags: UInt8) -> ConnectionState {
+        // Most segments: a plain ACK on an established connection keeps it so, both ways (the
+        // table's ACK rows, column ES).
+        if state == .established && flags & (rst | syn | fin | ack) == ack { return .established }
+        return nextFromTable(state, direction: direction, flags: flags)
+    }
+
+    /// `next` by the table.
+    @inlinable
+    static func nextFromTable(_ state: ConnectionState, direction: FlowDirection, flags: UInt8) -> ConnectionState {
         guard state.rawValue < tcpStateCount, let e = event(flags: flags) else { return state }
         // Row words: the 4-bit next state for "from" state c sits at bits 4c..<4c+4. They are the
         // rows above, packed; `TCPStateMachineTests.packedTableMatchesRows` checks every cell.

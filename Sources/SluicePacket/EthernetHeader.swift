@@ -17,12 +17,11 @@ public enum EthernetHeader {
 
     /// Writes the destination (bytes 0–5) and source (bytes 6–11) MAC addresses.
     /// - Returns: false (and nothing written) if `frame` is shorter than the two addresses.
-    @inlinable
+    @inlinable @inline(__always)
     public static func setAddresses(_ frame: inout MutableSpan<UInt8>, destination: UInt64, source: UInt64) -> Bool {
         guard frame.count >= addressesLength else { return false }
-        frame.set16(UInt16(truncatingIfNeeded: destination &>> 32), at: 0)
-        frame.set32(UInt32(truncatingIfNeeded: destination), at: 2)
-        frame.set16(UInt16(truncatingIfNeeded: source &>> 32), at: 6)
+        // Two stores: the destination and the source's first two octets, then the source's last four.
+        frame.set64(destination &<< 16 | (source &>> 32) & 0xFFFF, at: 0)
         frame.set32(UInt32(truncatingIfNeeded: source), at: 8)
         return true
     }

@@ -39,6 +39,41 @@ import Testing
         #expect(bytes == expected)
     }
 
+    /// The word-wise move against a byte-by-byte reference: lengths around every step size (32, 16, 8,
+    /// 4, 2, 1, odd ones included), overlapping both ways by less and more than a step, at odd starts.
+    @Test func moveBytesMatchesByteMoveEverywhere() {
+        let original = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        for count in [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 47, 63, 64, 65, 95, 96, 97, 130] {
+            for shift in [-70, -33, -32, -9, -8, -7, -3, -2, -1, 0, 1, 2, 3, 7, 8, 9, 31, 32, 33, 64, 69] {
+                for from in [0, 1, 6, 35] {
+                    let to = from + shift
+                    guard to >= 0, from + count <= original.count, to + count <= original.count else { continue }
+                    var expected = original
+                    let moved = Array(original[from..<(from + count)])
+                    for i in 0..<count { expected[to + i] = moved[i] }
+                    var bytes = original
+                    var m = bytes.mutableSpan
+                    m.moveBytes(from: from, to: to, count: count)
+                    #expect(bytes == expected, "from \(from) to \(to) count \(count)")
+                }
+            }
+        }
+    }
+
+    @Test func copyBytesMatchesByteCopyAtEveryLength() {
+        let source = (0..<160).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }
+        for count in 0...100 {
+            for (sourceOffset, to) in [(0, 0), (1, 0), (3, 7), (50, 1)] {
+                var bytes = [UInt8](repeating: 0xEE, count: 120)
+                var expected = bytes
+                for i in 0..<count { expected[to + i] = source[sourceOffset + i] }
+                var m = bytes.mutableSpan
+                m.copyBytes(from: source.span, sourceOffset: sourceOffset, to: to, count: count)
+                #expect(bytes == expected, "from \(sourceOffset) to \(to) count \(count)")
+            }
+        }
+    }
+
     @Test func copyBytesFromAnotherSpan() {
         let source: [UInt8] = [1, 2, 3, 4, 5]
         var bytes = [UInt8](repeating: 0, count: 6)

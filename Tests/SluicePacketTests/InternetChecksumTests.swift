@@ -51,6 +51,64 @@ func word(_ b: [UInt8], _ o: Int) -> UInt16 { UInt16(b[o]) << 8 | UInt16(b[o + 1
         }
     }
 
+    /// Every length up to past two 64-byte steps, from even and odd starts, against the reference; and
+    /// the all-ones and single-byte corners of the block sums.
+    @Test func sumMatchesReferenceAtEveryLength() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 7) }
+        for from in [0, 1, 2, 5, 64] {
+            for count in 0...200 {
+                let slice = Array(bytes[from..<(from + count)])
+                #expect(
+                    InternetChecksum.finish(InternetChecksum.sum(bytes.span, from: from, count: count))
+                        == reference(slice), "from \(from) count \(count)")
+            }
+        }
+        for fill: UInt8 in [0x00, 0xFF] {
+            for count in [63, 64, 65, 128, 192] {
+                var data = [UInt8](repeating: fill, count: count)
+                #expect(
+                    InternetChecksum.finish(InternetChecksum.sum(data.span, from: 0, count: count)) == reference(data))
+                data[count - 1] = 1
+                #expect(
+                    InternetChecksum.finish(InternetChecksum.sum(data.span, from: 0, count: count)) == reference(data))
+            }
+        }
+    }
+
+    /// Several changed fields as one accumulated difference (`delta`, `update(_:delta:)`) give what
+    /// updating field by field and a full recomputation give.
+    @Test func accumulatedDeltaEqualsFieldByField() {
+        var rng = SplitMix(seed: 3)
+        for round in 0..<3000 {
+            let v6 = round % 2 == 1
+            let size = v6 ? 16 : 4
+            // Two addresses, then the two ports as one 32-bit field, then filler.
+            var data = (0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            data[0] = 0
+            data[1] = 0
+            let old = (address(data, 2, v6: v6), address(data, 2 + size, v6: v6))
+            let oldPorts = UInt32(word(data, 2 + 2 * size)) << 16 | UInt32(word(data, 4 + 2 * size))
+            var stepwise = reference(data)
+            let before = stepwise
+            var fresh = (0..<(2 * size + 4)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            fresh[size - 1] |= 1  // a real new address is never all zeros
+            data.replaceSubrange(2..<(6 + 2 * size), with: fresh)
+            let new = (address(data, 2, v6: v6), address(data, 2 + size, v6: v6))
+            let newPorts = UInt32(word(data, 2 + 2 * size)) << 16 | UInt32(word(data, 4 + 2 * size))
+            stepwise = InternetChecksum.update(stepwise, oldAddress: old.0, newAddress: new.0)
+            stepwise = InternetChecksum.update(stepwise, oldAddress: old.1, newAddress: new.1)
+            stepwise = InternetChecksum.update(stepwise, old32: oldPorts, new32: newPorts)
+            let delta =
+                InternetChecksum.delta(from: old.0, to: new.0) &+ InternetChecksum.delta(from: old.1, to: new.1)
+                &+ InternetChecksum.delta(from: oldPorts, to: newPorts)
+            let combined = InternetChecksum.update(before, delta: delta)
+            var zeroed = data
+            zeroed[0] = 0
+            zeroed[1] = 0
+            #expect(combined == stepwise && combined == reference(zeroed), "round \(round)")
+        }
+    }
+
     @Test func allOnesSumsFold() {
         let bytes = [UInt8](repeating: 0xFF, count: 4096)
         #expect(InternetChecksum.fold(InternetChecksum.sum(bytes.span, from: 0, count: 4096)) == 0xFFFF)

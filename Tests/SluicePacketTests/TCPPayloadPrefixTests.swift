@@ -52,6 +52,30 @@ struct TCPPayloadPrefixTests {
         #expect(info.ipEnd == frame.count + count)
     }
 
+    /// The incrementally updated TCP checksum is the value a full recomputation gives, bit for bit,
+    /// for odd and even inserted lengths (an odd one moves the payload to odd offsets: its sum enters
+    /// byte-swapped) and odd and even payload lengths, in both families.
+    @Test(arguments: [false, true])
+    func incrementalChecksumEqualsRecomputation(v6: Bool) {
+        for payloadLength in [0, 1, 2, 7, 64, 65, 200, 513] {
+            for count in [1, 2, 3, 16, 44, 45, 107] {
+                let payload = (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ payloadLength) }
+                let (inserted, out, info) = Self.insert(
+                    Self.segment(v6: v6, payload: payload), prefix: (0..<count).map { UInt8(0x30 + $0 % 64) })
+                #expect(inserted)
+                var zeroed = out
+                zeroed[info.l4Offset + 16] = 0
+                zeroed[info.l4Offset + 17] = 0
+                let segment = Array(zeroed[info.l4Offset..<info.ipEnd])
+                let pseudo = PacketBuilder.pseudoHeaderSum(
+                    source: info.source, destination: info.destination, protocolNumber: 6, length: segment.count)
+                let recomputed = reference(segment, pseudo: pseudo)
+                let field = UInt16(out[info.l4Offset + 16]) << 8 | UInt16(out[info.l4Offset + 17])
+                #expect(field == recomputed, "v6 \(v6) payload \(payloadLength) prefix \(count)")
+            }
+        }
+    }
+
     @Test func anEmptyPayloadGetsPSH() {
         let (inserted, out, info) = Self.insert(Self.segment(v6: false, payload: []), prefix: Array("PROXY".utf8))
         #expect(inserted)
