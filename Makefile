@@ -151,6 +151,13 @@ perf-netns: build
 perf-routes:
 	bash Perf/netns/route_storm.sh
 
+# Where the gateway core goes per new connection: perf record of it while wrk opens connections through
+# nftables FULLNAT and Sluice with and without syn_proxy (Perf/netns/conn_profile.sh, Perf/README.md);
+# runs the release binary as it is.
+.PHONY: perf-profile
+perf-profile:
+	bash Perf/netns/conn_profile.sh
+
 # Connection sync under load: the peer's lag and the cost through the sending gateway, as root
 # (Perf/netns/sync.sh, Perf/README.md). Runs the release binary as it is (.build/release/sluice, or
 # SLUICE=path): no build, so that it measures what was built.
