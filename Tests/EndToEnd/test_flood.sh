@@ -10,7 +10,8 @@
 #      defence disengages and plain FULLNAT serves again (a SYN reaches a backend from a LIP).
 #   2. An hping3 UDP flood at the UDP echo service from one (spoofed, fixed) source address over ever
 #      new source ports: that source stops at udp_source_flow_limit (drop_udp_source_flow_limit,
-#      logged), while the legitimate client opens new flows (a new socket per query) through the flood.
+#      logged), while the legitimate client opens new flows (a new socket per query) through the flood,
+#      each answered, at most one resend later (the overloaded receive ring drops about 1 % of frames).
 #   3. An hping3 --rand-source UDP flood at the same service (whose echo answers every spoofed source)
 #      while a legitimate client talks over one flow: the flow keeps its echo; new UDP flows are refused
 #      past the service's budget (udp_flow_limit, lowered to 20000 here; drop_udp_flow_limit, logged as
@@ -64,22 +65,31 @@ print(f"ok={ok} failed={failed}")
 PY
 
 # New flows: each query from a new socket (a new source port), each answered by the backend's echo.
+# A query unanswered within 1 s is sent once more on the same flow, as a UDP client (a resolver) would:
+# the flood overloads the gateway's receive ring, and the kernel drops about 1 % of all frames there,
+# legitimate ones too, before Sluice sees them. A flow the defence refused would stay refused (the
+# budget is per source address), so "answered at most one retry later" still tells the two apart.
 cat >"$WORK/udp_new_flows.py" <<'PY'
 import socket, sys, time
 vip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-ok = failed = 0
+ok = failed = retried = 0
 for n in range(count):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(1)
-    try:
-        s.sendto(f"new {n}".encode(), (vip, port))
-        s.recv(2048)
-        ok += 1
-    except OSError:
-        failed += 1
+    for attempt in range(2):
+        try:
+            s.sendto(f"new {n}".encode(), (vip, port))
+            s.recv(2048)
+            ok += 1
+            break
+        except OSError:
+            if attempt == 0:
+                retried += 1
+            else:
+                failed += 1
     s.close()
     time.sleep(0.1)
-print(f"ok={ok} failed={failed}")
+print(f"ok={ok} failed={failed} retried={retried}")
 PY
 
 "$LAB" up || { fail "lab.sh up"; finish; }
@@ -151,7 +161,8 @@ wait "$flood_pid"
 source_refused=$(($(counter drop_udp_source_flow_limit) - source_refused0))
 log "    new legitimate flows: $fresh; drop_udp_source_flow_limit +$source_refused"
 check "the flooding source was held to its budget ($source_refused refused)" test "$source_refused" -gt 0
-check_eq "every new legitimate flow was answered during it" "failed=0" "$(grep -o 'failed=[0-9]*' <<<"$fresh")"
+check_eq "every new legitimate flow was answered during it (one retry allowed)" "failed=0" \
+    "$(grep -o 'failed=[0-9]*' <<<"$fresh")"
 check "the log says the per-source defence engaged" \
     grep -q "event=defence_engaged kind=drop_udp_source_flow_limit" "$SLUICE_LOG"
 log_step "3. ${FLOOD_SECONDS} s random-source UDP flood at $VIP_V4:$UDP_PORT with one answered flow"
