@@ -34,7 +34,7 @@ extension ConfigurationReader {
     static let dataplaneKeys = [
         "workers", "queues", "local_port_range", "connection_capacity", "frame_size", "frames", "mss_clamp",
         "decrement_ttl", "idle_spin_rounds", "timeouts", "scheduler_seed", "maglev_table_size", "cpus",
-        "udp_flow_limit", "udp_source_flow_limit", "ntuple_rules",
+        "udp_flow_limit", "udp_source_flow_limit", "ntuple_rules", "napi_defer_hard_irqs", "gro_flush_timeout",
     ]
     static let globalKeys = ["log_level", "stats_file"]
     static let synProxyKeys = [
@@ -598,7 +598,36 @@ extension ConfigurationReader {
                 at: f["ntuple_rules"]!)
             complete = false
         }
+        if !readNAPIDeferral(f, at: path, into: &options) { complete = false }
         return complete ? options : nil
+    }
+
+    /// `napi_defer_hard_irqs` and `gro_flush_timeout` (nanoseconds), given together or not at all: the
+    /// kernel defers only when both are above zero, and half of the pair would leave the host's other
+    /// half in force. False when either is wrong (the error is recorded).
+    func readNAPIDeferral(
+        _ f: [String: Node], at path: String, into options: inout SluiceConfiguration.DataplaneOptions
+    ) -> Bool {
+        let irqsNode = f["napi_defer_hard_irqs"]
+        let timeoutNode = f["gro_flush_timeout"]
+        guard irqsNode != nil || timeoutNode != nil else { return true }
+        guard let irqsNode, let timeoutNode else {
+            let (given, missing) =
+                irqsNode != nil
+                ? ("napi_defer_hard_irqs", "gro_flush_timeout") : ("gro_flush_timeout", "napi_defer_hard_irqs")
+            error(
+                Self.child(path, given),
+                "\(given) needs \(missing) as well: the kernel defers NAPI polls only when both are above zero "
+                    + "(e.g. napi_defer_hard_irqs: 2, gro_flush_timeout: 200000)",
+                at: (irqsNode ?? timeoutNode)!)
+            return false
+        }
+        let irqs = integer(irqsNode, at: Self.child(path, "napi_defer_hard_irqs"), in: NAPIDeferral.hardIRQsRange)
+        let timeout = integer(
+            timeoutNode, at: Self.child(path, "gro_flush_timeout"), in: NAPIDeferral.flushTimeoutRange)
+        guard let irqs, let timeout else { return false }
+        options.napiDeferral = NAPIDeferral(hardIRQs: irqs, flushTimeoutNanoseconds: timeout)
+        return true
     }
 
     /// `"LOW-HIGH"`, both ends in 1...65535, LOW <= HIGH.

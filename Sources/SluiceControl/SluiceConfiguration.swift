@@ -78,6 +78,9 @@ public struct SluiceConfiguration: Sendable {
         /// queue of the worker owning their local port (NtupleRule.swift); needs a power-of-two worker count
         /// and a NIC with ntuple filters.
         public var ntupleRules = false
+        /// `napi_defer_hard_irqs` and `gro_flush_timeout`: NAPI interrupt deferral written to the interfaces
+        /// for the run (NAPIDeferral.swift); nil leaves them as the host set them.
+        public var napiDeferral: NAPIDeferral?
 
         public init() {}
     }

@@ -34,6 +34,11 @@ public enum StartupSummary {
                 + "UMEM \(dp.frames) x \(dp.frameSize) bytes per worker, "
                 + "mss clamp \(mss), decrement ttl \(dp.decrementTTL ? "on" : "off")"
         )
+        if let deferral = dp.napiDeferral {
+            lines.append(
+                "napi deferral on the served interfaces: napi_defer_hard_irqs \(deferral.hardIRQs), "
+                    + "gro_flush_timeout \(deferral.flushTimeoutNanoseconds) ns (put back at stop)")
+        }
         for group in config.localAddressGroups {
             let addresses = group.addresses.map { "\($0)" }.joined(separator: ", ")
             lines.append("local address group \(group.name): \(addresses)")

@@ -145,6 +145,18 @@ struct RunCommand: AsyncParsableCommand {
             mirror.stop()
             throw ExitCode(1)
         }
+        // Once the program is attached: on veth the NAPI a deferral acts on exists only with it.
+        var deferred: [NAPIDeferral.Saved] = []
+        if let deferral = configuration.dataplane.napiDeferral {
+            do {
+                deferred = try deferral.apply(to: [runtime.externalInterface.name, runtime.internalInterface.name])
+            } catch {
+                printError("sluice: \(error)")
+                runtime.stop()
+                mirror.stop()
+                throw ExitCode(1)
+            }
+        }
         // Only now: a start-up that fails says one line, the reason.
         logger.info("sluice \(SluiceVersion.current) starting, configuration \(config)")
         // Warnings were logged at warning level above; the summary repeats them otherwise.
@@ -250,6 +262,9 @@ struct RunCommand: AsyncParsableCommand {
         if let guardProcess {
             try? guardProcess.input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
             guardProcess.process.waitUntilExit()
+        }
+        for problem in NAPIDeferral.restore(deferred) {
+            logger.error("event=napi_deferral_not_restored \(problem)")
         }
         logger.info("stopped; XDP program detached")
         if failed { throw ExitCode(1) }

@@ -8,7 +8,9 @@
 #     nothing left attached;
 #   - a bad file: `sluice check` lists every problem with its key path and exits 1 (and `run` refuses it);
 #   - two runs at once: the second fails with a clear error and leaves the first one's program (same
-#     program id) attached and forwarding; once the first stops, nothing remains.
+#     program id) attached and forwarding; once the first stops, nothing remains;
+#   - dataplane.napi_defer_hard_irqs and gro_flush_timeout: written to ext0 and int0 for the run (read
+#     back from sysfs in sl-gw while it forwards), put back as they were when it stops.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -199,4 +201,36 @@ if start_sluice "$CONFIG"; then
 else
     fail "sluice run starts (two runs at once)"
 fi
+
+# --- NAPI deferral: set for the run, put back at stop ---------------------------------------------------
+log_step "napi_defer_hard_irqs and gro_flush_timeout"
+# napi_values IF: "<napi_defer_hard_irqs> <gro_flush_timeout>" of IF in sl-gw.
+napi_values() {
+    ip netns exec sl-gw cat "/sys/class/net/$1/napi_defer_hard_irqs" "/sys/class/net/$1/gro_flush_timeout" | tr '\n' ' ' |
+        sed 's/ $//'
+}
+# A value of the host's own on ext0, so that putting back is told apart from resetting to 0.
+ip netns exec sl-gw sh -c 'echo 5000 >/sys/class/net/ext0/gro_flush_timeout; echo 1 >/sys/class/net/ext0/napi_defer_hard_irqs'
+ext_before=$(napi_values ext0)
+int_before=$(napi_values int0)
+log "    before: ext0 $ext_before, int0 $int_before"
+sed '/^dataplane:$/a\  napi_defer_hard_irqs: 2\n  gro_flush_timeout: 200000' "$CONFIG" >"$WORK/napi.yaml"
+if start_sluice "$WORK/napi.yaml" "$WORK/napi.log"; then
+    check_eq "while it runs, ext0 defers 2 polls by 200 µs" "2 200000" "$(napi_values ext0)"
+    check_eq "while it runs, int0 defers 2 polls by 200 µs" "2 200000" "$(napi_values int0)"
+    check "the start-up log names the deferral" grep -q "napi_defer_hard_irqs 2, gro_flush_timeout 200000 ns" \
+        "$WORK/napi.log"
+    check "both VIPs forward with the deferral" forwards
+    timed_stop TERM
+    check_eq "sluice with the deferral exits 0 on SIGTERM" 0 "$STOP_STATUS"
+    check_eq "after the stop ext0 has its own values again" "$ext_before" "$(napi_values ext0)"
+    check_eq "after the stop int0 has its own values again" "$int_before" "$(napi_values int0)"
+else
+    fail "sluice run starts with napi_defer_hard_irqs and gro_flush_timeout"
+fi
+sed '/^dataplane:$/a\  napi_defer_hard_irqs: 2' "$CONFIG" >"$WORK/napi-half.yaml"
+run_once "$WORK/napi-half.yaml"
+check "half of the pair is refused, naming the missing key" grep -q "napi_defer_hard_irqs needs gro_flush_timeout" \
+    <<<"$RUN_OUT"
+check_eq "half of the pair: sluice run exits 1" 1 "$RUN_STATUS"
 finish

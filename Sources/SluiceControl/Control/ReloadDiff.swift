@@ -32,6 +32,11 @@ public struct ReloadDiff: Sendable {
             ("dataplane.local_port_range", a.localPortRange != b.localPortRange),
             ("dataplane.cpus", a.cpus != b.cpus),
             ("dataplane.ntuple_rules", a.ntupleRules != b.ntupleRules),
+            ("dataplane.napi_defer_hard_irqs", a.napiDeferral?.hardIRQs != b.napiDeferral?.hardIRQs),
+            (
+                "dataplane.gro_flush_timeout",
+                a.napiDeferral?.flushTimeoutNanoseconds != b.napiDeferral?.flushTimeoutNanoseconds
+            ),
         ]
         restartRequired += sized.filter(\.1).map(\.0)
 
