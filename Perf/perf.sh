@@ -383,7 +383,7 @@ M_PARAMS="R=$R D_P=$D_P D_C=$D_C LD=$LD FLOOD_RATES=\"$FLOOD_RATES\" CLIENT_XDP=
   case " $PARTS " in *" packet "*) echo " PACKET_CASES=\"$PACKET_CASES\"" ;; esac)$(
   case " $PACKET_CASES " in *" sluice_udp_full "*|*" sluice_udp_admin "*) echo " TABLE_FILL=${TABLE_FILL:-100000}" ;; esac)" M_RUNS=$R \
 M_MAX_FOREIGN=$MAX_FOREIGN M_MAX_NEW_PIDS=$MAX_NEW_PIDS M_ELAPSED_S=$ELAPSED M_MEASURE_S=$(( $(date +%s) - T0 )) \
-M_WAITED_NS_S=$WAITED_NS M_SLUICE=$SLUICE M_SLUICE_STATUS=$SLUICE_STATUS M_CLIENT_ADDRESS=$SLUICE_CA_NOTE \
+M_WAITED_NS_S=$WAITED_NS M_NAPI_DEFER="${NAPI_DEFER:-none}" M_SLUICE=$SLUICE M_SLUICE_STATUS=$SLUICE_STATUS M_CLIENT_ADDRESS=$SLUICE_CA_NOTE \
 M_SMOKE=${SMOKE:-every peer answered a request} M_MEMORY=$MEMORY_NOTE \
 M_MEMORY_FILE=$( [ -s "$OUT-memory.txt" ] && basename "$OUT-memory.txt") M_COMMAND=${PERF_COMMAND:-sudo Perf/perf.sh} \
   $PYTHON -c 'import json, os, sys

@@ -32,6 +32,13 @@
 # client, nginx, counters and the receive work of NSP-c0/NSP-b0 on GEN_CPU. DUT_CPU's busy share in
 # /proc/stat is then the gateway's CPU use.
 #
+# NAPI deferral, the same for every peer: NAPI_DEFER="HARD_IRQS TIMEOUT_NS" (default "2 200000"; empty:
+# none) is written to the gateway veths' napi_defer_hard_irqs and gro_flush_timeout. Sluice writes it
+# itself (dataplane.napi_defer_hard_irqs, gro_flush_timeout); for xsk_fwd the lab does, and the kernel's
+# own peers (route, nft, HAProxy) get GRO on those veths, which gives them a NAPI to defer, run as a
+# pinned thread on DUT_CPU like Sluice's, instead of RPS. Without it every frame that finds a veth's NAPI
+# idle wakes a thread or raises an IPI, which in this lab costs more than the gateways' own work.
+#
 # The caller sets before sourcing: NSP (prefix, e.g. pp), LABBIN (where Perf/lab's tools are built),
 # WORK (a private temp dir), RES (results dir), and optionally PERF_LAB (the tools' sources, default
 # Perf/lab), SLUICE, SLUICE_SERVICES, SLUICE_SYN_PROXY, SLUICE_CLIENT_ADDRESS, SLUICE_ANSWER_IN_XDP,
@@ -52,6 +59,7 @@ MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 GEN_CPU=${GEN_CPU:-0}   # generator, client, backend, counters
 DUT_CPU=${DUT_CPU:-1}   # the device under test: the gateway and its interfaces' kernel work
+NAPI_DEFER=${NAPI_DEFER-2 200000}   # the gateway veths' NAPI deferral (above); empty: none
 NGX_PID="" HAP_PID="" SLUICE_PID=""
 NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERF_LAB=${PERF_LAB:-$(cd "$NETNS_DIR/../lab" && pwd)}
@@ -93,6 +101,13 @@ napi_threaded() {
     taskset -pc "${cpus[$((i < ${#cpus[@]} ? i : ${#cpus[@]} - 1))]}" "$pid" >/dev/null
     i=$((i + 1))
   done
+}
+
+# napi_defer NS IFACE: NAPI_DEFER on the veth (nothing when NAPI_DEFER is empty).
+napi_defer() {
+  [ -n "${NAPI_DEFER:-}" ] || return 0
+  ip netns exec "$1" sh -c "echo ${NAPI_DEFER#* } > /sys/class/net/$2/gro_flush_timeout; \
+    echo ${NAPI_DEFER% *} > /sys/class/net/$2/napi_defer_hard_irqs"
 }
 
 # rps NS IFACE HEXMASK: receive packet steering of the veth's RX queues to the CPUs of HEXMASK, for
@@ -220,15 +235,26 @@ queue_redirects() {
 # gw_mode none|forward|terminate (see the header).
 gw_mode() {
   ip netns exec $GW nft delete table ip lab_lb 2>/dev/null
+  local d
   if [ "$1" = none ]; then
     ip -n $GW addr del $VIP/32 dev lo 2>/dev/null
     ip netns exec $GW sysctl -qw net.ipv4.ip_forward=0
     rps $GW $IF_G0 0; rps $GW $IF_G1 0
+    for d in $IF_G0 $IF_G1; do ip netns exec $GW ethtool -K $d gro off >/dev/null 2>&1; done
     return
   fi
   if [ "$1" = terminate ]; then ip -n $GW addr replace $VIP/32 dev lo; else ip -n $GW addr del $VIP/32 dev lo 2>/dev/null; fi
   ip netns exec $GW sysctl -qw net.ipv4.ip_forward=1
-  rps $GW $IF_G0 "$DUT_MASK"; rps $GW $IF_G1 "$DUT_MASK"
+  if [ -n "${NAPI_DEFER:-}" ]; then
+    # GRO gives the veths a NAPI for the kernel's path: threaded on DUT_CPU and deferred as Sluice's is.
+    for d in $IF_G0 $IF_G1; do ip netns exec $GW ethtool -K $d gro on >/dev/null || echo "gw_mode: GRO on $d refused" >&2; done
+    sleep 0.2
+    napi_threaded $GW $IF_G0 "$DUT_CPU"; napi_threaded $GW $IF_G1 "$DUT_CPU"
+    napi_defer $GW $IF_G0; napi_defer $GW $IF_G1
+    rps $GW $IF_G0 0; rps $GW $IF_G1 0
+  else
+    rps $GW $IF_G0 "$DUT_MASK"; rps $GW $IF_G1 "$DUT_MASK"
+  fi
 }
 
 # ------------------------------------------------------------------ peers
@@ -329,6 +355,8 @@ ${SLUICE_WORKERS:+  workers: $SLUICE_WORKERS}
   connection_capacity: $SLUICE_CONN_CAPACITY
   udp_source_flow_limit: $SLUICE_UDP_SOURCE_FLOW_LIMIT
 ${SLUICE_WORKER_CPUS:+  cpus: [$SLUICE_WORKER_CPUS]}
+${NAPI_DEFER:+  napi_defer_hard_irqs: ${NAPI_DEFER% *}}
+${NAPI_DEFER:+  gro_flush_timeout: ${NAPI_DEFER#* }}
 synproxy:
   mss: 1452
   wscale: 7
@@ -546,7 +574,7 @@ packet_run() {
         -t $((secs + 2)) >"$WORK/fwd.log" 2>&1 &
       fp=$!
       wait_ready "$WORK/fwd.log" || { kill $fp $cp 2>/dev/null; return 1; }
-      napi_threaded $GW $IF_G0 "$DUT_CPU" ;;
+      napi_threaded $GW $IF_G0 "$DUT_CPU"; napi_defer $GW $IF_G0; napi_defer $GW $IF_G1 ;;
     sluice)
       start_sluice || { kill $cp 2>/dev/null; return 1; }
       [ "$traffic" = udp ] && gen_udp 2 20000 >"$WORK/warm.log" 2>&1

@@ -90,6 +90,13 @@ out.append(
     "while it ran; † marks a cell that had no clean run (contaminated figures, not judged).\n")
 out.append(f"Command: `{meta['command']}`. Sluice: `{meta['sluice']}`; peer `sluice`: syn_proxy on, "
            f"{meta['client_address']}; peer `sluice_fullnat`: syn_proxy off, client_address none.\n")
+napi = meta.get("napi_defer", "none")
+out.append(
+    "NAPI deferral on the gateway's veths, the same for every peer: "
+    + ("none (every frame that finds a veth's NAPI idle wakes it).\n" if napi == "none" else
+       f"napi_defer_hard_irqs {napi.split()[0]}, gro_flush_timeout {napi.split()[-1]} ns (NAPI_DEFER); Sluice "
+       "sets it itself, the kernel's peers get GRO on those veths for a NAPI of their own "
+       "(Perf/netns/common.sh).\n"))
 
 # ------------------------------------------------------------------ packet path
 PK = [("xsk_fwd_udp", "C AF_XDP forwarder `xsk_fwd` (ceiling), UDP flat out", "sink"),
