@@ -92,37 +92,44 @@ public struct NAPIDeferral: Sendable, Hashable {
 
     static func read(_ file: String, of interface: String, root: String) throws(Failure) -> String {
         let path = "\(root)/\(interface)/\(file)"
-        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
             throw Failure(
-                description: "cannot read \(path) (\(describe(errno))): the kernel offers no NAPI deferral for "
+                description: "cannot read \(path) (\(reason(error))): the kernel offers no NAPI deferral for "
                     + "\(interface); leave dataplane.napi_defer_hard_irqs and gro_flush_timeout out")
         }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: valueCapacity)
-        let count = unsafe buffer.withUnsafeMutableBytes { unsafe Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count >= 0 else { throw Failure(description: "cannot read \(path) (\(describe(errno)))") }
-        return String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Replaces the file's value, as `echo VALUE > FILE` does (sysfs takes the whole value in one write).
+    /// Replaces the file's value, as `echo VALUE > FILE` does (sysfs takes the whole value in one write;
+    /// not atomic, since a file cannot be renamed over a sysfs attribute).
     static func write(_ value: String, to file: String, of interface: String, root: String) throws(Failure) {
         let path = "\(root)/\(interface)/\(file)"
-        let fd = unsafe open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "cannot open \(path) for writing (\(describe(errno)))") }
-        defer { close(fd) }
-        let bytes = Array((value + "\n").utf8)
-        let written = unsafe bytes.withUnsafeBytes { unsafe Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            throw Failure(description: "cannot write \(value) to \(path) (\(describe(errno)))")
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw Failure(description: "cannot write \(value) to \(path) (no such file)")
+        }
+        do {
+            try Data((value + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw Failure(description: "cannot write \(value) to \(path) (\(reason(error)))")
         }
     }
 
-    /// Longer than any value of the two files (a decimal integer and a newline).
-    private static let valueCapacity = 64
-
-    private static func describe(_ code: Int32) -> String {
-        guard let text = unsafe strerror(code) else { return "errno \(code)" }
-        return unsafe String(cString: text)
+    /// The errno behind a Foundation file error, by name (ENOENT, EINVAL, ...), else its own words.
+    private static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        let posix =
+            ns.domain == NSPOSIXErrorDomain
+            ? ns
+            : (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap {
+                $0.domain == NSPOSIXErrorDomain ? $0 : nil
+            }
+        if let posix, let code = POSIXErrorCode(rawValue: Int32(posix.code)) { return "\(code)" }
+        if ns.domain == NSCocoaErrorDomain,
+            ns.code == CocoaError.fileReadNoSuchFile.rawValue || ns.code == CocoaError.fileNoSuchFile.rawValue
+        {
+            return "no such file"
+        }
+        return ns.localizedDescription
     }
 }
