@@ -59,7 +59,9 @@ extension Dataplane {
         updateState(id, from: c.state, to: .close, now: now)
         counters.count(.synProxyServerRefused)
         var egress = Egress()
-        if let reason = resolveEgress(to: c.client, network: network, into: &egress) { return .drop(reason) }
+        if let reason = resolveEgress(to: c.client, from: c.routeToClient, network: network, into: &egress) {
+            return .drop(reason)
+        }
         let segment = TCPSegmentBuilder.Segment(
             sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: c.vip, destination: c.client,
             sourcePort: c.vport, destinationPort: c.clientPort, sequence: c.ackDelta &+ 1,
@@ -179,7 +181,11 @@ extension Dataplane {
         var egress = Egress()
         let known = synProxyServerKnown(c)
         // The path the connection's later frames take (Dataplane+Transport.swift translateInbound).
-        guard resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) == nil else {
+        guard
+            resolveEgress(
+                to: c.real, from: c.routeToReal, flowHash: Self.pathHash(of: id), network: network, into: &egress)
+                == nil
+        else {
             // Resolution was requested; `advance(now:network:)` retries it for the retransmissions.
             if known && !synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] {
                 synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] = true
@@ -277,7 +283,11 @@ extension Dataplane {
                 for server in synProxy.serverEgressWanted[service].indices
                 where synProxy.serverEgressWanted[service][server] && server < servers.count {
                     var egress = Egress()
-                    if resolveEgress(to: servers[server].address, network: network, into: &egress) == nil {
+                    // No connection in hand: the real server's address alone (an ip rule selecting by
+                    // source or ports does not match this retry; the connection's own SYN resolves
+                    // with its LIP, synProxySendServerSYN).
+                    let route = RouteQuery.unspecified(v6: servers[server].address.isV6)
+                    if resolveEgress(to: servers[server].address, from: route, network: network, into: &egress) == nil {
                         synProxy.serverEgress[service][server] = egress
                         synProxy.serverEgressWanted[service][server] = false
                         synProxy.serverEgressWantedCount &-= 1
