@@ -1,5 +1,6 @@
 // The mirror's working copy of the kernel tables: links, the routes of every routing table (or of the one
-// `interfaces.route_table` names), the IPv4/IPv6 ip rules, and the IPv4/IPv6 neighbour entries, updated message by message and turned into an immutable NetworkView after each burst.
+// `interfaces.route_table` names), the IPv4/IPv6 ip rules, and the IPv4/IPv6 neighbour entries, updated
+// message by message and turned into an immutable NetworkView after each burst.
 // Pure value logic, no I/O, so that event handling is tested on byte fixtures.
 //
 // Every event carries the full state of one object, so applying events that are older than a dump on top
