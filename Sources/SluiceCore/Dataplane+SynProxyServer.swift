@@ -189,6 +189,7 @@ extension Dataplane {
             // Resolution was requested; `advance(now:network:)` retries it for the retransmissions.
             if known && !synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] {
                 synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] = true
+                synProxy.serverEgressQuery[Int(c.serviceIndex)][Int(c.realServerIndex)] = c.routeToReal
                 synProxy.serverEgressWantedCount &+= 1
             }
             return
@@ -283,10 +284,8 @@ extension Dataplane {
                 for server in synProxy.serverEgressWanted[service].indices
                 where synProxy.serverEgressWanted[service][server] && server < servers.count {
                     var egress = Egress()
-                    // No connection in hand: the real server's address alone (an ip rule selecting by
-                    // source or ports does not match this retry; the connection's own SYN resolves
-                    // with its LIP, synProxySendServerSYN).
-                    let route = RouteQuery.unspecified(v6: servers[server].address.isV6)
+                    // Routed as the SYN that wanted it (its LIP and ports), so source rules apply.
+                    let route = synProxy.serverEgressQuery[service][server]
                     if resolveEgress(to: servers[server].address, from: route, network: network, into: &egress) == nil {
                         synProxy.serverEgress[service][server] = egress
                         synProxy.serverEgressWanted[service][server] = false

@@ -27,6 +27,16 @@ import Testing
         #expect(problems(yaml).map(\.keyPath) == ["interfaces.route_table"])
     }
 
+    @Test func theStartupSummarySaysWhenOneTableIsNamed() throws {
+        let rules = try parsed(template())
+        #expect(!StartupSummary.describe(rules).contains { $0.contains("route_table") })
+        var named = rules
+        named.interfaces.routeTable = 100
+        #expect(
+            StartupSummary.describe(named).contains(
+                "routes from kernel table 100 alone, ip rules not evaluated (interfaces.route_table)"))
+    }
+
     @Test func aChangeNeedsARestart() throws {
         let old = try parsed(template())
         var new = old
