@@ -31,8 +31,8 @@ extension NetworkView {
     /// destination's family in priority order, as the kernel's fib_rules_lookup evaluates them. A
     /// matching lookup rule takes its table's longest matching prefix (the lowest metric among equal
     /// prefixes; of a multipath route, the next hop `flowHash` picks by weight); no match there, a throw
-    /// route, or a match whose prefix is no longer than the rule's suppress_prefixlength goes on with the
-    /// next rule. Returns nil when the rules run out, a blackhole/unreachable/prohibit rule matches, the
+    /// route, a match whose prefix is no longer than the rule's suppress_prefixlength, or one through an
+    /// interface of the rule's suppress_ifgroup goes on with the next rule. Returns nil when the rules run out, a blackhole/unreachable/prohibit rule matches, the
     /// route found is a reject route, or its interface is unknown.
     @inlinable
     public func nextHop(to destination: IPAddress, query: RouteQuery, flowHash: UInt32 = 0) -> NextHop? {
@@ -48,9 +48,16 @@ extension NetworkView {
             switch rule.action {
             case RuleEntry.actionLookup:
                 var length: UInt8 = 0
-                switch lookup(destination, table: rule.table, flowHash: flowHash, hop: &hop, length: &length) {
+                var first: Int32 = 0
+                switch lookup(
+                    destination, table: rule.table, flowHash: flowHash, hop: &hop, length: &length, first: &first)
+                {
                 case .found:
-                    if Int16(length) > rule.suppressPrefixLength { return hop }
+                    if Int16(length) > rule.suppressPrefixLength
+                        && (rule.suppressGroup < 0 || !inGroup(destination.isV6 ? hop.interfaceIndex : first, rule))
+                    {
+                        return hop
+                    }
                 case .missing:
                     break
                 case .rejected:
@@ -69,10 +76,19 @@ extension NetworkView {
         return nil
     }
 
-    /// The longest match for `destination` in the table with index `table` (-1: a table without routes).
+    /// Whether interface `index` is in the group `rule` suppresses (an unknown interface is in none).
+    @inlinable
+    func inGroup(_ index: Int32, _ rule: RuleEntry) -> Bool {
+        guard let interface = interface(index) else { return false }
+        return Int64(interface.group) == rule.suppressGroup
+    }
+
+    /// The longest match for `destination` in the table with index `table` (-1: a table without routes);
+    /// `first` is the interface of the route's first next hop (the one a multipath route lists first).
     @inlinable
     func lookup(
-        _ destination: IPAddress, table: Int32, flowHash: UInt32, hop: inout NextHop, length matched: inout UInt8
+        _ destination: IPAddress, table: Int32, flowHash: UInt32, hop: inout NextHop, length matched: inout UInt8,
+        first: inout Int32
     ) -> TableOutcome {
         guard table >= 0 else { return .missing }
         let lengths = tables[Int(table)]
@@ -88,6 +104,7 @@ extension NetworkView {
                 if routeSlots[i].matches(high: high, low: low, tag: tag) {
                     var entry = routeEntries[Int(routeSlots[i].entry)]
                     guard entry.usable else { return entry.throwsToNextRule ? .missing : .rejected }
+                    first = entry.interfaceIndex
                     let multipath = entry.pathCount > 0
                     if multipath {
                         entry = pathEntries[Int(entry.pathStart) + Int(flowHash % UInt32(entry.pathCount))]

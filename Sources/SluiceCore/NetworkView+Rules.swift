@@ -36,6 +36,9 @@ extension NetworkView {
                 entry.destinationPortMask = rule.destinationPortMask
             }
             entry.suppressPrefixLength = Int16(clamping: max(rule.suppressPrefixLength, -1))
+            if rule.suppressInterfaceGroup != -1 {
+                entry.suppressGroup = Int64(UInt32(bitPattern: rule.suppressInterfaceGroup))
+            }
             switch rule.action {
             case .lookup(let table):
                 entry.action = RuleEntry.actionLookup

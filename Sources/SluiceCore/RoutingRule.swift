@@ -68,8 +68,9 @@ public struct RoutingRule: Sendable, Hashable {
     /// `suppress_prefixlength N`: a route found with a prefix of N bits or fewer is refused and the
     /// next rule tried; -1 when unset.
     public var suppressPrefixLength: Int32
-    /// `suppress_ifgroup G`: -1 when unset. Not evaluated: interface groups are not mirrored, so the
-    /// result is accepted as if the rule did not say it (documented in docs/design.md).
+    /// `suppress_ifgroup G`: a route found whose device is in interface group G is refused and the next
+    /// rule tried (the device of the route's first next hop for IPv4, of the chosen one for IPv6, as
+    /// net/ipv4/fib_rules.c and net/ipv6/fib6_rules.c look at them); -1 when unset.
     public var suppressInterfaceGroup: Int32
 
     public init(

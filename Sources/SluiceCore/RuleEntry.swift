@@ -31,6 +31,8 @@ struct RuleEntry: Sendable {
     @usableFromInline var action: UInt8 = RuleEntry.actionStop
     /// `suppress_prefixlength`, -1 when unset.
     @usableFromInline var suppressPrefixLength: Int16 = -1
+    /// `suppress_ifgroup` as the group's bit pattern, -1 when unset.
+    @usableFromInline var suppressGroup: Int64 = -1
     /// Index into NetworkView.tables for a lookup; -1 for a table without routes (a lookup there
     /// finds nothing and goes on, like the kernel's lookup of a table that does not exist).
     @usableFromInline var table: Int32 = -1

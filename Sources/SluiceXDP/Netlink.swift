@@ -59,6 +59,7 @@ enum Netlink {
     static let linkAddress: UInt16 = 1  // IFLA_ADDRESS
     static let linkName: UInt16 = 3  // IFLA_IFNAME
     static let linkMTU: UInt16 = 4  // IFLA_MTU
+    static let linkGroup: UInt16 = 27  // IFLA_GROUP
     static let interfaceUp: UInt32 = 0x1  // IFF_UP
     static let interfaceRunning: UInt32 = 0x40  // IFF_RUNNING
     static let interfaceLowerUp: UInt32 = 0x10000  // IFF_LOWER_UP

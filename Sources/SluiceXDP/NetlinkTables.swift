@@ -128,7 +128,7 @@ struct NetlinkTables: Equatable, Sendable {
     /// The tables as an immutable snapshot. Routes and neighbours are ordered deterministically so that
     /// equal tables give equal views (equal-metric ties resolve the same way every time).
     func view(generation: UInt64) -> NetworkView {
-        let interfaces = links.values.map { InterfaceInfo(index: $0.index, mac: $0.mac, mtu: $0.mtu) }
+        let interfaces = links.values.map { InterfaceInfo(index: $0.index, mac: $0.mac, mtu: $0.mtu, group: $0.group) }
         let names = links.mapValues(\.name)
         let sortedRoutes = routes.sorted(by: NetlinkTables.precedes).map(\.route)
         let sortedNeighbours = neighbours.values.sorted {

@@ -1,6 +1,7 @@
 // ip rules evaluated on hand-built views (NetworkView+Lookup.swift, RoutingRule.swift): priority
 // order, from/to, `not`, fwmark with a mask, goto, nop, blackhole/unreachable/prohibit, a table without a
-// match (or with a throw route) falling through to the next rule, suppress_prefixlength 0, ipproto and
+// match (or with a throw route) falling through to the next rule, suppress_prefixlength 0 and
+// suppress_ifgroup, ipproto and
 // port ranges, the selectors decided once for Sluice's packets (iif lo, oif, uid, tos, l3mdev), the
 // default rule set, and the egress cache keeping decisions made for different sources apart.
 
@@ -178,6 +179,25 @@ private let main = RoutingRule(priority: 32766, action: .lookup(table: 254))
         // suppress_prefixlength 24 also refuses the /24.
         suppressing.suppressPrefixLength = 24
         #expect(gateway(view(routes, rules: [suppressing, rule(200, .lookup(table: 100)), main])) == ip(routerC))
+    }
+
+    @Test func suppressInterfaceGroupSkipsRoutesThroughTheGroup() {
+        let grouped = InterfaceInfo(index: 3, mac: MACAddress(0x02_00_00_00_00_03), mtu: 1500, group: 5)
+        let routes = [
+            Route(prefix: ip("10.30.0.0"), prefixLength: 24, interfaceIndex: 3, gateway: ip(routerA)),
+            route("10.30.0.0", 24, via: routerB, table: 100),
+        ]
+        func via(suppressing group: Int32) -> IPAddress? {
+            var suppressing = rule(10, .lookup(table: 254))
+            suppressing.suppressInterfaceGroup = group
+            let v = NetworkView(
+                interfaces: [eth0, grouped], routes: routes, neighbours: [], generation: 1,
+                rules: [suppressing, rule(20, .lookup(table: 100)), main])
+            return gateway(v)
+        }
+        #expect(via(suppressing: 5) == ip(routerB))
+        #expect(via(suppressing: 6) == ip(routerA))
+        #expect(via(suppressing: -1) == ip(routerA))
     }
 
     @Test func ipProtocolAndPortRangesSelect() {

@@ -346,6 +346,14 @@ struct NetlinkMirrorTests {
         try ip(topology.a, "rule del from 10.20.0.0/24 table 100 priority 100")
         #expect(eventually { mirror.snapshot().nextHop(to: v4(10, 98, 0, 1), query: lip) == nil })
         #expect(mirror.snapshot().nextHop(to: fd(0xFD98, 1), query: lip6) != nil)
+
+        // suppress_ifgroup: with nla0 in group 7, table 100's route through it is refused.
+        let nla0 = try topology.link("nla0", in: topology.a).index
+        try ip(topology.a, "link set nla0 group 7")
+        #expect(eventually { mirror.snapshot().interface(nla0)?.group == 7 })
+        try ip(topology.a, "-6 rule add from fd20::/16 table 100 suppress_ifgroup 7 priority 50")
+        try ip(topology.a, "-6 rule del from fd20::/16 table 100 priority 100")
+        #expect(eventually { mirror.snapshot().nextHop(to: fd(0xFD98, 1), query: lip6) == nil })
         #expect(mirror.statistics().errors == 0)
     }
 
