@@ -1,7 +1,8 @@
 // The per-packet lookups. They only read the arrays built once per snapshot (see
 // NetworkView+Snapshot.swift): no allocation, no reference counting beyond what borrowing the view
-// already holds, and a bounded number of probes (one per distinct prefix length of the family, plus
-// short linear-probe runs in tables kept at most half full).
+// already holds, and a bounded number of probes (per rule that matches: one per distinct prefix length
+// of the family in the table it names, plus short linear-probe runs in tables kept at most half full).
+// The rule walk is bounded by the family's rule count: a goto only ever jumps forward.
 
 import SluicePacket
 
@@ -32,8 +33,9 @@ extension NetworkView {
     /// matching lookup rule takes its table's longest matching prefix (the lowest metric among equal
     /// prefixes; of a multipath route, the next hop `flowHash` picks by weight); no match there, a throw
     /// route, a match whose prefix is no longer than the rule's suppress_prefixlength, or one through an
-    /// interface of the rule's suppress_ifgroup goes on with the next rule. Returns nil when the rules run out, a blackhole/unreachable/prohibit rule matches, the
-    /// route found is a reject route, or its interface is unknown.
+    /// interface of the rule's suppress_ifgroup goes on with the next rule. Returns nil when the rules
+    /// run out, a blackhole/unreachable/prohibit rule matches, the route found is a reject route, or its
+    /// interface is unknown.
     @inlinable
     public func nextHop(to destination: IPAddress, query: RouteQuery, flowHash: UInt32 = 0) -> NextHop? {
         var r = destination.isV6 ? v4RuleCount : 0
