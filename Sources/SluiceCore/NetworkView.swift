@@ -7,8 +7,8 @@
 //   table lookup masks the destination with each length in turn and probes, so the first hit is the
 //   longest match (the same idea as a per-length hash table in a software router's FIB). The cost is one
 //   probe per distinct prefix length present in that table, not per route: a table of a few hundred
-//   routes (the target scale) usually
-//   has fewer than ten distinct lengths, and even the full IPv4 internet table would stay under 25.
+//   routes (the target scale) usually has fewer than ten distinct lengths, and even the full IPv4
+//   internet table would stay under 25.
 //   Slots are 24 bytes (prefix, tag, entry index); what a match resolves to (interface, gateway,
 //   effective MTU: the route's, else the interface's) is computed at build time into a separate array
 //   read once per lookup. Equal prefixes keep the lowest metric. Measured in release on the 2-core dev
@@ -82,8 +82,9 @@ public struct NetworkView: Sendable {
     /// - Parameters:
     ///   - interfaces: the interfaces; when an index repeats, the last entry wins.
     ///   - routes: unicast, reject and throw routes, each in its routing table (`Route.table`). A prefix
-    ///     longer than its family allows is ignored; bits beyond the prefix length are ignored. A unicast route through an interface
-    ///     missing from `interfaces` matches but yields no next hop (the kernel would have none either).
+    ///     longer than its family allows is ignored; bits beyond the prefix length are ignored. A unicast
+    ///     route through an interface missing from `interfaces` matches but yields no next hop (the
+    ///     kernel would have none either).
     ///   - neighbours: neighbour entries in any state; only usable ones (`NeighbourEntry.isUsable`) are
     ///     returned by `neighbour(_:on:)`. When a key repeats, the last usable entry wins.
     ///   - generation: the snapshot's number.

@@ -1,7 +1,7 @@
 // rtnetlink numbers from the kernel UAPI (<linux/netlink.h>, <linux/rtnetlink.h>, <linux/neighbour.h>,
-// <linux/if_link.h>, <linux/fib_rules.h>). They are spelled out here rather than imported because the rtnetlink headers are not
-// part of the CXDP module, and the parser and encoders work on plain bytes (so they can be tested on
-// fixtures without a socket). These values are kernel ABI and never change.
+// <linux/if_link.h>, <linux/fib_rules.h>). They are spelled out here rather than imported because the
+// rtnetlink headers are not part of the CXDP module, and the parser and encoders work on plain bytes (so
+// they can be tested on fixtures without a socket). These values are kernel ABI and never change.
 
 /// rtnetlink constants (internal).
 enum Netlink {

@@ -4,9 +4,9 @@
 // IPv4/IPv6 neighbour tables over rtnetlink, then follows RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE,
 // RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE and RTNLGRP_NEIGH on a background thread,
 // publishing a new immutable NetworkView after each burst of changes. The data plane evaluates the rules
-// as the kernel would for a locally output packet (NetworkView+Lookup.swift, RoutingRule.swift). Sluice never guesses a MAC: a missing neighbour
-// makes the worker drop the frame and call `requestResolution`, which asks the kernel to resolve
-// (NTF_USE) instead of sending anything itself.
+// as the kernel would for a locally output packet (NetworkView+Lookup.swift, RoutingRule.swift). Sluice
+// never guesses a MAC: a missing neighbour makes the worker drop the frame and call `requestResolution`,
+// which asks the kernel to resolve (NTF_USE) instead of sending anything itself.
 //
 // Sockets are opened by `init` on the calling thread, so the mirror follows the network namespace of
 // that thread (sluice runs under `ip netns exec`; tests call setns on a dedicated thread first).
