@@ -240,8 +240,8 @@ extension ConfigurationReader {
         let mode = optional(f["xdp_mode"], default: XDPMode.auto) {
             choice($0, at: Self.child(path, "xdp_mode"), of: XDPMode.self)
         }
-        let table = optional(f["route_table"], default: Int(SluiceConfiguration.Interfaces.mainRouteTable)) { node in
-            integer(node, at: Self.child(path, "route_table"), in: Self.routeTables).flatMap { table in
+        let table = optional(f["route_table"], default: Int?.none) { node in
+            integer(node, at: Self.child(path, "route_table"), in: Self.routeTables).flatMap { table -> Int?? in
                 guard table != Self.localRouteTable else {
                     error(
                         Self.child(path, "route_table"),
@@ -254,7 +254,7 @@ extension ConfigurationReader {
         }
         guard let external, let `internal`, let mode, let table else { return nil }
         return SluiceConfiguration.Interfaces(
-            external: external, internal: `internal`, xdpMode: mode, routeTable: UInt32(table))
+            external: external, internal: `internal`, xdpMode: mode, routeTable: table.map(UInt32.init))
     }
 
     /// A Linux interface name: 1 to 15 bytes (IFNAMSIZ less the NUL), no '/', ':' or white space.

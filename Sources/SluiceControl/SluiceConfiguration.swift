@@ -17,15 +17,13 @@ public struct SluiceConfiguration: Sendable {
         /// Towards the real servers; equal to `external` when the file does not name it.
         public var `internal`: String
         public var xdpMode: XDPMode
-        /// `route_table`: the kernel routing table the data plane routes by (254, main, by default): the
-        /// table of the interfaces' VRF, or the one the host's ip rules give the gateway's traffic.
-        public var routeTable: UInt32
-
-        /// The kernel's main routing table (RT_TABLE_MAIN).
-        public static let mainRouteTable: UInt32 = 254
+        /// `route_table`: when set, the one kernel routing table the data plane routes by, ip rules not
+        /// evaluated (the interfaces' VRF table: the kernel's l3mdev rule is not mirrored). nil, the
+        /// default: the host's ip rules pick the table for each packet, as the kernel would.
+        public var routeTable: UInt32?
 
         public init(
-            external: String, internal: String? = nil, xdpMode: XDPMode = .auto, routeTable: UInt32 = mainRouteTable
+            external: String, internal: String? = nil, xdpMode: XDPMode = .auto, routeTable: UInt32? = nil
         ) {
             self.external = external
             self.internal = `internal` ?? external

@@ -11,8 +11,8 @@ public enum StartupSummary {
     public static func describe(_ config: SluiceConfiguration) -> [String] {
         var lines: [String] = []
         let interfaces = config.interfaces
-        if interfaces.routeTable != SluiceConfiguration.Interfaces.mainRouteTable {
-            lines.append("routes from kernel table \(interfaces.routeTable) (interfaces.route_table)")
+        if let table = interfaces.routeTable {
+            lines.append("routes from kernel table \(table) alone, ip rules not evaluated (interfaces.route_table)")
         }
         if interfaces.isSingleInterface {
             lines.append(

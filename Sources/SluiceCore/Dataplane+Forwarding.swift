@@ -6,23 +6,28 @@ import SluicePacket
 
 extension Dataplane {
     /// Resolves the egress for `destination`, or returns why it cannot be reached.
-    /// - Parameter flowHash: picks a multipath route's next hop (`pathHash(of:)` for a connection).
+    /// - Parameters:
+    ///   - query: the packet's source, protocol and ports as it leaves (what ip rules select by).
+    ///   - flowHash: picks a multipath route's next hop (`pathHash(of:)` for a connection).
     @inlinable @inline(__always)
     mutating func resolveEgress(
-        to destination: IPAddress, flowHash: UInt32 = 0, network: borrowing NetworkView, into egress: inout Egress
+        to destination: IPAddress, from query: RouteQuery, flowHash: UInt32 = 0, network: borrowing NetworkView,
+        into egress: inout Egress
     ) -> DropReason? {
         // Only single-path decisions are cached: a multipath route's next hop depends on the flow. A hit
-        // is answered in line, the lookups run out of line.
-        if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
-        return resolveEgressUncached(to: destination, flowHash: flowHash, network: network, into: &egress)
+        // is answered in line, the lookups run out of line. The cache keys on what the rules look at.
+        let key = network.relevantPart(of: query)
+        if egressCache.lookup(destination, query: key, generation: network.generation, into: &egress) { return nil }
+        return resolveEgressUncached(to: destination, query: key, flowHash: flowHash, network: network, into: &egress)
     }
 
     /// `resolveEgress` past the cache.
     @usableFromInline @inline(never)
     mutating func resolveEgressUncached(
-        to destination: IPAddress, flowHash: UInt32, network: borrowing NetworkView, into egress: inout Egress
+        to destination: IPAddress, query: RouteQuery, flowHash: UInt32, network: borrowing NetworkView,
+        into egress: inout Egress
     ) -> DropReason? {
-        guard let hop = network.nextHop(to: destination, flowHash: flowHash) else { return .noRoute }
+        guard let hop = network.nextHop(to: destination, query: query, flowHash: flowHash) else { return .noRoute }
         if hop.interfaceIndex == internalInterface {
             egress.side = .internal
         } else if hop.interfaceIndex == externalInterface {
@@ -39,7 +44,9 @@ extension Dataplane {
         egress.destinationMAC = mac.value
         egress.sourceMAC = interface.mac.value
         egress.mtu = hop.mtu > 0 ? hop.mtu : interface.mtu
-        if !hop.isMultipath { egressCache.store(destination, generation: network.generation, egress: egress) }
+        if !hop.isMultipath {
+            egressCache.store(destination, query: query, generation: network.generation, egress: egress)
+        }
         return nil
     }
 
@@ -126,7 +133,7 @@ extension Dataplane {
             return .drop(.noRoom)
         }
         var egress = Egress()
-        if let reason = resolveEgress(to: originalSource, network: network, into: &egress) {
+        if let reason = resolveEgress(to: originalSource, from: .icmp(from: source), network: network, into: &egress) {
             return .drop(reason)
         }
         guard EthernetHeader.setAddresses(&frame, destination: egress.destinationMAC, source: egress.sourceMAC) else {

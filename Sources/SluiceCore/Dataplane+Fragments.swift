@@ -118,7 +118,12 @@ extension Dataplane {
     ) -> Verdict {
         if arrivedOnWrongSide(rewrite.direction) { return .drop(.wrongSide) }
         var egress = Egress()
-        if let reason = resolveEgress(to: rewrite.destination, network: network, into: &egress) { return .drop(reason) }
+        // Later fragments carry no ports: the rules see the protocol and source only (no port selector
+        // matches a port-less query unless its range includes 0, as for the kernel's own fragments).
+        let route = RouteQuery(source: rewrite.source, transport: info.l4Protocol)
+        if let reason = resolveEgress(to: rewrite.destination, from: route, network: network, into: &egress) {
+            return .drop(reason)
+        }
         // Checked before the rewrite, as for other packets; no ICMP error (see the file comment).
         if info.ipEnd - info.l3Offset > egress.mtu { return .drop(.tooBig) }
         if configuration.decrementTTL && !decrementHopLimit(frame: &frame) { return .drop(.ttlExceeded) }

@@ -69,7 +69,9 @@ extension Dataplane {
             seqAdjust = 0 &- c.ackDelta
         }
         var egress = Egress()
-        if let reason = resolveEgress(to: outerDestination, network: network, into: &egress) {
+        if let reason = resolveEgress(
+            to: outerDestination, from: .icmp(from: outerSource), network: network, into: &egress)
+        {
             return .drop(reason)
         }
         if info.ipEnd - info.l3Offset > egress.mtu { return .drop(.tooBig) }

@@ -75,7 +75,7 @@ extension Dataplane {
         wheel.schedule(id, at: now &+ Self.goneLingerMilliseconds)
         guard c.state == .established, c.clientAck != 0 else { return }
         var egress = Egress()
-        guard resolveEgress(to: c.client, network: network, into: &egress) == nil else { return }
+        guard resolveEgress(to: c.client, from: c.routeToClient, network: network, into: &egress) == nil else { return }
         let segment = TCPSegmentBuilder.Segment(
             sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: c.vip,
             destination: c.client, sourcePort: c.vport, destinationPort: c.clientPort,
@@ -114,7 +114,8 @@ extension Dataplane {
         frame: inout MutableSpan<UInt8>, length: inout Int, network: borrowing NetworkView
     ) -> Side? {
         var egress = Egress()
-        if resolveEgress(to: info.source, network: network, into: &egress) != nil { return nil }
+        let route = RouteQuery.tcp(from: info.destination, port: info.destinationPort, to: info.sourcePort)
+        if resolveEgress(to: info.source, from: route, network: network, into: &egress) != nil { return nil }
         let segment = TCPSegmentBuilder.Segment(
             sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: info.destination,
             destination: info.source, sourcePort: info.destinationPort, destinationPort: info.sourcePort,

@@ -52,7 +52,10 @@ extension Dataplane {
         // dpvs answers only for services that can take a connection (weight > 0).
         guard services.services[service].scheduler.maxWeight > 0 else { return .drop(.noRealServer) }
         var egress = Egress()
-        if let reason = resolveEgress(to: info.source, network: network, into: &egress) { return .drop(reason) }
+        let route = RouteQuery.tcp(from: info.destination, port: info.destinationPort, to: info.sourcePort)
+        if let reason = resolveEgress(to: info.source, from: route, network: network, into: &egress) {
+            return .drop(reason)
+        }
         let settings = synProxy.configuration
         let cookie = synProxy.cookies.make(
             source: info.source, destination: info.destination, sourcePort: info.sourcePort,
@@ -109,7 +112,8 @@ extension Dataplane {
         else { return .drop(failure) }
         c.ackDelta = ack &- 1  // the cookie, until the RS's ISN is known
         // The RS's segments travel to the client: its MSS, its path MTU and the configured clamp.
-        let pathLimit = UInt16(clamping: max(pathMTU(to: info.source, network: network) - (info.isV6 ? 60 : 40), 536))
+        let mtu = pathMTU(to: info.source, from: c.routeToClient, network: network)
+        let pathLimit = UInt16(clamping: max(mtu - (info.isV6 ? 60 : 40), 536))
         c.clientMSS = min(cookieOptions.mss, pathLimit)
         if configuration.mssClamp > 0 && configuration.mssClamp < c.clientMSS { c.clientMSS = configuration.mssClamp }
         var connectionFlags = connectionSynProxy | connectionSynProxyPending
@@ -234,7 +238,7 @@ extension Dataplane {
         guard seq &- start <= synProxyClientNext(id) &- start else { return .drop(.rstOutOfWindow) }
         counters.count(.synProxyClientAborts)
         var egress = Egress()
-        let unreachable = resolveEgress(to: c.real, network: network, into: &egress)
+        let unreachable = resolveEgress(to: c.real, from: c.routeToReal, network: network, into: &egress)
         release(id)
         if let reason = unreachable { return .drop(reason) }
         let segment = TCPSegmentBuilder.Segment(

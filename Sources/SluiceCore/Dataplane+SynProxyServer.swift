@@ -59,7 +59,9 @@ extension Dataplane {
         updateState(id, from: c.state, to: .close, now: now)
         counters.count(.synProxyServerRefused)
         var egress = Egress()
-        if let reason = resolveEgress(to: c.client, network: network, into: &egress) { return .drop(reason) }
+        if let reason = resolveEgress(to: c.client, from: c.routeToClient, network: network, into: &egress) {
+            return .drop(reason)
+        }
         let segment = TCPSegmentBuilder.Segment(
             sourceMAC: egress.sourceMAC, destinationMAC: egress.destinationMAC, source: c.vip, destination: c.client,
             sourcePort: c.vport, destinationPort: c.clientPort, sequence: c.ackDelta &+ 1,
@@ -179,10 +181,15 @@ extension Dataplane {
         var egress = Egress()
         let known = synProxyServerKnown(c)
         // The path the connection's later frames take (Dataplane+Transport.swift translateInbound).
-        guard resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) == nil else {
+        guard
+            resolveEgress(
+                to: c.real, from: c.routeToReal, flowHash: Self.pathHash(of: id), network: network, into: &egress)
+                == nil
+        else {
             // Resolution was requested; `advance(now:network:)` retries it for the retransmissions.
             if known && !synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] {
                 synProxy.serverEgressWanted[Int(c.serviceIndex)][Int(c.realServerIndex)] = true
+                synProxy.serverEgressQuery[Int(c.serviceIndex)][Int(c.realServerIndex)] = c.routeToReal
                 synProxy.serverEgressWantedCount &+= 1
             }
             return
@@ -277,7 +284,9 @@ extension Dataplane {
                 for server in synProxy.serverEgressWanted[service].indices
                 where synProxy.serverEgressWanted[service][server] && server < servers.count {
                     var egress = Egress()
-                    if resolveEgress(to: servers[server].address, network: network, into: &egress) == nil {
+                    // Routed as the SYN that wanted it (its LIP and ports), so source rules apply.
+                    let route = synProxy.serverEgressQuery[service][server]
+                    if resolveEgress(to: servers[server].address, from: route, network: network, into: &egress) == nil {
                         synProxy.serverEgress[service][server] = egress
                         synProxy.serverEgressWanted[service][server] = false
                         synProxy.serverEgressWantedCount &-= 1

@@ -119,7 +119,9 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(to: c.real, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
+        if let reason = resolveEgress(
+            to: c.real, from: c.routeToReal, flowHash: Self.pathHash(of: id), network: network, into: &egress)
+        {
             return .drop(reason)
         }
         var headerDelta: UInt64 = 0
@@ -149,7 +151,7 @@ extension Dataplane {
                 }
                 if flags & tcpSYN != 0 {
                     // The MSS a SYN announces limits what the real server sends back towards the client.
-                    clampMSS(frame: &frame, pathMTU: pathMTU(to: c.client, network: network))
+                    clampMSS(frame: &frame, pathMTU: pathMTU(to: c.client, from: c.routeToClient, network: network))
                     if options.timestampOffset >= 0 && c.state == .none {
                         // Map the client's TS clock onto ours (see the file comment).
                         timestampOffset = UInt32(truncatingIfNeeded: now) &- frame.u32(options.timestampOffset)
@@ -216,7 +218,9 @@ extension Dataplane {
     ) -> Verdict {
         let c = table[id]
         var egress = Egress()
-        if let reason = resolveEgress(to: c.client, flowHash: Self.pathHash(of: id), network: network, into: &egress) {
+        if let reason = resolveEgress(
+            to: c.client, from: c.routeToClient, flowHash: Self.pathHash(of: id), network: network, into: &egress)
+        {
             return .drop(reason)
         }
         var headerDelta: UInt64 = 0
@@ -244,7 +248,7 @@ extension Dataplane {
                     // The SYN-ACK's MSS limits what the client sends towards the real server, which
                     // must leave room for a TOA option.
                     clampMSS(
-                        frame: &frame, pathMTU: pathMTU(to: c.real, network: network),
+                        frame: &frame, pathMTU: pathMTU(to: c.real, from: c.routeToReal, network: network),
                         reserve: toaRoom(service: Int(c.serviceIndex), v6: info.isV6))
                 }
                 if options.sackBlockCount > 0 {
@@ -383,10 +387,11 @@ extension Dataplane {
         return true
     }
 
-    /// MTU of the route towards `destination` (1500 when unknown), without needing its neighbour.
+    /// MTU of the route towards `destination` for a packet like `query` (1500 when unknown), without
+    /// needing its neighbour.
     @inlinable @inline(__always)
-    func pathMTU(to destination: IPAddress, network: borrowing NetworkView) -> Int {
-        guard let hop = network.nextHop(to: destination) else { return 1500 }
+    func pathMTU(to destination: IPAddress, from query: RouteQuery, network: borrowing NetworkView) -> Int {
+        guard let hop = network.nextHop(to: destination, query: query) else { return 1500 }
         if hop.mtu > 0 { return hop.mtu }
         return network.interface(hop.interfaceIndex)?.mtu ?? 1500
     }

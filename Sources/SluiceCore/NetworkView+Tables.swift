@@ -1,7 +1,7 @@
 // The slots of NetworkView's two open-addressing tables. They are plain values in flat arrays so that
 // a probe is a bounds-checked array read: no allocation, no reference counting, no existential.
-// Prefixes are stored masked; a slot's tag packs "occupied", the family and the prefix length so that
-// one compare rejects a slot of another length or family.
+// Prefixes are stored masked; a slot's tag packs "occupied", the family, the prefix length and the
+// routing table's index so that one compare rejects a slot of another length, family or table.
 
 import SluicePacket
 
@@ -13,7 +13,7 @@ struct RouteSlot: Sendable {
     /// The masked prefix, in IPAddress's layout (IPv4 in the low 32 bits of `low`).
     @usableFromInline var high: UInt64
     @usableFromInline var low: UInt64
-    /// 0 for an empty slot, else `tag(v6:length:)`.
+    /// 0 for an empty slot, else `tag(v6:length:table:)`.
     @usableFromInline var tag: UInt32
     /// Index into NetworkView.routeEntries.
     @usableFromInline var entry: Int32
@@ -27,9 +27,11 @@ struct RouteSlot: Sendable {
 
     static let empty = RouteSlot(high: 0, low: 0, tag: 0, entry: 0)
 
+    /// Bit 0 occupied, bits 1–8 the prefix length, bit 9 IPv6, bits 10–31 the table's index (a view
+    /// has far fewer than 2^22 tables with routes).
     @inlinable
-    static func tag(v6: Bool, length: UInt8) -> UInt32 {
-        1 | UInt32(length) << 1 | (v6 ? 0x200 : 0)
+    static func tag(v6: Bool, length: UInt8, table: Int32) -> UInt32 {
+        1 | UInt32(length) << 1 | (v6 ? 0x200 : 0) | UInt32(truncatingIfNeeded: table) << 10
     }
 
     @inlinable
@@ -77,6 +79,8 @@ struct RouteEntry: Sendable {
     @usableFromInline var gateway: IPAddress
     /// Effective MTU (route MTU, else the interface's).
     @usableFromInline var mtu: Int
+    /// A `throw` route: not usable, and the rule evaluation goes on with the next rule.
+    @usableFromInline var throwsToNextRule = false
     /// A multipath route's share of NetworkView.pathEntries (each next hop repeated by weight); 0
     /// entries for a single next hop.
     @usableFromInline var pathStart: Int32 = 0
@@ -89,6 +93,21 @@ struct RouteEntry: Sendable {
         interfaceIndex = 0
         gateway = IPAddress(v4: 0)
         mtu = 0
+    }
+}
+
+/// Where one routing table's distinct prefix lengths sit in NetworkView.prefixLengths: `v4Count`
+/// IPv4 lengths from `start`, then `v6Count` IPv6 ones, each run in descending order.
+@usableFromInline
+struct TableLengths: Sendable {
+    @usableFromInline var start: Int32
+    @usableFromInline var v4Count: Int32
+    @usableFromInline var v6Count: Int32
+
+    init(start: Int32, v4Count: Int32, v6Count: Int32) {
+        self.start = start
+        self.v4Count = v4Count
+        self.v6Count = v6Count
     }
 }
 

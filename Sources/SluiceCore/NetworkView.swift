@@ -2,12 +2,13 @@
 // so that the per-packet lookups in NetworkView+Lookup.swift only read preallocated arrays:
 //
 // - interfaces: sorted by ifindex, found by binary search;
-// - routes: one open-addressing hash table keyed by (family, prefix length, masked prefix), plus
-//   the distinct prefix lengths of each family in descending order. A lookup masks the destination
-//   with each length in turn and probes the table, so the first hit is the longest match (the same
-//   idea as a per-length hash table in a software router's FIB). The cost is one probe per distinct
-//   prefix length present, not per route: a table of a few hundred routes (the target scale) usually
-//   has fewer than ten distinct lengths, and even the full IPv4 internet table would stay under 25.
+// - routes: one open-addressing hash table keyed by (routing table, family, prefix length, masked
+//   prefix), plus the distinct prefix lengths of each routing table and family in descending order. A
+//   table lookup masks the destination with each length in turn and probes, so the first hit is the
+//   longest match (the same idea as a per-length hash table in a software router's FIB). The cost is one
+//   probe per distinct prefix length present in that table, not per route: a table of a few hundred
+//   routes (the target scale) usually has fewer than ten distinct lengths, and even the full IPv4
+//   internet table would stay under 25.
 //   Slots are 24 bytes (prefix, tag, entry index); what a match resolves to (interface, gateway,
 //   effective MTU: the route's, else the interface's) is computed at build time into a separate array
 //   read once per lookup. Equal prefixes keep the lowest metric. Measured in release on the 2-core dev
@@ -27,7 +28,11 @@
 //   of each connection's table slot (`Dataplane.pathHash(of:)`), so a connection keeps to one next hop
 //   and connections spread by weight.
 //
-// One routing table is mirrored (main, or `interfaces.route_table`); ip rules are not evaluated.
+// - ip rules (NetworkView+Rules.swift): a flat array per family in priority order, evaluated per lookup
+//   the way the kernel's fib_rules_lookup does for a locally output packet; each lookup rule probes its
+//   table as above. A view built without rules uses the kernel's defaults (local, main, default), so a
+//   hand-built view of untagged routes (table main) routes as the main table alone. With
+//   `interfaces.route_table` set, the mirror publishes that one table and a single rule that looks it up.
 
 import SluicePacket
 
@@ -41,6 +46,9 @@ public struct NetworkView: Sendable {
     public let interfaces: [InterfaceInfo]
     /// The routes as given, in any order; lookups use the tables built from them.
     public let routes: [Route]
+    /// The ip rules evaluated (the kernel's default rules when the view was built without any), in the
+    /// order given; lookups use `ruleEntries`.
+    public let rules: [RoutingRule]
     /// The neighbour entries as given, in every state; lookups use only the usable ones.
     public let neighbours: [NeighbourEntry]
     /// Interface names (off the hot path).
@@ -52,10 +60,17 @@ public struct NetworkView: Sendable {
     @usableFromInline let pathEntries: [RouteEntry]
     /// The most entries one multipath route takes in `pathEntries`.
     public static let maximumPathEntries = 64
-    /// Distinct prefix lengths: IPv4 ones first, then IPv6 ones, each run in descending order.
+    /// Distinct prefix lengths of each routing table (see `tables`), each run in descending order.
     @usableFromInline let prefixLengths: [UInt8]
-    /// How many of `prefixLengths` are IPv4.
-    @usableFromInline let v4PrefixLengthCount: Int
+    /// The routing tables that have routes, by the index RouteSlot tags and RuleEntry name them with.
+    @usableFromInline let tables: [TableLengths]
+    /// The rules in evaluation order: IPv4 ones, then IPv6 ones.
+    @usableFromInline let ruleEntries: [RuleEntry]
+    @usableFromInline let v4RuleCount: Int
+    /// Whether any rule looks at the source address, or at the protocol or ports: what the lookup
+    /// depends on besides the destination (EgressCache keys on no more than that).
+    @usableFromInline let selectsSource: Bool
+    @usableFromInline let selectsTransport: Bool
     @usableFromInline let neighbourSlots: [NeighbourSlot]
 
     /// An empty view: no interface, no route, no neighbour (every lookup fails).
@@ -66,16 +81,19 @@ public struct NetworkView: Sendable {
     /// Builds the lookup tables.
     /// - Parameters:
     ///   - interfaces: the interfaces; when an index repeats, the last entry wins.
-    ///   - routes: unicast and reject routes of one routing table. A prefix longer than its family allows
-    ///     is ignored; bits beyond the prefix length are ignored. A unicast route through an interface
-    ///     missing from `interfaces` matches but yields no next hop (the kernel would have none either).
+    ///   - routes: unicast, reject and throw routes, each in its routing table (`Route.table`). A prefix
+    ///     longer than its family allows is ignored; bits beyond the prefix length are ignored. A unicast
+    ///     route through an interface missing from `interfaces` matches but yields no next hop (the
+    ///     kernel would have none either).
     ///   - neighbours: neighbour entries in any state; only usable ones (`NeighbourEntry.isUsable`) are
     ///     returned by `neighbour(_:on:)`. When a key repeats, the last usable entry wins.
     ///   - generation: the snapshot's number.
     ///   - interfaceNames: names by index, for `interfaceIndex(named:)` and `interfaceName(_:)`.
+    ///   - rules: the ip rules of both families, in the kernel's order (rules of equal priority keep
+    ///     it); nil for the kernel's default rules (`RoutingRule.defaults(v6:)`).
     public init(
         interfaces: [InterfaceInfo], routes: [Route], neighbours: [NeighbourEntry], generation: UInt64,
-        interfaceNames: [Int32: String] = [:]
+        interfaceNames: [Int32: String] = [:], rules: [RoutingRule]? = nil
     ) {
         var byIndex: [Int32: InterfaceInfo] = [:]
         for interface in interfaces { byIndex[interface.index] = interface }
@@ -86,8 +104,19 @@ public struct NetworkView: Sendable {
         self.routes = routes
         self.neighbours = neighbours
         self.interfaceNames = interfaceNames
-        (self.routeSlots, self.routeEntries, self.pathEntries, self.prefixLengths, self.v4PrefixLengthCount) =
-            Self.buildRoutes(routes, interfaces: byIndex)
+        let tableIDs = Set(routes.map(\.table)).sorted()
+        var tableIndexes: [UInt32: Int32] = [:]
+        for (index, id) in tableIDs.enumerated() { tableIndexes[id] = Int32(index) }
+        (self.routeSlots, self.routeEntries, self.pathEntries, self.prefixLengths, self.tables) =
+            Self.buildRoutes(routes, interfaces: byIndex, tableIndexes: tableIndexes)
+        let rules = rules ?? RoutingRule.defaults(v6: false) + RoutingRule.defaults(v6: true)
+        self.rules = rules
+        (self.ruleEntries, self.v4RuleCount) = Self.buildRules(rules, tableIndexes: tableIndexes)
+        selectsSource = ruleEntries.contains { $0.sourceLength != 0 }
+        selectsTransport = ruleEntries.contains {
+            $0.ipProtocol != 0 || $0.sourcePortLow != 0 || $0.sourcePortHigh != .max || $0.destinationPortLow != 0
+                || $0.destinationPortHigh != .max
+        }
         self.neighbourSlots = Self.buildNeighbours(neighbours)
     }
 
@@ -107,21 +136,22 @@ public struct NetworkView: Sendable {
     }
 
     private static func buildRoutes(
-        _ routes: [Route], interfaces: [Int32: InterfaceInfo]
-    ) -> ([RouteSlot], [RouteEntry], [RouteEntry], [UInt8], Int) {
+        _ routes: [Route], interfaces: [Int32: InterfaceInfo], tableIndexes: [UInt32: Int32]
+    ) -> ([RouteSlot], [RouteEntry], [RouteEntry], [UInt8], [TableLengths]) {
         var slots = [RouteSlot](repeating: .empty, count: tableCapacity(for: routes.count))
         var entries: [RouteEntry] = []
         var paths: [RouteEntry] = []
         entries.reserveCapacity(routes.count)
         let mask = slots.count - 1
-        var v4Lengths = Set<UInt8>()
-        var v6Lengths = Set<UInt8>()
+        var v4Lengths = [Set<UInt8>](repeating: [], count: tableIndexes.count)
+        var v6Lengths = [Set<UInt8>](repeating: [], count: tableIndexes.count)
         for route in routes {
             let maximum: UInt8 = route.prefix.isV6 ? 128 : 32
-            guard route.prefixLength <= maximum else { continue }
+            guard route.prefixLength <= maximum, let table = tableIndexes[route.table] else { continue }
             let (high, low) = RouteSlot.mask(route.prefix, length: route.prefixLength)
-            let tag = RouteSlot.tag(v6: route.prefix.isV6, length: route.prefixLength)
+            let tag = RouteSlot.tag(v6: route.prefix.isV6, length: route.prefixLength, table: table)
             var entry = RouteEntry(metric: route.metric)
+            entry.throwsToNextRule = route.kind == .throw
             if route.kind == .unicast, route.hops.count > 1 {
                 // Multipath: the hops through known interfaces, each repeated by its (scaled) weight.
                 let usable = route.hops.compactMap { hop in interfaces[hop.interfaceIndex].map { (hop, $0) } }
@@ -173,13 +203,21 @@ public struct NetworkView: Sendable {
                 i = (i + 1) & mask
             }
             if route.prefix.isV6 {
-                v6Lengths.insert(route.prefixLength)
+                v6Lengths[Int(table)].insert(route.prefixLength)
             } else {
-                v4Lengths.insert(route.prefixLength)
+                v4Lengths[Int(table)].insert(route.prefixLength)
             }
         }
-        let lengths = v4Lengths.sorted(by: >) + v6Lengths.sorted(by: >)
-        return (slots, entries, paths, lengths, v4Lengths.count)
+        var lengths: [UInt8] = []
+        var tables: [TableLengths] = []
+        for table in v4Lengths.indices {
+            tables.append(
+                TableLengths(
+                    start: Int32(lengths.count), v4Count: Int32(v4Lengths[table].count),
+                    v6Count: Int32(v6Lengths[table].count)))
+            lengths += v4Lengths[table].sorted(by: >) + v6Lengths[table].sorted(by: >)
+        }
+        return (slots, entries, paths, lengths, tables)
     }
 
     private static func buildNeighbours(_ neighbours: [NeighbourEntry]) -> [NeighbourSlot] {

@@ -27,6 +27,8 @@ public struct SynProxy {
     @usableFromInline var serverEgress: [[Egress]]
     /// Servers whose SYN found no neighbour entry: `advance(now:network:)` resolves them.
     @usableFromInline var serverEgressWanted: [[Bool]]
+    /// What that SYN looked like to the ip rules (its LIP, ports): the retry routes the same way.
+    @usableFromInline var serverEgressQuery: [[RouteQuery]]
     @usableFromInline var serverEgressWantedCount = 0
     @usableFromInline var lastEgressAttempt: UInt64 = 0
 
@@ -49,6 +51,9 @@ public struct SynProxy {
         self.serverTimeouts = services.map { Array(repeating: 0, count: $0.realServers.count) }
         self.serverEgress = services.map { Array(repeating: Egress(), count: $0.realServers.count) }
         self.serverEgressWanted = services.map { Array(repeating: false, count: $0.realServers.count) }
+        self.serverEgressQuery = services.map {
+            Array(repeating: RouteQuery(source: IPAddress(v4: 0)), count: $0.realServers.count)
+        }
     }
 
     /// Takes a new configuration. Per-server counts survive for services whose name and server
@@ -71,6 +76,9 @@ public struct SynProxy {
         serverTimeouts = counts
         serverEgress = services.map { Array(repeating: Egress(), count: $0.realServers.count) }
         serverEgressWanted = services.map { Array(repeating: false, count: $0.realServers.count) }
+        serverEgressQuery = services.map {
+            Array(repeating: RouteQuery(source: IPAddress(v4: 0)), count: $0.realServers.count)
+        }
         serverEgressWantedCount = 0
     }
 }

@@ -1,6 +1,7 @@
 // An interface as an RTM_NEWLINK / RTM_DELLINK message describes it (ifinfomsg + IFLA_* attributes). Only
-// what forwarding needs is kept: index, name, MAC (IFLA_ADDRESS), MTU (IFLA_MTU) and the flags whose change
-// makes the kernel flush routes without telling anyone (see NetlinkTables).
+// what forwarding needs is kept: index, name, MAC (IFLA_ADDRESS), MTU (IFLA_MTU), group (IFLA_GROUP, for ip
+// rules' suppress_ifgroup) and the flags whose change makes the kernel flush routes without telling anyone
+// (see NetlinkTables).
 
 import SluiceCore
 
@@ -13,6 +14,8 @@ struct NetlinkLink: Sendable, Hashable {
     var mtu: Int
     /// IFF_* flags.
     var flags: UInt32
+    /// The interface group (`ip link set … group`), 0 by default.
+    var group: UInt32 = 0
 
     /// Decodes an ifinfomsg payload. Nil when it is too short, not AF_UNSPEC (bridge port messages use
     /// AF_BRIDGE and describe the port, not the link) or carries no valid index.
@@ -30,6 +33,8 @@ struct NetlinkLink: Sendable, Hashable {
                 link.name = String(decoding: value.prefix { $0 != 0 }, as: UTF8.self)
             case Netlink.linkMTU:
                 link.mtu = NetlinkReader(value).u32(at: 0).map(Int.init) ?? 0
+            case Netlink.linkGroup:
+                link.group = NetlinkReader(value).u32(at: 0) ?? 0
             default:
                 continue
             }

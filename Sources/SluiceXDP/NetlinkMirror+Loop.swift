@@ -30,7 +30,7 @@ extension NetlinkMirror {
         let requests: NetlinkSocket
         let shared: Shared
         let wakeup: Int32
-        let table: UInt32
+        let table: UInt32?
         let resyncInterval: Duration
         let publishHoldDown: Duration
         /// How long the last snapshot took to build (the hold-down is at least `holdDownPerBuild` times it).
@@ -44,7 +44,10 @@ extension NetlinkMirror {
         /// Subscribes, dumps, and publishes generation 1.
         init(shared: Shared, configuration: Configuration, wakeup: Int32) throws(XDPError) {
             events = try NetlinkSocket(
-                groups: [Netlink.groupLink, Netlink.groupNeighbour, Netlink.groupIPv4Route, Netlink.groupIPv6Route],
+                groups: [
+                    Netlink.groupLink, Netlink.groupNeighbour, Netlink.groupIPv4Route, Netlink.groupIPv6Route,
+                    Netlink.groupIPv4Rule, Netlink.groupIPv6Rule,
+                ],
                 receiveBufferSize: configuration.eventBufferSize)
             requests = try NetlinkSocket(receiveBufferSize: 1 << 20)
             self.shared = shared
@@ -171,7 +174,8 @@ extension NetlinkMirror {
             lastBuild = ContinuousClock.now - start
         }
 
-        /// Links, then IPv4 and IPv6 routes, then IPv4 and IPv6 neighbours, into fresh tables. A dump the
+        /// Links, then IPv4 and IPv6 routes, then IPv4 and IPv6 neighbours, then (unless one table is
+        /// named) IPv4 and IPv6 rules, into fresh tables. A dump the
         /// kernel marks as interrupted (NLM_F_DUMP_INTR: the table changed meanwhile) is redone, up to
         /// three times; the events queued meanwhile repair whatever the last attempt missed.
         func dumpAll() throws(XDPError) -> NetlinkTables {
@@ -180,14 +184,17 @@ extension NetlinkMirror {
                 attempt += 1
                 var fresh = NetlinkTables(table: table)
                 var interrupted = false
-                let requests: [(UInt16, UInt8)] = [
+                var requests: [(UInt16, UInt8)] = [
                     (Netlink.getLink, Netlink.unspecified), (Netlink.getRoute, Netlink.inet),
                     (Netlink.getRoute, Netlink.inet6), (Netlink.getNeighbour, Netlink.inet),
                     (Netlink.getNeighbour, Netlink.inet6),
                 ]
+                if table == nil { requests += [(Netlink.getRule, Netlink.inet), (Netlink.getRule, Netlink.inet6)] }
                 for (type, family) in requests {
                     interrupted = try dump(type, family: family, into: &fresh) || interrupted
                 }
+                // Dumped, even if empty: a kernel without rules routes nothing.
+                if table == nil { fresh.rulesKnown = true }
                 if !interrupted || attempt >= 3 { return fresh }
             }
         }

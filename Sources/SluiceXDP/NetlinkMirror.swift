@@ -1,10 +1,12 @@
 // The kernel is Sluice's L2/L3 control plane (docs/design.md §1): ARP/ND, routes and interfaces live in the kernel
-// and Sluice only mirrors them. NetlinkMirror dumps links, the routes of one table (main by default,
-// IPv4 and IPv6) and the IPv4/IPv6 neighbour tables over rtnetlink, then follows RTNLGRP_LINK,
-// RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE and RTNLGRP_NEIGH on a background thread, publishing a new
-// immutable NetworkView after each burst of changes. Sluice never guesses a MAC: a missing neighbour
-// makes the worker drop the frame and call `requestResolution`, which asks the kernel to resolve
-// (NTF_USE) instead of sending anything itself.
+// and Sluice only mirrors them. NetlinkMirror dumps links, the routes of every table with the IPv4/IPv6
+// ip rules that pick among them (or, with `interfaces.route_table`, the routes of that one table) and the
+// IPv4/IPv6 neighbour tables over rtnetlink, then follows RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE,
+// RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE and RTNLGRP_NEIGH on a background thread,
+// publishing a new immutable NetworkView after each burst of changes. The data plane evaluates the rules
+// as the kernel would for a locally output packet (NetworkView+Lookup.swift, RoutingRule.swift). Sluice
+// never guesses a MAC: a missing neighbour makes the worker drop the frame and call `requestResolution`,
+// which asks the kernel to resolve (NTF_USE) instead of sending anything itself.
 //
 // Sockets are opened by `init` on the calling thread, so the mirror follows the network namespace of
 // that thread (sluice runs under `ip netns exec`; tests call setns on a dedicated thread first).
@@ -26,9 +28,10 @@ import Synchronization
 public final class NetlinkMirror: Sendable {
     /// Tunables.
     public struct Configuration: Sendable {
-        /// The routing table to mirror (254 = main; `interfaces.route_table`). The rules that would pick
-        /// a table (ip rule, a VRF's l3mdev rule) are not read: the operator names the table.
-        public var table: UInt32
+        /// The one routing table to route by (`interfaces.route_table`, e.g. a VRF's: the kernel's l3mdev
+        /// rule is not evaluated), its ip rules not consulted; nil (the default) for every table and the
+        /// ip rules, evaluated as the kernel does.
+        public var table: UInt32?
         /// Minimum time between two resolution requests for the same (interface, address).
         public var resolutionInterval: Duration
         /// A full re-dump at this interval, as a safety net for changes the kernel does not announce.
@@ -40,7 +43,7 @@ public final class NetlinkMirror: Sendable {
         public var publishHoldDown: Duration
 
         public init(
-            table: UInt32 = 254, resolutionInterval: Duration = .milliseconds(500),
+            table: UInt32? = nil, resolutionInterval: Duration = .milliseconds(500),
             resyncInterval: Duration = .seconds(30), eventBufferSize: Int = 4 << 20,
             publishHoldDown: Duration = .milliseconds(10)
         ) {

@@ -1,6 +1,7 @@
 // Netlink datagrams applied to the mirror's tables exactly as the mirror applies what the kernel sends
 // (split into messages, each applied in order, the view built after the burst), without a socket: for
-// the fuzz target of the netlink parser (Fuzz/) and for diagnostics.
+// the fuzz target of the netlink parser (Fuzz/) and for diagnostics. Every table and the ip rules are
+// followed, as by default; with no rule message among the datagrams the kernel's default rules apply.
 
 import SluiceCore
 

@@ -8,7 +8,10 @@
 // - Routes that use nexthop objects (RTA_NH_ID) are read through the legacy attributes the kernel adds
 //   while net.ipv4.nexthop_compat_mode is 1 (its default).
 // - Cached clones (RTM_F_CLONED: IPv6 PMTU exceptions) and routes whose only next hop is dead are skipped,
-//   and so are types that do not forward (local, broadcast, multicast, anycast, nat).
+//   and so are types that do not forward (local, broadcast, multicast, anycast, nat): the local table's
+//   local and broadcast routes among them. A throw route is kept (the ip rules go on past it).
+// - Each route keeps its table (RTA_TABLE): the mirror follows every table the ip rules can reach, or
+//   the one `interfaces.route_table` names.
 
 import SluiceCore
 import SluicePacket
@@ -37,6 +40,7 @@ struct NetlinkRoute: Sendable, Hashable {
 
     /// What makes two routes "the same slot" for the kernel: a replace swaps every route with this key.
     struct Key: Hashable, Sendable {
+        var table: UInt32
         var destination: IPAddress
         var prefixLength: UInt8
         var tos: UInt8
@@ -50,30 +54,35 @@ struct NetlinkRoute: Sendable, Hashable {
         var gateway: IPAddress?
     }
 
-    var key: Key { Key(destination: destination, prefixLength: prefixLength, tos: tos, priority: priority) }
+    var key: Key {
+        Key(table: table, destination: destination, prefixLength: prefixLength, tos: tos, priority: priority)
+    }
     var identity: Identity { Identity(key: key, interfaceIndex: interfaceIndex, gateway: gateway) }
 
     /// How the data plane treats the route: nil for types it ignores.
     var kind: Route.Kind? {
         switch type {
         case Netlink.typeUnicast: .unicast
-        case Netlink.typeBlackhole, Netlink.typeUnreachable, Netlink.typeProhibit, Netlink.typeThrow: .reject
+        case Netlink.typeBlackhole, Netlink.typeUnreachable, Netlink.typeProhibit: .reject
+        case Netlink.typeThrow: .throw
         default: nil
         }
     }
 
-    /// True when the route belongs in a mirror of `table`: the right table, a type that matters, not a
-    /// cached clone, and (when `requireAlive`) a live next hop if it forwards.
-    func belongs(to table: UInt32, requireAlive: Bool) -> Bool {
-        guard self.table == table, let kind, flags & Netlink.routeFlagCloned == 0 else { return false }
-        return !requireAlive || kind == .reject || alive
+    /// True when the route belongs in a mirror of `table` (nil: of every table): the right table, a type
+    /// that matters, not a cached clone, and (when `requireAlive`) a live next hop if it forwards.
+    func belongs(to table: UInt32?, requireAlive: Bool) -> Bool {
+        guard table == nil || self.table == table, let kind, flags & Netlink.routeFlagCloned == 0 else {
+            return false
+        }
+        return !requireAlive || kind != .unicast || alive
     }
 
     /// The route as NetworkView takes it. Only meaningful when `kind` is not nil.
     var route: Route {
         Route(
             prefix: destination, prefixLength: prefixLength, interfaceIndex: interfaceIndex, gateway: gateway, mtu: mtu,
-            metric: priority, kind: kind ?? .reject, hops: hops)
+            metric: priority, kind: kind ?? .reject, hops: hops, table: table)
     }
 
     /// Decodes an rtmsg payload. Nil when it is too short, not IPv4 or IPv6, or has a prefix length or

@@ -1,5 +1,6 @@
-// The mirror's working copy of the kernel tables: links, the routes of one routing table, and the IPv4/IPv6
-// neighbour entries, updated message by message and turned into an immutable NetworkView after each burst.
+// The mirror's working copy of the kernel tables: links, the routes of every routing table (or of the one
+// `interfaces.route_table` names), the IPv4/IPv6 ip rules, and the IPv4/IPv6 neighbour entries, updated
+// message by message and turned into an immutable NetworkView after each burst.
 // Pure value logic, no I/O, so that event handling is tested on byte fixtures.
 //
 // Every event carries the full state of one object, so applying events that are older than a dump on top
@@ -16,11 +17,19 @@
 import SluiceCore
 import SluicePacket
 
-/// Links, routes and neighbours as rtnetlink reported them.
+/// Links, routes, rules and neighbours as rtnetlink reported them.
 struct NetlinkTables: Equatable, Sendable {
-    /// The routing table mirrored (254 = main).
-    let table: UInt32
+    /// The one routing table mirrored (`interfaces.route_table`; ip rules not evaluated), or nil for
+    /// every table and the ip rules that pick among them.
+    let table: UInt32?
     var links: [Int32: NetlinkLink] = [:]
+    /// The ip rules of both families in the kernel's order (a new rule goes after those of its
+    /// priority, as fib_nl_newrule inserts it). Unused when `table` is set.
+    var rules: [RoutingRule] = []
+    /// Whether `rules` is the kernel's list (a rule dump completed, or a rule event came): until then,
+    /// as in tables filled from captured messages, the view takes the kernel's default rules. Once known,
+    /// an empty list routes nothing, as in a kernel whose every rule was deleted.
+    var rulesKnown = false
     /// The routes by the kernel's route key; more than one entry per key only for routes that differ in
     /// their next hop (added with NLM_F_APPEND or without NLM_F_REPLACE).
     var routesByKey: [NetlinkRoute.Key: [NetlinkRoute]] = [:]
@@ -41,7 +50,7 @@ struct NetlinkTables: Equatable, Sendable {
         case resync
     }
 
-    init(table: UInt32 = Netlink.tableMain) { self.table = table }
+    init(table: UInt32? = nil) { self.table = table }
 
     /// Applies one message (a dump entry or an event).
     mutating func apply(_ message: NetlinkMessage) -> Outcome {
@@ -83,6 +92,21 @@ struct NetlinkTables: Equatable, Sendable {
             let kept = group.filter { $0.identity != route.identity }
             routesByKey[key] = kept.isEmpty ? nil : kept
             return .changed
+        case Netlink.newRule:
+            guard table == nil, let rule = NetlinkRule.decode(message.payload) else { return .unchanged }
+            // An identical rule is the same one seen twice (an event replayed over a dump): the kernel
+            // refuses to add a duplicate when asked with NLM_F_EXCL, as `ip rule add` does.
+            rulesKnown = true
+            guard !rules.contains(rule) else { return .unchanged }
+            let position = rules.firstIndex { $0.v6 == rule.v6 && $0.priority > rule.priority } ?? rules.endIndex
+            rules.insert(rule, at: position)
+            return .changed
+        case Netlink.delRule:
+            guard table == nil, let rule = NetlinkRule.decode(message.payload) else { return .unchanged }
+            rulesKnown = true
+            guard let index = rules.firstIndex(of: rule) else { return .resync }
+            rules.remove(at: index)
+            return .changed
         case Netlink.newNeighbour:
             guard let entry = NetlinkNeighbour.decode(message.payload) else { return .unchanged }
             let key = NeighbourKey(interfaceIndex: entry.interfaceIndex, address: entry.address)
@@ -104,18 +128,24 @@ struct NetlinkTables: Equatable, Sendable {
     /// The tables as an immutable snapshot. Routes and neighbours are ordered deterministically so that
     /// equal tables give equal views (equal-metric ties resolve the same way every time).
     func view(generation: UInt64) -> NetworkView {
-        let interfaces = links.values.map { InterfaceInfo(index: $0.index, mac: $0.mac, mtu: $0.mtu) }
+        let interfaces = links.values.map { InterfaceInfo(index: $0.index, mac: $0.mac, mtu: $0.mtu, group: $0.group) }
         let names = links.mapValues(\.name)
         let sortedRoutes = routes.sorted(by: NetlinkTables.precedes).map(\.route)
         let sortedNeighbours = neighbours.values.sorted {
             ($0.interfaceIndex, $0.address) < ($1.interfaceIndex, $1.address)
         }
+        // One table named: a single rule per family looks it up, so nothing else is consulted.
+        let rules =
+            table.map { table in
+                [false, true].map { RoutingRule(v6: $0, priority: 0, action: .lookup(table: table)) }
+            } ?? (rulesKnown ? rules : nil)
         return NetworkView(
             interfaces: interfaces, routes: sortedRoutes, neighbours: sortedNeighbours, generation: generation,
-            interfaceNames: names)
+            interfaceNames: names, rules: rules)
     }
 
     private static func precedes(_ a: NetlinkRoute, _ b: NetlinkRoute) -> Bool {
+        if a.table != b.table { return a.table < b.table }
         if a.destination != b.destination { return a.destination < b.destination }
         if a.prefixLength != b.prefixLength { return a.prefixLength < b.prefixLength }
         if a.priority != b.priority { return a.priority < b.priority }

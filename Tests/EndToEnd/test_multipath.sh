@@ -13,6 +13,10 @@
 # Then `interfaces.route_table`: with the gateway's routes moved to table 100 (as a VRF or ip rules
 # would keep them) and none to the servers left in main, Sluice configured for table 100 still reaches
 # the server, and configured for main it does not.
+# Then ip rules, with no route_table in the configuration: `ip rule add from 10.71.0.0/24 lookup 100`
+# (the LIPs' prefix) sends the translated packets to the server through table 100, as the kernel would
+# route a FULLNAT gateway's output; after `ip rule del` they have no route (none in main), and once the
+# rule is back they get through again: one Sluice process throughout, following the rules at run time.
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -127,4 +131,24 @@ run_table() {
 check_eq "route_table: 100 reaches the server" "rs1=50 rs2=0 rs3=0 failed=0" "$(run_table 100)"
 check_eq "route_table: 254 (main) has no route to it" "rs1=0 rs2=0 rs3=0 failed=50" "$(run_table 254)"
 check "the data plane said why: no route" test "$(stat_value "$WORK/table-254.stats" drop_no_route)" -gt 0
+
+log_step "ip rules pick table 100 for the LIPs' packets (no route_table), followed at run time"
+ip -n mp-gw rule add from 10.71.0.0/24 lookup 100 priority 100
+# count N: N connections through the running Sluice; prints whoami_count.py's line.
+count() { ip netns exec mp-cli python3 "$E2E_DIR/whoami_count.py" 203.0.113.70 80 "$1" 1; }
+if start_sluice "$WORK/sluice.yaml" "$WORK/rules.log" "$WORK/rules.stats"; then
+    check_eq "from the LIPs lookup 100: the server is reached" "rs1=30 rs2=0 rs3=0 failed=0" "$(count 30)"
+    ip -n mp-gw rule del from 10.71.0.0/24 lookup 100 priority 100
+    sleep 1 # the mirror publishes a rule change within milliseconds; a second is ample
+    check_eq "rule deleted: no route in main, every connection fails" "rs1=0 rs2=0 rs3=0 failed=10" "$(count 10)"
+    sleep 1.2 # the stats file is rewritten every second
+    check "the data plane said why: no route" test "$(stat_value "$WORK/rules.stats" drop_no_route)" -gt 0
+    ip -n mp-gw rule add from 10.71.0.0/24 lookup 100 priority 100
+    sleep 1
+    check_eq "rule added back: the server is reached again" "rs1=30 rs2=0 rs3=0 failed=0" "$(count 30)"
+    stop_sluice
+    check_eq "stops cleanly" 0 "$?"
+else
+    fail "sluice did not start"
+fi
 finish

@@ -233,6 +233,41 @@ extension SynProxyBench {
         #expect(bench.dp.counters[.synProxyServerSynRetransmits] == 1)
     }
 
+    @Test func theRetryRoutesAsTheSYNDidUnderSourceRules() {
+        // The real servers' route only in table 100, which an ip rule gives the LIPs' packets: the
+        // timer's retry must look the server up with the SYN's LIP, or it finds no route in main.
+        func network(resolvedRouter: Bool) -> NetworkView {
+            let base = Topology.network(resolvedRouter: resolvedRouter)
+            let servers = IPAddress("10.30.0.0")!
+            let routes = base.routes.map { route in
+                var moved = route
+                if route.prefix == servers { moved.table = 100 }
+                return moved
+            }
+            return NetworkView(
+                interfaces: base.interfaces, routes: routes, neighbours: base.neighbours,
+                generation: resolvedRouter ? 2 : 1,
+                rules: [
+                    RoutingRule(
+                        priority: 100, action: .lookup(table: 100), source: IPAddress("10.20.0.0")!, sourceLength: 24),
+                    RoutingRule(priority: 32766, action: .lookup(table: 254)),
+                ])
+        }
+        var bench = SynProxyBench()
+        let unresolved = network(resolvedRouter: false)
+        let synAck = bench.dp.run(bench.syn(), from: .external, now: 100_000, network: unresolved)
+        let cookie = synAck.frame.u32(synAck.info.l4Offset + 4)
+        let held = bench.dp.run(
+            bench.ack(cookie: cookie, tsecr: 100_000), from: .external, now: 100_001, network: unresolved)
+        #expect(held.verdict == .drop(.heldForReplay))
+        #expect(bench.dp.pendingResolutionCount == 1 && bench.dp.pendingResolution(0).address == Topology.router)
+        bench.dp.clearPendingResolutions()
+        bench.dp.advance(now: 101_100, network: network(resolvedRouter: true))
+        #expect(bench.dp.pendingOutputCount == 1)
+        #expect(bench.pending(0).frame.mac(0) == Topology.routerMAC.value)
+        #expect(bench.dp.counters[.synProxyServerSynRetransmits] == 1)
+    }
+
     @Test func validHandshakeOnATimeWaitEntryStartsAFreshConnection() {
         var bench = SynProxyBench()
         let c = bench.open(now: 100_000)

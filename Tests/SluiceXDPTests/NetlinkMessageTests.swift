@@ -236,6 +236,12 @@ enum NetlinkFixture {
         #expect(blackhole.kind == .reject && blackhole.belongs(to: 254, requireAlive: true))
         let local = try #require(NetlinkRoute.decode(only(NetlinkFixture.localRoute).payload))
         #expect(local.kind == nil && local.table == 255 && !local.belongs(to: 255, requireAlive: true))
+        #expect(!local.belongs(to: nil, requireAlive: true))
+        // RTN_THROW (rtm_type is the payload's eighth byte): kept, and the rules go on past it.
+        var thrown = NetlinkFixture.blackholeRoute
+        thrown[Netlink.headerSize + 7] = Netlink.typeThrow
+        let throwRoute = try #require(NetlinkRoute.decode(only(thrown).payload))
+        #expect(throwRoute.kind == .throw && throwRoute.belongs(to: nil, requireAlive: true))
     }
 
     @Test func decodesACapturedIPv6RouteAndAnIPv4RouteViaIPv6() throws {

@@ -322,6 +322,53 @@ struct NetlinkMirrorTests {
         #expect(snapshots >= 1 && Double(snapshots) <= elapsed / 0.05 + 2, "\(snapshots) snapshots in \(elapsed) s")
     }
 
+    @Test func ipRulesAreFollowedAndEvaluated() throws {
+        let topology = try Topology("rules")
+        defer { topology.delete() }
+        try ip(topology.a, "route add 10.98.0.0/16 via 10.77.0.2 table 100")
+        try ip(topology.a, "-6 route add fd98::/32 via fd77::2 table 100")
+        let mirror = try startMirror(in: topology.a)
+        defer { mirror.stop() }
+        let lip = RouteQuery(source: v4(10, 20, 0, 240))
+        let lip6 = RouteQuery(source: fd(0xFD20, 0x240))
+        // The kernel's default rules were dumped; table 100 is mirrored but no rule reaches it yet.
+        #expect(mirror.snapshot().rules.map(\.priority) == [0, 32766, 32767, 0, 32766])
+        #expect(mirror.snapshot().nextHop(to: v4(10, 98, 0, 1), query: lip) == nil)
+
+        try ip(topology.a, "rule add from 10.20.0.0/24 table 100 priority 100")
+        try ip(topology.a, "-6 rule add from fd20::/16 table 100 priority 100")
+        #expect(
+            eventually { mirror.snapshot().nextHop(to: v4(10, 98, 0, 1), query: lip)?.address == v4(10, 77, 0, 2) })
+        #expect(eventually { mirror.snapshot().nextHop(to: fd(0xFD98, 1), query: lip6)?.address == fd(0xFD77, 2) })
+        // Another source does not match the rule.
+        #expect(mirror.snapshot().nextHop(to: v4(10, 98, 0, 1), query: RouteQuery(source: v4(10, 21, 0, 1))) == nil)
+
+        try ip(topology.a, "rule del from 10.20.0.0/24 table 100 priority 100")
+        #expect(eventually { mirror.snapshot().nextHop(to: v4(10, 98, 0, 1), query: lip) == nil })
+        #expect(mirror.snapshot().nextHop(to: fd(0xFD98, 1), query: lip6) != nil)
+
+        // suppress_ifgroup: with nla0 in group 7, table 100's route through it is refused.
+        let nla0 = try topology.link("nla0", in: topology.a).index
+        try ip(topology.a, "link set nla0 group 7")
+        #expect(eventually { mirror.snapshot().interface(nla0)?.group == 7 })
+        try ip(topology.a, "-6 rule add from fd20::/16 table 100 suppress_ifgroup 7 priority 50")
+        try ip(topology.a, "-6 rule del from fd20::/16 table 100 priority 100")
+        #expect(eventually { mirror.snapshot().nextHop(to: fd(0xFD98, 1), query: lip6) == nil })
+        #expect(mirror.statistics().errors == 0)
+    }
+
+    @Test func aNamedTableIsRoutedByWithoutRules() throws {
+        let topology = try Topology("table")
+        defer { topology.delete() }
+        try ip(topology.a, "route add 10.98.0.0/16 via 10.77.0.2 table 100")
+        try ip(topology.a, "rule add from 10.20.0.0/24 table 100 priority 100")
+        let mirror = try startMirror(in: topology.a, configuration: .init(table: 100))
+        defer { mirror.stop() }
+        // Table 100 alone: its route for any source, main's connected route not at all.
+        #expect(mirror.snapshot().nextHop(to: v4(10, 98, 0, 1))?.address == v4(10, 77, 0, 2))
+        #expect(mirror.snapshot().nextHop(to: v4(10, 77, 0, 2)) == nil)
+    }
+
     @Test func stopEndsPublishing() throws {
         let topology = try Topology("stop")
         defer { topology.delete() }

@@ -108,7 +108,8 @@ private let gatewayLastByte = 71
     }
 
     @Test func routesOfOtherTablesAndClonesAreIgnored() {
-        var tables = NetlinkTables()
+        // One table named: routes of the others are not kept.
+        var tables = NetlinkTables(table: 254)
         let otherTable = message(
             NetlinkFixture.gatewayRoute, patch: [routeTableByte: 100, routeTableAttributeByte: 100])
         #expect(tables.apply(otherTable) == .unchanged)
@@ -118,6 +119,22 @@ private let gatewayLastByte = 71
         #expect(tables.routes.isEmpty)
         var mirrorOfTable100 = NetlinkTables(table: 100)
         #expect(mirrorOfTable100.apply(otherTable) == .changed)
+    }
+
+    @Test func everyTableIsKeptWhenRulesAreEvaluated() {
+        var tables = NetlinkTables()
+        let otherTable = message(
+            NetlinkFixture.gatewayRoute, patch: [routeTableByte: 100, routeTableAttributeByte: 100])
+        #expect(tables.apply(otherTable) == .changed)
+        #expect(tables.apply(message(NetlinkFixture.gatewayRoute)) == .changed)
+        // The same prefix in two tables: two routes, each tagged with its table.
+        #expect(tables.routes.map(\.table).sorted() == [100, 254])
+        // The local table's local and broadcast routes are still left out.
+        #expect(tables.apply(message(NetlinkFixture.localRoute)) == .unchanged)
+        // A delete in one table leaves the other's route.
+        #expect(tables.apply(message(NetlinkFixture.gatewayRoute, type: Netlink.delRoute)) == .changed)
+        #expect(tables.routes.map(\.table) == [100])
+        #expect(tables.view(generation: 1).routes.map(\.table) == [100])
     }
 
     @Test func aRouteWhoseNextHopDiedIsRemoved() {
