@@ -59,7 +59,11 @@ if pk:
         [SLUICE if c.startswith("sluice") else CEIL for c in order], "Packet path (gateway on 1 core)", "kpps",
         [pk[c].get("clean", True) for c in order]))
 conn = agg.get("conn", {})
-peers = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat") if p in conn]
+BASE = ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat")
+# PEER_defer: the same peer with NAPI deferral on the gateway's veths (perf.sh); cps and lat only.
+peers = [p for p in BASE + tuple(f"{b}_defer" for b in BASE) if p in conn]
+for _b in BASE:
+    NAMES[f"{_b}_defer"] = NAMES[_b] + " +defer"
 colours = [SLUICE if p.startswith("sluice") else PEER for p in peers]
 for key, title, unit, fmt in (("cps", "New connections/s (wrk -c32, close)", "conn/s", "{:,.0f}"),
                               ("rps", "Keep-alive requests/s (wrk -c32)", "req/s", "{:,.0f}"),

@@ -37,6 +37,11 @@
 #           sluice_fullnat (Sluice without syn_proxy and without a client-address header: the job
 #           nftables FULLNAT does) runs the conn tests only: without SYN cookies a flood fills its table by
 #           design, which the `sluice` peer's figures already show the remedy for.
+#           Peers named PEER_defer (route_defer, nft_fullnat_defer, nft_synproxy_defer, sluice_defer,
+#           sluice_fullnat_defer) are PEER with the NAPI deferral DEFER ("2 200000": napi_defer_hard_irqs,
+#           gro_flush_timeout ns) on the gateway's veths, the same for each (netns/common.sh NAPI_DEFER);
+#           they run cps and lat only: the CPU per connection of a host that batches its receive work,
+#           and what the batching costs a lone connection's latency.
 # The conn and flood tests run R rounds; every round brings each peer up in a fresh topology (a flood
 # leaves state behind) and runs its tests, so a burst of foreign load spreads over all peers.
 #
@@ -56,14 +61,14 @@
 # Output: Perf/results/perf-<UTC stamp>.{tsv,md,json,png} (+ -acct.log, -sluice.log, -memory.txt).
 # usage: sudo Perf/perf.sh      (make perf)
 #   env: R=5 D_P=5 D_C=4 LD=4 FLOOD_RATES="100000 300000" PARTS="memory packet conn flood"
-#        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat" TESTS="cps rps lat legit flood_..." (default:
+#        PEERS="route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat" (and the *_defer peers) DEFER="2 200000" TESTS="cps rps lat legit flood_..." (default:
 #        from PARTS and FLOOD_RATES) PACKET_CASES="xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"
 #        (also: sluice_udp_full sluice_udp_admin) TABLE_FILL=100000 FILL_RATE=60000 METRICS_PORT=9810
 #        SLUICE_CONN_CAPACITY_FULL=1048576
 #        CLIENT_XDP=1 (a native XDP_PASS program on the client's veth; 0: none; sink: lab_sinks.bpf.c's
 #        xdp_client_sink, which drops the replies to the flood's spoofed sources at XDP cost)
 #        SLUICE=.build/release/sluice MEMORY_PROBE=(built here) CLIENT_ADDRESS=auto MAX_FOREIGN=10 MAX_NEW_PIDS=25 ATTEMPTS=2
-#        QUIET_TIMEOUT=10 MAX_MINUTES=27 (from PERF_START, default now) WAIT_NS=600 GEN_CPU=0 DUT_CPU=1
+#        QUIET_TIMEOUT=10 MAX_MINUTES=35 (from PERF_START, default now) WAIT_NS=600 GEN_CPU=0 DUT_CPU=1
 #        FLOOD_CPU=GEN_CPU (where the flooder runs) KEEP=0 (leave pp-* up)
 set -u
 PERFDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -76,14 +81,15 @@ D_C=${D_C:-4}
 LD=${LD:-4}
 FLOOD_RATES=${FLOOD_RATES:-"100000 300000"}
 PARTS=${PARTS:-"memory packet conn flood"}
-PEERS=${PEERS:-"route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat"}
+PEERS=${PEERS:-"route bound nft_fullnat nft_synproxy haproxy sluice sluice_fullnat route_defer nft_fullnat_defer nft_synproxy_defer sluice_defer sluice_fullnat_defer"}
+DEFER=${DEFER:-"2 200000"}
 PACKET_CASES=${PACKET_CASES:-"xsk_fwd_udp sluice_udp xsk_fwd_syn sluice_syn sluice_synw"}
 CLIENT_XDP=${CLIENT_XDP:-1}
 SLUICE=${SLUICE:-$ROOT/.build/release/sluice}
 CLIENT_ADDRESS=${CLIENT_ADDRESS:-auto}
 ATTEMPTS=${ATTEMPTS:-2}
 QUIET_TIMEOUT=${QUIET_TIMEOUT:-10}
-MAX_MINUTES=${MAX_MINUTES:-27}
+MAX_MINUTES=${MAX_MINUTES:-35}
 WAIT_NS=${WAIT_NS:-600}
 RES=${RES:-$PERFDIR/results}
 STAMP=$(date -u +%Y%m%d-%H%M%S)
@@ -264,7 +270,9 @@ peer_up() {
   fi
   start_nginx
   TARGET=$VIP
-  case $1 in
+  # PEER_defer: PEER with the NAPI deferral on the gateway's veths (gw_mode, sluice_config read it).
+  case $1 in *_defer) NAPI_DEFER=$DEFER ;; *) NAPI_DEFER= ;; esac
+  case ${1%_defer} in
     route) gw_mode forward; TARGET=$RIP ;;
     bound)
       gw_mode forward; TARGET=$RIP
@@ -292,7 +300,7 @@ peer_up() {
 }
 
 peer_down() {
-  case $1 in
+  case ${1%_defer} in
     sluice|sluice_fullnat) stop_sluice; cat "$WORK/sluice.stats" >>"$WORK/sluice-conn.stats" 2>/dev/null ;;
     haproxy) stop_haproxy ;;
   esac
@@ -333,6 +341,7 @@ part_conn() {
       for t in $tests; do
         case $p/$t in bound/cps|bound/rps|bound/lat) continue ;; esac   # the bound peer is for floods only
         case $p/$t in sluice_fullnat/legit|sluice_fullnat/flood_*) continue ;; esac   # conn tests only
+        case $p/$t in *_defer/cps|*_defer/lat) ;; *_defer/*) continue ;; esac   # CPU per connection, latency
         for attempt in $(seq "$ATTEMPTS"); do
           over_time && break 3
           quiet_before "$attempt"
@@ -383,7 +392,7 @@ M_PARAMS="R=$R D_P=$D_P D_C=$D_C LD=$LD FLOOD_RATES=\"$FLOOD_RATES\" CLIENT_XDP=
   case " $PARTS " in *" packet "*) echo " PACKET_CASES=\"$PACKET_CASES\"" ;; esac)$(
   case " $PACKET_CASES " in *" sluice_udp_full "*|*" sluice_udp_admin "*) echo " TABLE_FILL=${TABLE_FILL:-100000}" ;; esac)" M_RUNS=$R \
 M_MAX_FOREIGN=$MAX_FOREIGN M_MAX_NEW_PIDS=$MAX_NEW_PIDS M_ELAPSED_S=$ELAPSED M_MEASURE_S=$(( $(date +%s) - T0 )) \
-M_WAITED_NS_S=$WAITED_NS M_NAPI_DEFER="${NAPI_DEFER:-none}" M_SLUICE=$SLUICE M_SLUICE_STATUS=$SLUICE_STATUS M_CLIENT_ADDRESS=$SLUICE_CA_NOTE \
+M_WAITED_NS_S=$WAITED_NS M_NAPI_DEFER="$DEFER" M_SLUICE=$SLUICE M_SLUICE_STATUS=$SLUICE_STATUS M_CLIENT_ADDRESS=$SLUICE_CA_NOTE \
 M_SMOKE=${SMOKE:-every peer answered a request} M_MEMORY=$MEMORY_NOTE \
 M_MEMORY_FILE=$( [ -s "$OUT-memory.txt" ] && basename "$OUT-memory.txt") M_COMMAND=${PERF_COMMAND:-sudo Perf/perf.sh} \
   $PYTHON -c 'import json, os, sys

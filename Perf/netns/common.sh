@@ -32,12 +32,13 @@
 # client, nginx, counters and the receive work of NSP-c0/NSP-b0 on GEN_CPU. DUT_CPU's busy share in
 # /proc/stat is then the gateway's CPU use.
 #
-# NAPI deferral, the same for every peer: NAPI_DEFER="HARD_IRQS TIMEOUT_NS" (default "2 200000"; empty:
-# none) is written to the gateway veths' napi_defer_hard_irqs and gro_flush_timeout. Sluice writes it
-# itself (dataplane.napi_defer_hard_irqs, gro_flush_timeout); for xsk_fwd the lab does, and the kernel's
-# own peers (route, nft, HAProxy) get GRO on those veths, which gives them a NAPI to defer, run as a
-# pinned thread on DUT_CPU like Sluice's, instead of RPS. Without it every frame that finds a veth's NAPI
-# idle wakes a thread or raises an IPI, which in this lab costs more than the gateways' own work.
+# NAPI deferral: NAPI_DEFER="HARD_IRQS TIMEOUT_NS" (default empty: none; perf.sh's *_defer peers set it)
+# is written to the gateway veths' napi_defer_hard_irqs and gro_flush_timeout, the same for every peer.
+# Sluice writes it itself (dataplane.napi_defer_hard_irqs, gro_flush_timeout); for xsk_fwd the lab does,
+# and the kernel's own peers (route, nft, HAProxy) get GRO on those veths, which gives them a NAPI to
+# defer, run as a pinned thread on DUT_CPU like Sluice's, instead of RPS. Without it every frame that
+# finds a veth's NAPI idle wakes a thread or raises an IPI, which in this lab costs more than the
+# gateways' own work; with it a frame that arrives during a deferral waits up to TIMEOUT_NS.
 #
 # The caller sets before sourcing: NSP (prefix, e.g. pp), LABBIN (where Perf/lab's tools are built),
 # WORK (a private temp dir), RES (results dir), and optionally PERF_LAB (the tools' sources, default
@@ -59,7 +60,7 @@ MAX_NEW_PIDS=${MAX_NEW_PIDS:-25}
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 GEN_CPU=${GEN_CPU:-0}   # generator, client, backend, counters
 DUT_CPU=${DUT_CPU:-1}   # the device under test: the gateway and its interfaces' kernel work
-NAPI_DEFER=${NAPI_DEFER-2 200000}   # the gateway veths' NAPI deferral (above); empty: none
+NAPI_DEFER=${NAPI_DEFER:-}   # the gateway veths' NAPI deferral (above); empty: none
 NGX_PID="" HAP_PID="" SLUICE_PID=""
 NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PERF_LAB=${PERF_LAB:-$(cd "$NETNS_DIR/../lab" && pwd)}

@@ -90,13 +90,13 @@ out.append(
     "while it ran; † marks a cell that had no clean run (contaminated figures, not judged).\n")
 out.append(f"Command: `{meta['command']}`. Sluice: `{meta['sluice']}`; peer `sluice`: syn_proxy on, "
            f"{meta['client_address']}; peer `sluice_fullnat`: syn_proxy off, client_address none.\n")
-napi = meta.get("napi_defer", "none")
+napi = meta.get("napi_defer", "2 200000").split()
 out.append(
-    "NAPI deferral on the gateway's veths, the same for every peer: "
-    + ("none (every frame that finds a veth's NAPI idle wakes it).\n" if napi == "none" else
-       f"napi_defer_hard_irqs {napi.split()[0]}, gro_flush_timeout {napi.split()[-1]} ns (NAPI_DEFER); Sluice "
-       "sets it itself, the kernel's peers get GRO on those veths for a NAPI of their own "
-       "(Perf/netns/common.sh).\n"))
+    "Peers named \"…, NAPI deferral\" (PEER_defer) run with napi_defer_hard_irqs "
+    f"{napi[0]} and gro_flush_timeout {napi[-1]} ns on the gateway's veths, the same for each (DEFER): Sluice "
+    "sets it itself (dataplane.napi_defer_hard_irqs, gro_flush_timeout), the kernel's peers get GRO on those "
+    "veths for a NAPI of their own, run as a pinned thread on CPU1 (Perf/netns/common.sh). Every other row "
+    "runs without deferral.\n")
 
 # ------------------------------------------------------------------ packet path
 PK = [("xsk_fwd_udp", "C AF_XDP forwarder `xsk_fwd` (ceiling), UDP flat out", "sink"),
@@ -208,12 +208,16 @@ if any(r["part"] == "packet" for r in rows):
         targets.append((f"{what} ≥ 0.9 of the C forwarder ceiling", None if r is None or not clean else r >= 0.9, detail))
 
 # ------------------------------------------------------------------ connections
-PEERS = [p for p in ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat")
+BASE_PEERS = ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_fullnat")
+# PEER_defer: the same peer with the NAPI deferral on the gateway's veths (perf.sh), cps and lat only.
+PEERS = [p for p in BASE_PEERS + tuple(f"{b}_defer" for b in BASE_PEERS)
          if any(r["part"] == "conn" and r["case"] == p for r in rows)]
 LABEL = {"route": "routing only", "nft_fullnat": "nftables FULLNAT", "nft_synproxy": "nftables synproxy",
          "haproxy": "HAProxy (PROXY v2)", "sluice": "**Sluice** (syn_proxy, PROXY v2)",
          "sluice_fullnat": "**Sluice** FULLNAT (no syn_proxy, no header)",
          "bound": "lab bound: routing, the flood dropped by XDP on arrival"}
+for _b in BASE_PEERS:
+    LABEL[f"{_b}_defer"] = LABEL[_b] + ", NAPI deferral"
 # The bound peer runs the flood tests only (perf.sh): a gateway that spends nothing on the flood.
 FLOOD_PEERS = [p for p in ("route", "bound", "nft_fullnat", "nft_synproxy", "haproxy", "sluice")
                if any(r["part"] == "conn" and r["case"] == p for r in rows)]
@@ -243,14 +247,17 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
         p50, p50_ok, p50_s = cell(p, "lat", "p50_us")
         p99, _, p99_s = cell(p, "lat", "p99_us")
         added = "–"
-        if p50 and route_p50:
-            a = p50["median"] - route_p50["median"]
+        # Against routing on the same host: deferred peers against routing with the deferral.
+        base_p50 = (cell("route_defer", "lat", "p50_us")[0] if "route_defer" in PEERS else None) \
+            if p.endswith("_defer") else route_p50
+        if p50 and base_p50:
+            a = p50["median"] - base_p50["median"]
             agg["derived"][f"{p}_added_us"] = a
-            added = f"{a:+,.0f}" if p != "route" else "0"
+            added = f"{a:+,.0f}" if p not in ("route", "route_defer") else "0"
         upc, upc_ok = per_op(p, "cps")
         upr, upr_ok = per_op(p, "rps")
         agg["conn"][p] = {"cps": cps, "rps": rps, "lat_p50": p50, "lat_p99": p99, "us_per_conn": upc,
-                          "us_per_req": upr, "clean": cps_ok and rps_ok and p50_ok}
+                          "us_per_req": upr, "clean": cps_ok and (rps_ok or p.endswith("_defer")) and p50_ok}
         out.append(f"| {LABEL[p]} | {cps_s} | {rps_s} | {p50_s} / {p99_s} | {added} | "
                    f"{cell(p, 'cps', 'dut_cpu_busy')[2]} / {cell(p, 'rps', 'dut_cpu_busy')[2]} | "
                    f"{fmt(upc, '{:,.1f}', not upc_ok)} | {fmt(upr, '{:,.1f}', not upr_ok)} | {cell(p, 'cps', 'gen_cpu_busy')[2]} | "
@@ -268,8 +275,16 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
         targets.append(("Gateway CPU per connection below HAProxy's by ≥ 3×", None, "not measured"))
     # Sluice against the kernel doing the same job: with syn_proxy, nftables synproxy; without it,
     # nftables FULLNAT (the CPU per new connection of each pair, medians over clean runs).
+    defer = meta.get("napi_defer", "2 200000").split()
+    with_defer = (f" (both with NAPI deferral: napi_defer_hard_irqs {defer[0]}, gro_flush_timeout "
+                  f"{int(defer[-1]) // 1000} µs)")
     for mine, theirs, what in (("sluice", "nft_synproxy", "syn_proxy on: ≤ nftables synproxy's"),
-                               ("sluice_fullnat", "nft_fullnat", "syn_proxy off: ≤ nftables FULLNAT's")):
+                               ("sluice_fullnat", "nft_fullnat", "syn_proxy off: ≤ nftables FULLNAT's"),
+                               ("sluice_defer", "nft_synproxy_defer", "syn_proxy on: ≤ nftables synproxy's" + with_defer),
+                               ("sluice_fullnat_defer", "nft_fullnat_defer",
+                                "syn_proxy off: ≤ nftables FULLNAT's" + with_defer)):
+        if mine.endswith("_defer") and mine not in PEERS:
+            continue
         a, b = agg["conn"].get(mine, {}), agg["conn"].get(theirs, {})
         title = f"Gateway CPU per new connection, {what}"
         if a.get("us_per_conn") and b.get("us_per_conn"):
@@ -286,6 +301,12 @@ if any(r["part"] == "conn" and r["test"] in ("cps", "rps", "lat") for r in rows)
                         f"Sluice {sa:+.0f} µs, nft synproxy {na:+.0f} µs (p50 vs routing)"))
     else:
         targets.append(("Added latency per new connection below nftables synproxy's", None, "not measured"))
+    sa, na = agg["derived"].get("sluice_defer_added_us"), agg["derived"].get("nft_synproxy_defer_added_us")
+    if sa is not None and na is not None:
+        ok = all(agg["conn"][p]["clean"] for p in ("sluice_defer", "nft_synproxy_defer", "route_defer"))
+        targets.append(("Added latency per new connection below nftables synproxy's" + with_defer,
+                        sa < na if ok else None,
+                        f"Sluice {sa:+.0f} µs, nft synproxy {na:+.0f} µs (p50 vs routing with the same deferral)"))
 
 # ------------------------------------------------------------------ floods
 FLOODS = sorted({r["test"] for r in rows if r["part"] == "conn" and r["test"].startswith("flood_")},
