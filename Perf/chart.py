@@ -64,15 +64,17 @@ BASE = ("route", "nft_fullnat", "nft_synproxy", "haproxy", "sluice", "sluice_ful
 peers = [p for p in BASE + tuple(f"{b}_defer" for b in BASE) if p in conn]
 for _b in BASE:
     NAMES[f"{_b}_defer"] = NAMES[_b] + " +defer"
-colours = [SLUICE if p.startswith("sluice") else PEER for p in peers]
 for key, title, unit, fmt in (("cps", "New connections/s (wrk -c32, close)", "conn/s", "{:,.0f}"),
                               ("rps", "Keep-alive requests/s (wrk -c32)", "req/s", "{:,.0f}"),
                               ("lat_p50", "Latency incl. connect, p50 (tcpbench -c1)", "µs", "{:,.0f}"),
                               ("us_per_conn", "Gateway CPU per new connection", "µs", "{:,.1f}")):
-    if peers and any(conn[p].get(key) for p in peers):
-        panels.append(lambda ax, key=key, title=title, unit=unit, fmt=fmt: bars(
-            ax, [NAMES[p] for p in peers], [conn[p].get(key) for p in peers], colours, title, unit,
-            [conn[p].get("clean", True) for p in peers], fmt))
+    # Only the peers that ran the test (the *_defer peers run cps and lat only).
+    shown = [p for p in peers if conn[p].get(key)]
+    if shown:
+        panels.append(lambda ax, key=key, title=title, unit=unit, fmt=fmt, shown=shown: bars(
+            ax, [NAMES[p] for p in shown], [conn[p].get(key) for p in shown],
+            [SLUICE if p.startswith("sluice") else PEER for p in shown], title, unit,
+            [conn[p].get("clean", True) for p in shown], fmt))
 fl = agg.get("flood", {})
 tests = sorted({t for p in fl.values() for t in p if t.startswith("flood_")},
                key=lambda t: (t == "flood_max", int(t[6:]) if t[6:].isdigit() else 0))
