@@ -11,12 +11,19 @@ extension Dataplane {
     ///   - flowHash: picks a multipath route's next hop (`pathHash(of:)` for a connection).
     @inlinable @inline(__always)
     mutating func resolveEgress(
-        to destination: IPAddress, from query: RouteQuery, flowHash: UInt32 = 0, network: borrowing NetworkView,
-        into egress: inout Egress
+        to destination: IPAddress, from query: @autoclosure () -> RouteQuery, flowHash: UInt32 = 0,
+        network: borrowing NetworkView, into egress: inout Egress
     ) -> DropReason? {
         // Only single-path decisions are cached: a multipath route's next hop depends on the flow. A hit
-        // is answered in line, the lookups run out of line. The cache keys on what the rules look at.
-        let key = network.relevantPart(of: query)
+        // is answered in line, the lookups run out of line. The cache keys on what the rules look at;
+        // with rules that look at the destination alone (the kernel's defaults) that is nothing, and the
+        // query is neither built (hence the autoclosure) nor compared: every established frame's path.
+        if !network.selectsBeyondDestination {
+            if egressCache.lookup(destination, generation: network.generation, into: &egress) { return nil }
+            return resolveEgressUncached(
+                to: destination, query: .destinationOnly, flowHash: flowHash, network: network, into: &egress)
+        }
+        let key = network.relevantPart(of: query())
         if egressCache.lookup(destination, query: key, generation: network.generation, into: &egress) { return nil }
         return resolveEgressUncached(to: destination, query: key, flowHash: flowHash, network: network, into: &egress)
     }

@@ -59,6 +59,19 @@ struct EgressCache {
         return true
     }
 
+    /// `lookup(_:query:generation:into:)` for a view whose rules select by the destination alone: every
+    /// entry of that generation was stored with `RouteQuery.destinationOnly`, so there is no query to
+    /// build, hash or compare (the slot is the same, its query terms being zero).
+    @inlinable @inline(__always)
+    func lookup(_ destination: IPAddress, generation: UInt64, into egress: inout Egress) -> Bool {
+        let i = Self.slot(destination, .destinationOnly)
+        guard entries[i].valid, entries[i].generation == generation, entries[i].destination == destination else {
+            return false
+        }
+        egress = entries[i].egress
+        return true
+    }
+
     @inlinable
     mutating func store(_ destination: IPAddress, query: RouteQuery, generation: UInt64, egress: Egress) {
         let i = Self.slot(destination, query)

@@ -71,6 +71,8 @@ public struct NetworkView: Sendable {
     /// depends on besides the destination (EgressCache keys on no more than that).
     @usableFromInline let selectsSource: Bool
     @usableFromInline let selectsTransport: Bool
+    /// Either of the two: a lookup's result may depend on more than the destination.
+    @usableFromInline let selectsBeyondDestination: Bool
     @usableFromInline let neighbourSlots: [NeighbourSlot]
 
     /// An empty view: no interface, no route, no neighbour (every lookup fails).
@@ -117,6 +119,7 @@ public struct NetworkView: Sendable {
             $0.ipProtocol != 0 || $0.sourcePortLow != 0 || $0.sourcePortHigh != .max || $0.destinationPortLow != 0
                 || $0.destinationPortHigh != .max
         }
+        selectsBeyondDestination = selectsSource || selectsTransport
         self.neighbourSlots = Self.buildNeighbours(neighbours)
     }
 

@@ -26,6 +26,10 @@ public struct RouteQuery: Sendable, Hashable {
     @inlinable
     public static func unspecified(v6: Bool) -> RouteQuery { RouteQuery(source: .zero(v6: v6)) }
 
+    /// What NetworkView.relevantPart(of:) leaves of any query when no rule selects by more than the
+    /// destination (the kernel's default rules): nothing.
+    public static let destinationOnly = RouteQuery(source: IPAddress(v4: 0))
+
     /// IP protocol numbers (IANA): what Sluice's own answers (RSTs, SYN-ACKs, ICMP errors) carry.
     public static let tcp: UInt8 = 6
     public static let icmpV4: UInt8 = 1
